@@ -1,0 +1,17 @@
+# GeneGate. Two commands: `make run` and `make test` (see README.md).
+.PHONY: run test setup lint format bench backup restore
+
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+setup:
+	@scripts/setup.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

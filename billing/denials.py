@@ -1,0 +1,128 @@
+"""The billing card's top Zolgensma denials and their fixes, as data; plus the OneGene contact.
+
+Each reason keeps the card's "TOP DENIALS & FIXES" order. Where the card is wrong or outdated,
+the fix is corrected by domain.md §11 and the source says so. Payer practices the card states
+but the label does not (titer within 14 days) stay as the card's default policy, named as such
+(domain.md header).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- Novartis OneGene Program (card "ONEGENE PROGRAM & PATIENT SUPPORT") -------------------------
+ONEGENE_NAME = "Novartis OneGene Program"
+ONEGENE_PHONE = "1-855-441-4363"
+ONEGENE_WEB = "zolgensma.com/onegene"
+ONEGENE_SERVICES: tuple[str, ...] = (
+    "benefits investigation",
+    "PA assistance",
+    "AAV9 testing logistics",
+    "certified center referral",
+    "travel/lodging support",
+    "outcomes-based contract operations",
+)
+ONEGENE_SOURCE = "card 'ONEGENE PROGRAM & PATIENT SUPPORT' (seed data; confirm before release)"
+
+# The card's own fix wording for the two coding denials (card "TOP DENIALS & FIXES").
+FIX_WRONG_CPT = "Use 96365 (therapeutic IV 60 min)"
+FIX_WRONG_HCPCS = "Use J3399 (permanent per-treatment code)"
+
+
+@dataclass(frozen=True)
+class DenialReason:
+    """One denial reason: a stable slug, the label staff see, the fix, and where it came from."""
+
+    slug: str
+    label: str
+    fix: str
+    source: str
+
+
+DENIAL_REASONS: tuple[DenialReason, ...] = (
+    DenialReason(
+        "titer",
+        "#1 AAV9 antibody titer not documented or > 1:50",
+        f"Order anti-AAV9 total binding antibody testing (ELISA) via the OneGene Program "
+        f"({ONEGENE_PHONE}). Document a result ≤ 1:50 (trial and payer criterion) drawn within "
+        "14 days of infusion (card default; check the payer's policy). If > 1:50, the label "
+        "allows retesting: maternal antibodies decay (half-life about 18-59 days).",
+        "card 'TOP DENIALS & FIXES' #1; corrected by domain.md §2, §11.6",
+    ),
+    DenialReason(
+        "genetics",
+        "#2 SMA type / bi-allelic SMN1 confirmation missing",
+        "Submit the genetic report confirming bi-allelic SMN1 mutations: MLPA (or qPCR/ddPCR) or "
+        "sequencing showing 0 functional SMN1 copies, or 1 SMN1 copy plus a pathogenic variant "
+        "found by sequencing (compound heterozygote). Include SMN2 copy number and SMA type.",
+        "card 'TOP DENIALS & FIXES' #2; corrected by domain.md §2, §11.18",
+    ),
+    DenialReason(
+        "age",
+        "#3 Age 2 years or older at planned infusion",
+        "Not eligible for J3399 (Zolgensma IV is labeled for patients < 2 years). Consider "
+        "nusinersen (Spinraza, J2326), risdiplam (Evrysdi, pharmacy benefit) or Itvisma "
+        "(onasemnogene abeparvovec-brve, intrathecal, ≥ 2 years; no specific HCPCS code yet).",
+        "card 'TOP DENIALS & FIXES' #3; updated by domain.md §1, §11.15, §11.21",
+    ),
+    DenialReason(
+        "weight",
+        "#4 Weight outside the labeled kit range (2.6-21.0 kg)",
+        "Document a current weight (rounded to 0.1 kg) and the kit for its 0.5-kg band; the dose "
+        "follows the band's upper limit. Labeled kits cover 2.6-21.0 kg: above 21.0 kg there is "
+        "no labeled kit, consider alternative therapy; below 2.6 kg or before full-term "
+        "gestational age, delay the infusion. Verify with OneGene.",
+        "card 'TOP DENIALS & FIXES' #4; corrected by domain.md §1, §1a, §11.7",
+    ),
+    DenialReason(
+        "steroid",
+        "#5 Glucocorticoid plan missing",
+        "Document oral prednisolone 1 mg/kg/day (or an equivalent systemic corticosteroid) "
+        "starting Day -1, the day before the infusion, for 30 days in total. At the end assess "
+        "liver function: if unremarkable (normal exam, total bilirubin and PT; ALT and AST "
+        "< 2 × ULN) taper over the next 28 days; otherwise continue 1 mg/kg/day until "
+        "unremarkable, then taper over 28 days. Never stop abruptly.",
+        "card 'TOP DENIALS & FIXES' #5; label §2.1 per domain.md §3, §11.5",
+    ),
+    DenialReason(
+        "lft_plan",
+        "#6 LFT monitoring plan missing",
+        "Document liver function (clinical exam, AST, ALT, total bilirubin, PT) weekly in month "
+        "1 and every other week in months 2 and 3, continuing until unremarkable; platelet count "
+        "on the same schedule until back to baseline; troponin-I weekly in month 1 and monthly "
+        "in months 2 and 3 until back to baseline (boxed warning).",
+        "card 'TOP DENIALS & FIXES' #6; label §5.1 per domain.md §4, §11.1, §11.2, §11.4",
+    ),
+    DenialReason(
+        "wrong_cpt",
+        "Wrong admin CPT (79101 / 96374; 96413 is payer-dependent)",
+        FIX_WRONG_CPT,
+        "card 'TOP DENIALS & FIXES'; domain.md §6b, §11.9 (96413 not categorically wrong)",
+    ),
+    DenialReason(
+        "wrong_hcpcs",
+        "Wrong HCPCS (J3490 / J3590 / C9399)",
+        FIX_WRONG_HCPCS,
+        "card 'TOP DENIALS & FIXES'; domain.md §6a, §11.19 (J3590 added)",
+    ),
+    DenialReason(
+        "other",
+        "Other",
+        "Record the payer's reason and remark codes, compare with the payer's policy, and ask the "
+        "OneGene Program for PA assistance if needed.",
+        "GeneGate catch-all",
+    ),
+)
+
+_BY_SLUG: dict[str, DenialReason] = {r.slug: r for r in DENIAL_REASONS}
+
+# Form choices: (slug, label).
+DENIAL_CHOICES: tuple[tuple[str, str], ...] = tuple((r.slug, r.label) for r in DENIAL_REASONS)
+
+
+def denial_reason(slug: str) -> DenialReason:
+    """Return the DenialReason for `slug`. Raises ValueError for an unknown slug."""
+    try:
+        return _BY_SLUG[slug]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown denial reason {slug!r}; expected one of {', '.join(_BY_SLUG)}") from None

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = "Cases"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from cases import models
+
+        # Every patient-data model is audited (create, update, delete; access where viewed).
+        for model in (
+            models.Patient,
+            models.Case,
+            models.StageEvent,
+            models.SmnTherapy,
+            models.WeightMeasurement,
+            models.TiterResult,
+            models.BaselineLab,
+            models.Document,
+        ):
+            auditlog.register(model)
+        auditlog.register(models.Membership)
+        auditlog.register(models.Site)

@@ -1,0 +1,299 @@
+"""Sites, staff membership, patients, cases and the pre-treatment facts the gate reads.
+
+Every patient-data model here is registered with django-auditlog (cases/apps.py), and every
+query of patient data starts from ``common.access`` which limits it to the user's sites.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    """Roles are auth Groups of these names (created by a data migration with permissions)."""
+
+    COORDINATOR = "coordinator", "Coordinator"
+    PHYSICIAN = "physician", "Physician"
+    BILLING = "billing", "Billing"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+class PlaceOfService(models.TextChoices):
+    """CMS place-of-service codes relevant to Zolgensma (domain.md §6c)."""
+
+    INPATIENT = "21", "21 Inpatient Hospital"
+    OUTPATIENT_ON_CAMPUS = "22", "22 On Campus-Outpatient Hospital"
+    OUTPATIENT_OFF_CAMPUS = "19", "19 Off Campus-Outpatient Hospital"
+    OFFICE = "11", "11 Office"
+    HOME = "12", "12 Home"
+    INDEPENDENT_CLINIC = "49", "49 Independent Clinic"
+
+
+class Site(models.Model):
+    """A treatment center. Users see patient data only of the sites they belong to."""
+
+    name = models.CharField(max_length=200, unique=True)
+    short_code = models.CharField(max_length=12, unique=True, help_text="Short label, e.g. NCH")
+    npi = models.CharField("NPI", max_length=10)
+    address = models.TextField()
+    place_of_service = models.CharField(max_length=2, choices=PlaceOfService.choices)
+    certified_center = models.BooleanField(
+        default=False, help_text="Certified SMA treatment center (payer site-of-care requirement)."
+    )
+    timezone = models.CharField(max_length=64, default="America/New_York")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's membership of a site. The user's role is their auth Group."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="membership_unique_user_site")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.site}"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    UNKNOWN = "U", "Unknown / not stated"
+
+
+class Patient(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    legal_name = models.CharField(max_length=200)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    mrn = models.CharField("MRN", max_length=40)
+    gestational_age_weeks = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(22), MaxValueValidator(44)], help_text="Completed weeks at birth"
+    )
+    gestational_age_days = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)])
+    birth_weight_kg = models.DecimalField(
+        max_digits=4, decimal_places=2, validators=[MinValueValidator(Decimal("0.3")), MaxValueValidator(Decimal("7"))]
+    )
+    guardian_name = models.CharField(max_length=200)
+    guardian_phone = models.CharField(max_length=40)
+    guardian_email = models.EmailField(blank=True)
+    preferred_language = models.CharField(max_length=60, default="English")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "mrn"], name="patient_unique_mrn_per_site")]
+        ordering = ["legal_name"]
+
+    def __str__(self) -> str:
+        return f"Patient {self.pk}"  # never PHI in str(): it ends up in logs and audit reprs
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0].upper() for part in self.legal_name.split() if part)[:3]
+
+
+class Stage(models.TextChoices):
+    """The case pipeline (DESIGN.md). Transitions live in cases/pipeline.py."""
+
+    INTAKE = "intake", "Intake"
+    GATING = "gating", "Gating"
+    PA_SUBMITTED = "pa_submitted", "PA submitted"
+    PA_APPROVED = "pa_approved", "PA approved"
+    SCHEDULED = "scheduled", "Scheduled"
+    INFUSED = "infused", "Infused"
+    MONITORING = "monitoring", "Monitoring"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    CLOSED = "closed", "Closed"
+
+
+class SmaType(models.TextChoices):
+    TYPE_0 = "0", "Type 0 (congenital)"
+    TYPE_1 = "1", "Type 1"
+    TYPE_2 = "2", "Type 2"
+    TYPE_3 = "3", "Type 3"
+    PRESYMPTOMATIC = "pre", "Presymptomatic (type not yet determined)"
+
+
+class GeneticMethod(models.TextChoices):
+    MLPA = "MLPA", "MLPA"
+    QPCR = "qPCR", "qPCR"
+    DDPCR = "ddPCR", "ddPCR"
+    SEQUENCING = "sequencing", "Sequencing"
+
+
+class Smn1Genotype(models.TextChoices):
+    ZERO_COPIES = "0_copies", "0 SMN1 copies (homozygous deletion)"
+    ONE_COPY_PLUS_VARIANT = "1_copy_plus_variant", "1 SMN1 copy + pathogenic variant (compound heterozygous)"
+
+
+class Case(models.Model):
+    """One Zolgensma case per patient: J3399 is a once-per-lifetime therapy."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="case")
+    # Denormalised from patient.site so that every scoped query is one indexed filter.
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="cases")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.INTAKE, db_index=True)
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coordinated_cases", null=True, blank=True
+    )
+    # Diagnosis (domain.md §7, §10)
+    sma_type = models.CharField("SMA type", max_length=3, choices=SmaType.choices)
+    symptomatic = models.BooleanField(default=False)
+    nbs_identified = models.BooleanField("Identified by newborn screen", default=False)
+    nbs_date = models.DateField("Newborn screen date", null=True, blank=True)
+    primary_diagnosis = models.CharField(max_length=8)
+    secondary_diagnosis = models.CharField(max_length=8, blank=True)
+    # Genetic confirmation (label §1; domain.md §2, §11.18)
+    genetic_method = models.CharField(max_length=12, choices=GeneticMethod.choices, blank=True)
+    smn1_genotype = models.CharField("SMN1 genotype", max_length=24, choices=Smn1Genotype.choices, blank=True)
+    smn2_copies = models.PositiveSmallIntegerField(
+        "SMN2 copy number", null=True, blank=True, validators=[MaxValueValidator(8)]
+    )
+    genetic_report_date = models.DateField(null=True, blank=True)
+    # Coverage
+    payer = models.ForeignKey("billing.Payer", on_delete=models.PROTECT, related_name="cases", null=True, blank=True)
+    plan_name = models.CharField(max_length=120, blank=True)
+    member_id = models.CharField(max_length=60, blank=True)
+    # Site of care and ordering physician
+    site_of_care_pos = models.CharField(
+        "Site of care (place of service)", max_length=2, choices=PlaceOfService.choices, blank=True
+    )
+    ordering_physician_name = models.CharField(max_length=200, blank=True)
+    ordering_physician_npi = models.CharField("Ordering physician NPI", max_length=10, blank=True)
+    planned_infusion_date = models.DateField(null=True, blank=True)
+    steroid_plan_start = models.DateField(
+        "Planned prednisolone start", null=True, blank=True, help_text="Label §2.1: the day before the infusion."
+    )
+    # Advanced SMA screen (domain.md §2)
+    respiratory_support_hours = models.PositiveSmallIntegerField(
+        "Respiratory support (hours/day)", default=0, validators=[MaxValueValidator(24)]
+    )
+    respiratory_support_days = models.PositiveSmallIntegerField("for how many days", default=0)
+    tracheostomy = models.BooleanField(default=False)
+    prior_j3399 = models.BooleanField(
+        "Zolgensma (J3399) given before", default=False, help_text="Elsewhere, before this case."
+    )
+    infused_on = models.DateField(null=True, blank=True, db_index=True)
+    # Optimistic concurrency: forms carry the version they were read at.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["site", "stage"])]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk}"
+
+
+class StageEvent(models.Model):
+    """When a case reached each stage of the pipeline (time to therapy)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_events")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    entered_at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["entered_at", "pk"]
+
+
+class SmnTherapy(models.Model):
+    """Prior or current nusinersen / risdiplam (payers require stopping them; domain.md §2)."""
+
+    class Drug(models.TextChoices):
+        NUSINERSEN = "nusinersen", "Nusinersen (Spinraza, J2326)"
+        RISDIPLAM = "risdiplam", "Risdiplam (Evrysdi)"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="smn_therapies")
+    drug = models.CharField(max_length=20, choices=Drug.choices)
+    started_on = models.DateField()
+    stopped_on = models.DateField(null=True, blank=True)
+
+
+class WeightMeasurement(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="weights")
+    measured_on = models.DateField()
+    kg = models.DecimalField(max_digits=5, decimal_places=2)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-measured_on", "-pk"]
+
+
+class TiterResult(models.Model):
+    """Anti-AAV9 total binding antibody titer, stored as written and as a comparable key."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="titers")
+    drawn_on = models.DateField()
+    lab = models.CharField(max_length=120)
+    method = models.CharField(max_length=60, default="ELISA")
+    result_text = models.CharField(max_length=20)
+    result_key = models.DecimalField(max_digits=12, decimal_places=3, help_text="Comparable value (cases.titers)")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-drawn_on", "-pk"]
+
+
+class BaselineLab(models.Model):
+    """One analyte of a baseline lab panel, as reported and converted to the canonical unit."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="baseline_labs")
+    drawn_on = models.DateField()
+    analyte = models.CharField(max_length=20)
+    value = models.DecimalField(max_digits=12, decimal_places=3)
+    unit = models.CharField(max_length=20)
+    uln = models.DecimalField("Upper limit of normal", max_digits=12, decimal_places=3, null=True, blank=True)
+    value_canonical = models.DecimalField(max_digits=12, decimal_places=3)
+    uln_canonical = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    canonical_unit = models.CharField(max_length=20)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-drawn_on", "analyte"]
+
+
+def document_path(instance: Document, filename: str) -> str:
+    # The stored name never carries the uploaded filename (which may hold PHI).
+    return f"documents/site-{instance.case.site_id}/case-{instance.case_id}/{instance.sha256[:16]}"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        GENETIC_REPORT = "genetic_report", "Genetic report"
+        TITER_REPORT = "titer_report", "AAV9 titer report"
+        LAB_REPORT = "lab_report", "Lab report"
+        LETTER = "letter", "Letter"
+        OTHER = "other", "Other"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=document_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]

@@ -1,0 +1,55 @@
+"""Session timeouts: idle logout after 15 minutes, absolute logout after 12 hours.
+
+Background polls (htmx elements that refresh themselves) send ``X-GeneGate-Background: 1`` and do
+not count as activity, so a dashboard left open does not keep a session alive forever.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+LOGIN_AT = "genegate_login_at"
+LAST_SEEN = "genegate_last_seen"
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = timezone.now().timestamp()
+            if LOGIN_AT not in request.session:
+                # First request of this session (the login itself ran before it was signed in).
+                request.session[LOGIN_AT] = request.session[LAST_SEEN] = now
+            login_at = request.session[LOGIN_AT]
+            last_seen = request.session.get(LAST_SEEN, now)
+            idle = now - last_seen
+            if idle > settings.SESSION_IDLE_TIMEOUT.total_seconds():
+                return self._expire(request, "You were signed out after 15 minutes without activity.")
+            if now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds():
+                return self._expire(request, "You were signed out: sessions last at most 12 hours.")
+            if request.headers.get("X-GeneGate-Background") != "1":
+                request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+    def _expire(self, request, message: str):
+        logout(request)
+        messages.info(request, message)
+        if getattr(request, "htmx", False) or request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = settings.LOGIN_URL_PATH
+            return response
+        return redirect(settings.LOGIN_URL_PATH)
+
+
+def mark_login(sender, request, user, **kwargs) -> None:
+    """Start both clocks at sign-in (connected in common.apps)."""
+    now = timezone.now().timestamp()
+    request.session[LOGIN_AT] = request.session[LAST_SEEN] = now

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "monitoring"
+    verbose_name = "Monitoring"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from monitoring import models
+
+        auditlog.register(models.Draw)
+        auditlog.register(models.Result)
+        auditlog.register(models.ProtocolVersion)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: set up, load demo data, start Redis, a Celery worker and beat, and the web server
+# at http://127.0.0.1:8000. Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+export GENEGATE_DEBUG=${GENEGATE_DEBUG:-1}
+# Two-factor sign-in is on in production; the demo turns it off so the demo logins work at once.
+export GENEGATE_REQUIRE_2FA=${GENEGATE_REQUIRE_2FA:-0}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6390/0}
+export EMAIL_BACKEND=${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
+PY=.venv/bin/python
+SERVICES=data/services
+pids=()
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "run: stopping worker, beat, web server and Redis"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  scripts/services.sh stop "$SERVICES"
+}
+trap cleanup INT TERM EXIT
+
+redis_port=$(echo "$REDIS_URL" | sed -E 's#.*:([0-9]+)/?.*#\1#')
+scripts/services.sh start-redis "$SERVICES" "$redis_port"
+$PY manage.py migrate --noinput -v 0
+$PY manage.py seed_demo
+
+$PY -m celery -A config worker --loglevel=INFO --concurrency=2 -n "genegate@%h" > data/worker.log 2>&1 &
+pids+=($!)
+$PY -m celery -A config beat --loglevel=INFO --schedule data/celerybeat-schedule > data/beat.log 2>&1 &
+pids+=($!)
+
+cat <<MSG
+
+  GeneGate is starting at http://127.0.0.1:8000
+  Demo logins (password: GeneGate-demo-2026):
+    coordinator, physician, billing, manager   (Northfield Children's Hospital)
+    outsider                                   (coordinator at Lakeshore Pediatric Center)
+    admin                                      (both sites, Django admin at /admin/)
+  Two-factor sign-in is OFF for this demo (GENEGATE_REQUIRE_2FA=0); it is on in production.
+  Worker and beat logs: data/worker.log, data/beat.log. E-mails: data/mail/.
+  Press Ctrl-C to stop everything.
+
+MSG
+$PY manage.py runserver 127.0.0.1:8000 &
+pids+=($!)
+wait "${pids[-1]}"

@@ -6,35 +6,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Payer',
+            name="Payer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('pa_required', models.BooleanField(default=True, verbose_name='Prior authorization required')),
-                ('outcomes_based_agreement', models.CharField(choices=[('yes', 'Yes'), ('case_by_case', 'Case-by-case'), ('common', 'Common at large plans'), ('no', 'No')], default='no', max_length=20)),
-                ('oba_terms', models.TextField(blank=True, verbose_name='Outcomes-based agreement terms')),
-                ('key_documentation', models.TextField(blank=True)),
-                ('documentation_checklist', models.JSONField(blank=True, default=list)),
-                ('allowed_pos', models.JSONField(default=billing.models.default_allowed_pos, verbose_name='Allowed places of service')),
-                ('require_certified_center', models.BooleanField(default=True)),
-                ('titer_ceiling_denominator', models.PositiveIntegerField(default=50, validators=[django.core.validators.MinValueValidator(1)], verbose_name='AAV9 titer ceiling (1:N)')),
-                ('titer_max_age_days', models.PositiveIntegerField(default=14, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)], verbose_name='Titer drawn within (days)')),
-                ('weight_max_age_days', models.PositiveIntegerField(default=14, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)], verbose_name='Weight measured within (days)')),
-                ('labs_max_age_days', models.PositiveIntegerField(default=14, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)], verbose_name='Baseline labs within (days)')),
-                ('age_wording', models.CharField(default='< 2 years (FDA label)', max_length=120)),
-                ('accepts_96413', models.BooleanField(blank=True, null=True, verbose_name='Accepts CPT 96413 for administration')),
-                ('source', models.CharField(default='Billing card (CareCost Estimate, Q2 2026), payer table', max_length=300)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("pa_required", models.BooleanField(default=True, verbose_name="Prior authorization required")),
+                (
+                    "outcomes_based_agreement",
+                    models.CharField(
+                        choices=[
+                            ("yes", "Yes"),
+                            ("case_by_case", "Case-by-case"),
+                            ("common", "Common at large plans"),
+                            ("no", "No"),
+                        ],
+                        default="no",
+                        max_length=20,
+                    ),
+                ),
+                ("oba_terms", models.TextField(blank=True, verbose_name="Outcomes-based agreement terms")),
+                ("key_documentation", models.TextField(blank=True)),
+                ("documentation_checklist", models.JSONField(blank=True, default=list)),
+                (
+                    "allowed_pos",
+                    models.JSONField(
+                        default=billing.models.default_allowed_pos, verbose_name="Allowed places of service"
+                    ),
+                ),
+                ("require_certified_center", models.BooleanField(default=True)),
+                (
+                    "titer_ceiling_denominator",
+                    models.PositiveIntegerField(
+                        default=50,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="AAV9 titer ceiling (1:N)",
+                    ),
+                ),
+                (
+                    "titer_max_age_days",
+                    models.PositiveIntegerField(
+                        default=14,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="Titer drawn within (days)",
+                    ),
+                ),
+                (
+                    "weight_max_age_days",
+                    models.PositiveIntegerField(
+                        default=14,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="Weight measured within (days)",
+                    ),
+                ),
+                (
+                    "labs_max_age_days",
+                    models.PositiveIntegerField(
+                        default=14,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="Baseline labs within (days)",
+                    ),
+                ),
+                ("age_wording", models.CharField(default="< 2 years (FDA label)", max_length=120)),
+                (
+                    "accepts_96413",
+                    models.BooleanField(blank=True, null=True, verbose_name="Accepts CPT 96413 for administration"),
+                ),
+                (
+                    "source",
+                    models.CharField(default="Billing card (CareCost Estimate, Q2 2026), payer table", max_length=300),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

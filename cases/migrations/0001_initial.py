@@ -10,207 +10,492 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('billing', '0001_initial'),
+        ("billing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('legal_name', models.CharField(max_length=200)),
-                ('date_of_birth', models.DateField()),
-                ('sex', models.CharField(choices=[('F', 'Female'), ('M', 'Male'), ('U', 'Unknown / not stated')], max_length=1)),
-                ('mrn', models.CharField(max_length=40, verbose_name='MRN')),
-                ('gestational_age_weeks', models.PositiveSmallIntegerField(help_text='Completed weeks at birth', validators=[django.core.validators.MinValueValidator(22), django.core.validators.MaxValueValidator(44)])),
-                ('gestational_age_days', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(6)])),
-                ('birth_weight_kg', models.DecimalField(decimal_places=2, max_digits=4, validators=[django.core.validators.MinValueValidator(Decimal('0.3')), django.core.validators.MaxValueValidator(Decimal('7'))])),
-                ('guardian_name', models.CharField(max_length=200)),
-                ('guardian_phone', models.CharField(max_length=40)),
-                ('guardian_email', models.EmailField(blank=True, max_length=254)),
-                ('preferred_language', models.CharField(default='English', max_length=60)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("legal_name", models.CharField(max_length=200)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("F", "Female"), ("M", "Male"), ("U", "Unknown / not stated")], max_length=1
+                    ),
+                ),
+                ("mrn", models.CharField(max_length=40, verbose_name="MRN")),
+                (
+                    "gestational_age_weeks",
+                    models.PositiveSmallIntegerField(
+                        help_text="Completed weeks at birth",
+                        validators=[
+                            django.core.validators.MinValueValidator(22),
+                            django.core.validators.MaxValueValidator(44),
+                        ],
+                    ),
+                ),
+                (
+                    "gestational_age_days",
+                    models.PositiveSmallIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(6)]
+                    ),
+                ),
+                (
+                    "birth_weight_kg",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=4,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.3")),
+                            django.core.validators.MaxValueValidator(Decimal("7")),
+                        ],
+                    ),
+                ),
+                ("guardian_name", models.CharField(max_length=200)),
+                ("guardian_phone", models.CharField(max_length=40)),
+                ("guardian_email", models.EmailField(blank=True, max_length=254)),
+                ("preferred_language", models.CharField(default="English", max_length=60)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['legal_name'],
+                "ordering": ["legal_name"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('short_code', models.CharField(help_text='Short label, e.g. NCH', max_length=12, unique=True)),
-                ('npi', models.CharField(max_length=10, verbose_name='NPI')),
-                ('address', models.TextField()),
-                ('place_of_service', models.CharField(choices=[('21', '21 Inpatient Hospital'), ('22', '22 On Campus-Outpatient Hospital'), ('19', '19 Off Campus-Outpatient Hospital'), ('11', '11 Office'), ('12', '12 Home'), ('49', '49 Independent Clinic')], max_length=2)),
-                ('certified_center', models.BooleanField(default=False, help_text='Certified SMA treatment center (payer site-of-care requirement).')),
-                ('timezone', models.CharField(default='America/New_York', max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("short_code", models.CharField(help_text="Short label, e.g. NCH", max_length=12, unique=True)),
+                ("npi", models.CharField(max_length=10, verbose_name="NPI")),
+                ("address", models.TextField()),
+                (
+                    "place_of_service",
+                    models.CharField(
+                        choices=[
+                            ("21", "21 Inpatient Hospital"),
+                            ("22", "22 On Campus-Outpatient Hospital"),
+                            ("19", "19 Off Campus-Outpatient Hospital"),
+                            ("11", "11 Office"),
+                            ("12", "12 Home"),
+                            ("49", "49 Independent Clinic"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "certified_center",
+                    models.BooleanField(
+                        default=False, help_text="Certified SMA treatment center (payer site-of-care requirement)."
+                    ),
+                ),
+                ("timezone", models.CharField(default="America/New_York", max_length=64)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('intake', 'Intake'), ('gating', 'Gating'), ('pa_submitted', 'PA submitted'), ('pa_approved', 'PA approved'), ('scheduled', 'Scheduled'), ('infused', 'Infused'), ('monitoring', 'Monitoring'), ('follow_up', 'Follow-up'), ('closed', 'Closed')], db_index=True, default='intake', max_length=20)),
-                ('sma_type', models.CharField(choices=[('0', 'Type 0 (congenital)'), ('1', 'Type 1'), ('2', 'Type 2'), ('3', 'Type 3'), ('pre', 'Presymptomatic (type not yet determined)')], max_length=3, verbose_name='SMA type')),
-                ('symptomatic', models.BooleanField(default=False)),
-                ('nbs_identified', models.BooleanField(default=False, verbose_name='Identified by newborn screen')),
-                ('nbs_date', models.DateField(blank=True, null=True, verbose_name='Newborn screen date')),
-                ('primary_diagnosis', models.CharField(max_length=8)),
-                ('secondary_diagnosis', models.CharField(blank=True, max_length=8)),
-                ('genetic_method', models.CharField(blank=True, choices=[('MLPA', 'MLPA'), ('qPCR', 'qPCR'), ('ddPCR', 'ddPCR'), ('sequencing', 'Sequencing')], max_length=12)),
-                ('smn1_genotype', models.CharField(blank=True, choices=[('0_copies', '0 SMN1 copies (homozygous deletion)'), ('1_copy_plus_variant', '1 SMN1 copy + pathogenic variant (compound heterozygous)')], max_length=24, verbose_name='SMN1 genotype')),
-                ('smn2_copies', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(8)], verbose_name='SMN2 copy number')),
-                ('genetic_report_date', models.DateField(blank=True, null=True)),
-                ('plan_name', models.CharField(blank=True, max_length=120)),
-                ('member_id', models.CharField(blank=True, max_length=60)),
-                ('site_of_care_pos', models.CharField(blank=True, choices=[('21', '21 Inpatient Hospital'), ('22', '22 On Campus-Outpatient Hospital'), ('19', '19 Off Campus-Outpatient Hospital'), ('11', '11 Office'), ('12', '12 Home'), ('49', '49 Independent Clinic')], max_length=2, verbose_name='Site of care (place of service)')),
-                ('ordering_physician_name', models.CharField(blank=True, max_length=200)),
-                ('ordering_physician_npi', models.CharField(blank=True, max_length=10, verbose_name='Ordering physician NPI')),
-                ('planned_infusion_date', models.DateField(blank=True, null=True)),
-                ('steroid_plan_start', models.DateField(blank=True, help_text='Label §2.1: the day before the infusion.', null=True, verbose_name='Planned prednisolone start')),
-                ('respiratory_support_hours', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(24)], verbose_name='Respiratory support (hours/day)')),
-                ('respiratory_support_days', models.PositiveSmallIntegerField(default=0, verbose_name='for how many days')),
-                ('tracheostomy', models.BooleanField(default=False)),
-                ('prior_j3399', models.BooleanField(default=False, help_text='Elsewhere, before this case.', verbose_name='Zolgensma (J3399) given before')),
-                ('infused_on', models.DateField(blank=True, db_index=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('coordinator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='coordinated_cases', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='billing.payer')),
-                ('patient', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='case', to='cases.patient')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("intake", "Intake"),
+                            ("gating", "Gating"),
+                            ("pa_submitted", "PA submitted"),
+                            ("pa_approved", "PA approved"),
+                            ("scheduled", "Scheduled"),
+                            ("infused", "Infused"),
+                            ("monitoring", "Monitoring"),
+                            ("follow_up", "Follow-up"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="intake",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sma_type",
+                    models.CharField(
+                        choices=[
+                            ("0", "Type 0 (congenital)"),
+                            ("1", "Type 1"),
+                            ("2", "Type 2"),
+                            ("3", "Type 3"),
+                            ("pre", "Presymptomatic (type not yet determined)"),
+                        ],
+                        max_length=3,
+                        verbose_name="SMA type",
+                    ),
+                ),
+                ("symptomatic", models.BooleanField(default=False)),
+                ("nbs_identified", models.BooleanField(default=False, verbose_name="Identified by newborn screen")),
+                ("nbs_date", models.DateField(blank=True, null=True, verbose_name="Newborn screen date")),
+                ("primary_diagnosis", models.CharField(max_length=8)),
+                ("secondary_diagnosis", models.CharField(blank=True, max_length=8)),
+                (
+                    "genetic_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[("MLPA", "MLPA"), ("qPCR", "qPCR"), ("ddPCR", "ddPCR"), ("sequencing", "Sequencing")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "smn1_genotype",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("0_copies", "0 SMN1 copies (homozygous deletion)"),
+                            ("1_copy_plus_variant", "1 SMN1 copy + pathogenic variant (compound heterozygous)"),
+                        ],
+                        max_length=24,
+                        verbose_name="SMN1 genotype",
+                    ),
+                ),
+                (
+                    "smn2_copies",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(8)],
+                        verbose_name="SMN2 copy number",
+                    ),
+                ),
+                ("genetic_report_date", models.DateField(blank=True, null=True)),
+                ("plan_name", models.CharField(blank=True, max_length=120)),
+                ("member_id", models.CharField(blank=True, max_length=60)),
+                (
+                    "site_of_care_pos",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("21", "21 Inpatient Hospital"),
+                            ("22", "22 On Campus-Outpatient Hospital"),
+                            ("19", "19 Off Campus-Outpatient Hospital"),
+                            ("11", "11 Office"),
+                            ("12", "12 Home"),
+                            ("49", "49 Independent Clinic"),
+                        ],
+                        max_length=2,
+                        verbose_name="Site of care (place of service)",
+                    ),
+                ),
+                ("ordering_physician_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "ordering_physician_npi",
+                    models.CharField(blank=True, max_length=10, verbose_name="Ordering physician NPI"),
+                ),
+                ("planned_infusion_date", models.DateField(blank=True, null=True)),
+                (
+                    "steroid_plan_start",
+                    models.DateField(
+                        blank=True,
+                        help_text="Label §2.1: the day before the infusion.",
+                        null=True,
+                        verbose_name="Planned prednisolone start",
+                    ),
+                ),
+                (
+                    "respiratory_support_hours",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[django.core.validators.MaxValueValidator(24)],
+                        verbose_name="Respiratory support (hours/day)",
+                    ),
+                ),
+                (
+                    "respiratory_support_days",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="for how many days"),
+                ),
+                ("tracheostomy", models.BooleanField(default=False)),
+                (
+                    "prior_j3399",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Elsewhere, before this case.",
+                        verbose_name="Zolgensma (J3399) given before",
+                    ),
+                ),
+                ("infused_on", models.DateField(blank=True, db_index=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coordinated_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="billing.payer",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="case", to="cases.patient"
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="cases.site"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='BaselineLab',
+            name="BaselineLab",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drawn_on', models.DateField()),
-                ('analyte', models.CharField(max_length=20)),
-                ('value', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('unit', models.CharField(max_length=20)),
-                ('uln', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True, verbose_name='Upper limit of normal')),
-                ('value_canonical', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('uln_canonical', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True)),
-                ('canonical_unit', models.CharField(max_length=20)),
-                ('entered_at', models.DateTimeField(auto_now_add=True)),
-                ('entered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='baseline_labs', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("drawn_on", models.DateField()),
+                ("analyte", models.CharField(max_length=20)),
+                ("value", models.DecimalField(decimal_places=3, max_digits=12)),
+                ("unit", models.CharField(max_length=20)),
+                (
+                    "uln",
+                    models.DecimalField(
+                        blank=True, decimal_places=3, max_digits=12, null=True, verbose_name="Upper limit of normal"
+                    ),
+                ),
+                ("value_canonical", models.DecimalField(decimal_places=3, max_digits=12)),
+                ("uln_canonical", models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True)),
+                ("canonical_unit", models.CharField(max_length=20)),
+                ("entered_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="baseline_labs", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-drawn_on', 'analyte'],
+                "ordering": ["-drawn_on", "analyte"],
             },
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('genetic_report', 'Genetic report'), ('titer_report', 'AAV9 titer report'), ('lab_report', 'Lab report'), ('letter', 'Letter'), ('other', 'Other')], max_length=20)),
-                ('file', models.FileField(upload_to=cases.models.document_path)),
-                ('original_name', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=60)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='cases.case')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("genetic_report", "Genetic report"),
+                            ("titer_report", "AAV9 titer report"),
+                            ("lab_report", "Lab report"),
+                            ("letter", "Letter"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("file", models.FileField(upload_to=cases.models.document_path)),
+                ("original_name", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=60)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="documents", to="cases.case"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-uploaded_at'],
+                "ordering": ["-uploaded_at"],
             },
         ),
         migrations.AddField(
-            model_name='patient',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='cases.site'),
+            model_name="patient",
+            name="site",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="patients", to="cases.site"
+            ),
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='cases.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="cases.site"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SmnTherapy',
+            name="SmnTherapy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drug', models.CharField(choices=[('nusinersen', 'Nusinersen (Spinraza, J2326)'), ('risdiplam', 'Risdiplam (Evrysdi)')], max_length=20)),
-                ('started_on', models.DateField()),
-                ('stopped_on', models.DateField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='smn_therapies', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "drug",
+                    models.CharField(
+                        choices=[("nusinersen", "Nusinersen (Spinraza, J2326)"), ("risdiplam", "Risdiplam (Evrysdi)")],
+                        max_length=20,
+                    ),
+                ),
+                ("started_on", models.DateField()),
+                ("stopped_on", models.DateField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="smn_therapies", to="cases.case"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StageEvent',
+            name="StageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('intake', 'Intake'), ('gating', 'Gating'), ('pa_submitted', 'PA submitted'), ('pa_approved', 'PA approved'), ('scheduled', 'Scheduled'), ('infused', 'Infused'), ('monitoring', 'Monitoring'), ('follow_up', 'Follow-up'), ('closed', 'Closed')], max_length=20)),
-                ('entered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_events', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("intake", "Intake"),
+                            ("gating", "Gating"),
+                            ("pa_submitted", "PA submitted"),
+                            ("pa_approved", "PA approved"),
+                            ("scheduled", "Scheduled"),
+                            ("infused", "Infused"),
+                            ("monitoring", "Monitoring"),
+                            ("follow_up", "Follow-up"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("entered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stage_events", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['entered_at', 'pk'],
+                "ordering": ["entered_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='TiterResult',
+            name="TiterResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drawn_on', models.DateField()),
-                ('lab', models.CharField(max_length=120)),
-                ('method', models.CharField(default='ELISA', max_length=60)),
-                ('result_text', models.CharField(max_length=20)),
-                ('result_key', models.DecimalField(decimal_places=3, help_text='Comparable value (cases.titers)', max_digits=12)),
-                ('entered_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='titers', to='cases.case')),
-                ('entered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("drawn_on", models.DateField()),
+                ("lab", models.CharField(max_length=120)),
+                ("method", models.CharField(default="ELISA", max_length=60)),
+                ("result_text", models.CharField(max_length=20)),
+                (
+                    "result_key",
+                    models.DecimalField(decimal_places=3, help_text="Comparable value (cases.titers)", max_digits=12),
+                ),
+                ("entered_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="titers", to="cases.case"
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-drawn_on', '-pk'],
+                "ordering": ["-drawn_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='WeightMeasurement',
+            name="WeightMeasurement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('measured_on', models.DateField()),
-                ('kg', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('entered_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='weights', to='cases.case')),
-                ('entered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("measured_on", models.DateField()),
+                ("kg", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("entered_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="weights", to="cases.case"
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-measured_on', '-pk'],
+                "ordering": ["-measured_on", "-pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.UniqueConstraint(fields=('site', 'mrn'), name='patient_unique_mrn_per_site'),
+            model_name="patient",
+            constraint=models.UniqueConstraint(fields=("site", "mrn"), name="patient_unique_mrn_per_site"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'site'), name='membership_unique_user_site'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("user", "site"), name="membership_unique_user_site"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['site', 'stage'], name='cases_case_site_id_c269f4_idx'),
+            model_name="case",
+            index=models.Index(fields=["site", "stage"], name="cases_case_site_id_c269f4_idx"),
         ),
     ]

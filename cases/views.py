@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 
 from cases.models import Case
+from cases.panels import panel_contexts
 from common.access import cases_for
 
 
@@ -29,4 +30,5 @@ def case_list(request):
 
 def case_detail(request, pk: int):
     case = _get_case_for_user(request, pk)
-    return render(request, "cases/case_detail.html", {"case": case})
+    panels = panel_contexts(request, case)
+    return render(request, "cases/case_detail.html", {"case": case, "panels": panels})

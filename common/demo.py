@@ -81,3 +81,29 @@ def seed(ctx: DemoContext) -> None:
         for code in site_codes:
             Membership.objects.get_or_create(user=user, site=ctx.sites[code])
         ctx.users[username] = user
+
+
+# The demo cast: one patient per state the features have. Each app's demo step reads this list
+# and adds its part (cases.demo: intake facts and gate state; billing: PA and packets; the
+# infusion record; monitoring: draws, results, flags; reminders: acknowledgements). Dates are
+# relative to the day the demo is loaded, so `make run` always shows a lived-in present.
+# age_days: age today; scenario: what the case should show.
+DEMO_CASES = [
+    # key, site, legal name, sex, age_days, scenario
+    ("ready", "NCH", "Ava Thompson", "F", 120, "all gates pass, PA approved, infusion scheduled in 6 days"),
+    ("pa_submitted", "NCH", "Olivia Reyes", "F", 95, "all gates pass, PA submitted and pended for more information"),
+    ("titer_stale", "NCH", "Liam Carter", "M", 150, "AAV9 titer 1:25 drawn 20 days before the planned date: stale"),
+    ("titer_high", "NCH", "Noah Patel", "M", 70, "AAV9 titer 1:100: above 1:50, retest guidance"),
+    ("intake", "NCH", "Mia Johnson", "F", 40, "just entered: no genetic report, no labs"),
+    ("age_out", "NCH", "Ethan Brooks", "M", 715, "second birthday falls before the planned infusion date"),
+    ("premature", "NCH", "Sofia Nguyen", "F", 21, "born at 32 weeks, not yet full-term corrected age"),
+    ("pa_denied", "NCH", "Lucas Kim", "M", 200, "PA denied (titer not documented), appealed"),
+    ("infused_recent", "NCH", "Harper Wilson", "F", 110, "infused 3 days ago: first draws upcoming"),
+    ("monitoring_normal", "NCH", "Jack Martinez", "M", 160, "infused 40 days ago: results normal, taper started"),
+    ("monitoring_abnormal", "NCH", "Amelia Davis", "F", 140, "infused 30 days ago: ALT 3.1x ULN, taper blocked"),
+    ("overdue", "NCH", "Benjamin Lee", "M", 130, "infused 25 days ago: day-21 draw overdue, reminders escalated"),
+    ("extension", "NCH", "Isabella Clark", "F", 230, "infused 100 days ago: liver still abnormal, extension draws"),
+    ("follow_up", "NCH", "Charlotte Hall", "F", 400, "infused 8 months ago: 6-month milestone recorded"),
+    ("lpc_ready", "LPC", "Henry Scott", "M", 90, "Lakeshore: all gates pass"),
+    ("lpc_overdue", "LPC", "Grace Young", "F", 150, "Lakeshore: infused 20 days ago, day-14 draw overdue"),
+]

@@ -14,7 +14,15 @@ from django.utils import timezone
 from common import demo
 
 # Dependency order: payers before cases, cases before monitoring.
-STEPS = ["common.demo", "billing.demo", "cases.demo", "billing.demo_cases", "monitoring.demo"]
+STEPS = [
+    "common.demo",  # sites and users
+    "billing.demo",  # payers, reference data
+    "cases.demo",  # patients, cases, pre-treatment results
+    "billing.demo_cases",  # prior authorizations, packets
+    "cases.demo_infusion",  # signed infusion records (creates the monitoring schedule)
+    "monitoring.demo",  # results, flags, steroid decisions, milestones
+    "monitoring.demo_reminders",  # reminders, acknowledgements, notifications
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,109 @@
+"""Gather one case's facts from the database into the pure gate's plain values.
+
+The gate itself (cases/eligibility.py) knows no ORM. This module is the one adapter between
+the two, used by the case page, the PA packet and infusion day alike, so all three judge the
+same facts. It runs a constant number of queries however many results a case has.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from cases.eligibility import (
+    GateFacts,
+    GatePolicy,
+    GateReport,
+    LabObs,
+    TherapyObs,
+    TiterObs,
+    WeightObs,
+    evaluate_gate,
+)
+from cases.models import BaselineLab, Case, Document, SmnTherapy, TiterResult, WeightMeasurement
+from cases.titers import parse_titer
+
+
+def gate_queryset(qs):
+    """Add the prefetches facts_for_case needs to a Case queryset (4 queries more in all)."""
+    return qs.select_related("patient", "site", "payer").prefetch_related(
+        Prefetch("weights", queryset=WeightMeasurement.objects.order_by("-measured_on", "-pk")),
+        Prefetch("titers", queryset=TiterResult.objects.order_by("-drawn_on", "-pk")),
+        Prefetch("baseline_labs", queryset=BaselineLab.objects.order_by("-drawn_on", "analyte")),
+        Prefetch("smn_therapies", queryset=SmnTherapy.objects.order_by("started_on")),
+        Prefetch("documents", queryset=Document.objects.only("id", "case_id", "kind").order_by("-uploaded_at")),
+    )
+
+
+def policy_for_case(case: Case) -> GatePolicy:
+    """The case's payer policy as plain values; the card's defaults when no payer is set."""
+    payer = case.payer
+    if payer is None:
+        return GatePolicy()
+    return GatePolicy(
+        titer_ceiling_denominator=payer.titer_ceiling_denominator,
+        titer_max_age_days=payer.titer_max_age_days,
+        weight_max_age_days=payer.weight_max_age_days,
+        labs_max_age_days=payer.labs_max_age_days,
+        allowed_pos=frozenset(payer.allowed_pos),
+        require_certified_center=payer.require_certified_center,
+        payer_name=payer.name,
+    )
+
+
+def facts_for_case(case: Case) -> GateFacts:
+    """Return the case's facts for the gate. Use a case from gate_queryset() to stay at a
+    constant number of queries."""
+    patient = case.patient
+    titers = []
+    for t in case.titers.all():
+        try:
+            titers.append(TiterObs(drawn_on=t.drawn_on, titer=parse_titer(t.result_text), lab=t.lab))
+        except ValueError:
+            continue  # a stored titer always parsed when it was entered; skip rather than fail the page
+    return GateFacts(
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        gestational_age_weeks=patient.gestational_age_weeks,
+        gestational_age_days=patient.gestational_age_days,
+        diagnosis_code=case.primary_diagnosis or None,
+        smn1_genotype=case.smn1_genotype or None,
+        genetic_method=case.genetic_method or None,
+        genetic_report_date=case.genetic_report_date,
+        genetic_report_on_file=any(d.kind == Document.Kind.GENETIC_REPORT for d in case.documents.all()),
+        smn2_copies=case.smn2_copies,
+        weights=tuple(WeightObs(measured_on=w.measured_on, kg=w.kg) for w in case.weights.all()),
+        titers=tuple(titers),
+        baseline_labs=tuple(
+            LabObs(
+                drawn_on=lab.drawn_on,
+                analyte=lab.analyte,
+                value=lab.value_canonical,
+                unit=lab.canonical_unit,
+                uln=lab.uln_canonical,
+            )
+            for lab in case.baseline_labs.all()
+        ),
+        steroid_plan_start=case.steroid_plan_start,
+        site_pos=case.site_of_care_pos or None,
+        site_certified=case.site.certified_center,
+        prior_j3399=case.prior_j3399,
+        tracheostomy=case.tracheostomy,
+        respiratory_support_hours_per_day=case.respiratory_support_hours,
+        respiratory_support_days=case.respiratory_support_days,
+        smn_therapies=tuple(
+            TherapyObs(drug=t.drug, started_on=t.started_on, stopped_on=t.stopped_on) for t in case.smn_therapies.all()
+        ),
+    )
+
+
+def gate_date(case: Case, today: date | None = None) -> date:
+    """The date the gate is judged for: the planned infusion date, or today when none."""
+    return case.planned_infusion_date or today or timezone.localdate()
+
+
+def case_gate(case: Case, on: date | None = None) -> GateReport:
+    """Evaluate the gate for ``case`` on ``on`` (default: gate_date)."""
+    return evaluate_gate(facts_for_case(case), policy_for_case(case), on or gate_date(case))

@@ -15,3 +15,5 @@ class MonitoringConfig(AppConfig):
         auditlog.register(models.Draw)
         auditlog.register(models.Result)
         auditlog.register(models.ProtocolVersion)
+        auditlog.register(models.Flag)
+        auditlog.register(models.Milestone)

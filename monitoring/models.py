@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ProtocolVersion(models.Model):
@@ -89,3 +90,51 @@ class Result(models.Model):
     class Meta:
         ordering = ["collected_at", "analyte"]
         constraints = [models.UniqueConstraint(fields=["draw", "analyte"], name="result_unique_draw_analyte")]
+
+
+class FlagLevel(models.TextChoices):
+    WATCH = "watch", "Watch"
+    TAPER_BLOCKED = "taper_blocked", "Taper blocked"
+    URGENT = "urgent", "Urgent"
+
+
+class Flag(models.Model):
+    """A flag raised by a result (monitoring.flags). Urgent flags notify the physician at once."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="flags")
+    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="flags")
+    draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="flags", null=True, blank=True)
+    code = models.CharField(max_length=40)
+    level = models.CharField(max_length=20, choices=FlagLevel.choices)
+    analyte = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=400)
+    source = models.CharField(max_length=300)
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["site", "level", "resolved_at"], name="flag_site_level_idx")]
+
+
+class Milestone(models.Model):
+    """An outcome milestone assessment (6–60 months after infusion; domain.md §8)."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="milestones")
+    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="milestones")
+    month = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    window_opens = models.DateField()
+    window_closes = models.DateField()
+    state = models.CharField(max_length=10, choices=DrawState.choices, default=DrawState.UPCOMING)
+    next_change_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        constraints = [models.UniqueConstraint(fields=["case", "month"], name="milestone_unique_case_month")]
+        indexes = [models.Index(fields=["next_change_at"], name="milestone_next_change_idx")]

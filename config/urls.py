@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from common import two_factor
 from common import views as common_views
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/2fa/setup/", two_factor.setup, name="two_factor_setup"),
+    path("accounts/2fa/verify/", two_factor.verify, name="two_factor_verify"),
+    path("accounts/2fa/backup-codes/", two_factor.backup_codes, name="two_factor_backup_codes"),
     path("cases/", include("cases.urls")),
     path("billing/", include("billing.urls")),
     path("monitoring/", include("monitoring.urls")),

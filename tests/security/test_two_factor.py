@@ -1,0 +1,110 @@
+"""Two-factor sign-in: enrolment at first sign-in, TOTP and backup codes, enforcement everywhere."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.personas import MARKER_NAME, PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _enforce(settings):
+    settings.GENEGATE_REQUIRE_2FA = True
+
+
+def _sign_in(client, user):
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return response
+
+
+def _code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def test_a_first_sign_in_must_enrol_before_seeing_patient_data(cast, client):
+    _sign_in(client, cast.coordinator)
+    response = client.get(reverse("cases:detail", args=[cast.case_a.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two_factor_setup"))
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert MARKER_NAME not in page.content.decode()
+    assert "data:image/svg+xml;base64," in page.content.decode()
+
+
+def test_enrolment_with_a_valid_code_shows_backup_codes_and_opens_the_app(cast, client):
+    _sign_in(client, cast.coordinator)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=cast.coordinator)
+    response = client.post(reverse("two_factor_setup"), {"token": _code(device)})
+    assert response.status_code == 200
+    assert StaticToken.objects.filter(device__user=cast.coordinator).count() == 10
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get(reverse("cases:detail", args=[cast.case_a.pk])).status_code == 200
+
+
+def test_a_wrong_code_is_refused_next_to_the_field(cast, client):
+    _sign_in(client, cast.coordinator)
+    client.get(reverse("two_factor_setup"))
+    response = client.post(reverse("two_factor_setup"), {"token": "000000"})
+    assert "did not match" in response.content.decode()
+    response = client.post(reverse("two_factor_setup"), {"token": "<script>"})
+    assert "letters and digits only" in response.content.decode()
+    assert not TOTPDevice.objects.get(user=cast.coordinator).confirmed
+
+
+def test_an_enrolled_user_verifies_each_sign_in_and_a_backup_code_works_once(cast, client):
+    device = TOTPDevice.objects.create(user=cast.physician, name="app", confirmed=True)
+    from common.two_factor import _new_backup_codes
+
+    codes = _new_backup_codes(cast.physician)
+    _sign_in(client, cast.physician)
+    assert client.get(reverse("home"))["Location"].startswith(reverse("two_factor_verify"))
+    response = client.post(reverse("two_factor_verify"), {"token": codes[0], "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get(reverse("home")).status_code == 200
+    client.post(reverse("logout"))
+    _sign_in(client, cast.physician)
+    reused = client.post(reverse("two_factor_verify"), {"token": codes[0]})
+    assert "not valid" in reused.content.decode()
+    # django-otp throttles after a failure (1 s, doubling): wait it out, then a fresh code works.
+    with time_machine.travel(timezone.now() + timedelta(seconds=5), tick=True):
+        device.refresh_from_db()
+        ok = client.post(reverse("two_factor_verify"), {"token": _code(device)})
+    assert ok.status_code == 302
+
+
+def test_repeated_wrong_codes_are_throttled(cast, client):
+    device = TOTPDevice.objects.create(user=cast.physician, name="app", confirmed=True)
+    _sign_in(client, cast.physician)
+    client.post(reverse("two_factor_verify"), {"token": "123456"})
+    refused = client.post(reverse("two_factor_verify"), {"token": _code(device)})
+    assert refused.status_code == 200 and "not valid" in refused.content.decode()
+
+
+def test_the_admin_also_requires_the_second_factor(cast, client):
+    cast.manager.is_staff = True
+    cast.manager.save()
+    _sign_in(client, cast.manager)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/accounts/2fa/" in response["Location"]
+
+
+def test_verify_does_not_redirect_off_site(cast, client):
+    TOTPDevice.objects.create(user=cast.billing, name="app", confirmed=True)
+    from common.two_factor import _new_backup_codes
+
+    codes = _new_backup_codes(cast.billing)
+    _sign_in(client, cast.billing)
+    response = client.post(reverse("two_factor_verify"), {"token": codes[1], "next": "https://evil.example/"})
+    assert response["Location"] == reverse("home")

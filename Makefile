@@ -15,3 +15,11 @@ lint:
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+backup:
+	@.venv/bin/python manage.py backup_data
+
+# make restore BACKUP=data/backups/20261128-190000
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=data/backups/<timestamp>"; exit 2; }
+	@.venv/bin/python manage.py restore_data "$(BACKUP)"

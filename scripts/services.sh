@@ -33,7 +33,7 @@ wait_for() {
 cmd=${1:-}
 case "$cmd" in
   start-redis)
-    dir=$2; port=$3
+    dir=$(realpath -m "$2"); port=$3
     mkdir -p "$dir"
     if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then exit 0; fi
     redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
@@ -41,7 +41,7 @@ case "$cmd" in
     wait_for "redis on $port" redis-cli -p "$port" ping
     ;;
   start-postgres)
-    dir=$2; port=$3
+    dir=$(realpath -m "$2"); port=$3
     bindir=$(pg_bindir)
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
@@ -60,15 +60,15 @@ case "$cmd" in
       || as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE genegate OWNER genegate"
     ;;
   restart-postgres)
-    dir=$2; bindir=$(pg_bindir)
+    dir=$(realpath -m "$2"); bindir=$(pg_bindir)
     as_pg "$bindir/pg_ctl" -D "$dir/pgdata" -w -t 30 -m fast restart >/dev/null
     ;;
   stop-redis)
-    dir=$2
+    dir=$(realpath -m "$2")
     if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
     ;;
   stop)
-    dir=$2
+    dir=$(realpath -m "$2")
     if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
     if [ -f "$dir/pgdata/postmaster.pid" ]; then
       as_pg "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null 2>&1 || true

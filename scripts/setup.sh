@@ -50,8 +50,10 @@ stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing pinned Python packages"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements-dev.txt
+  # (grep drops pip's notes about local index folders some machines configure and lack)
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -m pip install -q -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -c "import django, celery, weasyprint, playwright" || { echo "setup: pip install failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
 

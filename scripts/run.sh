@@ -16,7 +16,7 @@ pids=()
 
 cleanup() {
   trap - INT TERM EXIT
-  echo; echo "run: stopping worker, beat, web server and Redis"
+  echo; echo "run: stopping worker, beat and Redis"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   scripts/services.sh stop "$SERVICES"
@@ -45,6 +45,6 @@ cat <<MSG
   Press Ctrl-C to stop everything.
 
 MSG
-$PY manage.py runserver 127.0.0.1:8000 &
-pids+=($!)
-wait "${pids[-1]}"
+# The web server runs in the foreground so Ctrl-C reaches it; the EXIT trap then stops the
+# worker, beat and Redis (background jobs of a script ignore Ctrl-C themselves).
+$PY manage.py runserver 127.0.0.1:8000 || true

@@ -130,7 +130,11 @@ def chart_svg(name: str, results, baseline: dict[str, Decimal], infused_on: date
         return liver_chart({label: by_analyte.get(key, []) for key, label in labels.items()})
     if name == "platelets":
         return baseline_chart(
-            "Platelets (10^9/L)", "Platelets, 10^9/L", by_analyte.get("platelets", []), baseline.get("platelets"), PLATELET_LOW
+            "Platelets (10^9/L)",
+            "Platelets, 10^9/L",
+            by_analyte.get("platelets", []),
+            baseline.get("platelets"),
+            PLATELET_LOW,
         )
     return baseline_chart(
         "Troponin-I (ng/L)", "Troponin-I, ng/L", by_analyte.get("troponin_i", []), baseline.get("troponin_i"), None

@@ -108,6 +108,7 @@ class MissForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False
         self.helper.add_input(Submit("submit", "Record as missed", css_class="btn-outline-danger"))
 
 
@@ -129,6 +130,7 @@ class ProtocolVersionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False
         self.helper.add_input(Submit("submit", "Create version and put it in force"))
 
     def clean_version(self) -> str:
@@ -158,6 +160,7 @@ class SteroidDecisionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False
         self.helper.add_input(Submit("submit", "Record decision"))
 
 

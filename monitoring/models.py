@@ -39,6 +39,14 @@ class DrawState(models.TextChoices):
 OPEN_STATES = (DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE)
 
 
+KIND_LABELS = {
+    "liver": "Liver panel",
+    "platelets": "Platelets (CBC)",
+    "troponin": "Troponin-I",
+    "steroid_review": "Steroid review",
+}
+
+
 class Draw(models.Model):
     """One scheduled post-infusion draw (or review). ``next_change_at`` is when its state next
     changes; the sweep and the dashboard read it through an index (STYLE.md, periodic work)."""
@@ -75,6 +83,14 @@ class Draw(models.Model):
     def __str__(self) -> str:
         return f"Draw {self.pk} ({self.kind} D{self.day})"
 
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
 
 class Result(models.Model):
     """One analyte of a post-infusion draw."""
@@ -94,6 +110,16 @@ class Result(models.Model):
     class Meta:
         ordering = ["collected_at", "analyte"]
         constraints = [models.UniqueConstraint(fields=["draw", "analyte"], name="result_unique_draw_analyte")]
+
+    def __str__(self) -> str:
+        return f"Result {self.pk}"
+
+    @property
+    def uln_multiple(self):
+        """value ÷ ULN in canonical units, or None without a ULN (monitoring.flags)."""
+        if not self.uln_canonical:
+            return None
+        return self.value_canonical / self.uln_canonical
 
 
 class FlagLevel(models.TextChoices):

@@ -82,7 +82,7 @@ def protocol_new(request):
         else:
             messages.success(request, f"Protocol {data['version']} is in force for schedules created from now on.")
             return redirect("monitoring:protocol")
-    return render(request, "monitoring/protocol_new.html", {"form": form})
+    return render(request, "monitoring/protocol_new.html", {"form": form}, status=422 if form.errors else 200)
 
 
 # --- Draws ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ platelets and troponin-I against the patient's baseline (label §5; domain.md §
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 
@@ -46,11 +47,12 @@ def _config(title: str, y_title: str, **extra) -> dict:
         js=[],  # no script: served as an <img> and under a strict CSP
         css=["file://style.css", "file://graph.css"],  # pygal's own CSS, inlined, no URL fetched
         width=760,
-        height=400,
+        height=430,
         dots_size=4,
         show_x_guides=False,
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
+        margin_bottom=36,  # room for a second legend row (pygal under-counts it)
         truncate_legend=-1,
         print_values=False,
         xrange=extra.pop("xrange", None),
@@ -73,7 +75,7 @@ def _line(value: float, x_max: float, label: str) -> dict:
     return dict(
         title=label,
         values=[(0, value), (x_max, value)],
-        stroke_style={"width": 2, "dasharray": "8, 5"},
+        stroke_style={"width": 3, "dasharray": "10, 4"},
         show_dots=False,
     )
 
@@ -82,19 +84,35 @@ def _x_max(points: list[tuple[float, float]]) -> float:
     return max([84.0] + [x for x, _ in points])
 
 
+# ×ULN ticks on the liver chart's log axis (values are plotted as log10 so that only y is
+# logarithmic; pygal's XY "logarithmic" would bend the day axis too).
+LIVER_TICKS = (0.25, 0.5, 1, 2, 5, 10, 20, 50)
+
+
+def _log(value: float) -> float:
+    return math.log10(max(value, 0.1))
+
+
 def liver_chart(series: dict[str, list[tuple[int, Decimal]]]) -> bytes:
     """ALT, AST and bilirubin as ×ULN by day, with the 2× and 20× lines, on a log scale so
-    both a 1.5× and a 25× value stay readable."""
+    both a 0.5× and a 25× value stay readable."""
     all_points = [(x, float(y)) for points in series.values() for x, y in points]
     x_max = _x_max(all_points)
+    top = max([30.0] + [y * 1.3 for _, y in all_points])
+    ticks = [t for t in LIVER_TICKS if t <= top]
     chart = pygal.XY(
-        **_config("Liver panel (×ULN, log scale)", "× upper limit of normal", logarithmic=True, xrange=(0, x_max))
+        **_config(
+            "Liver panel (×ULN, log scale)",
+            "× upper limit of normal",
+            xrange=(0, x_max),
+            range=(_log(0.2), _log(top)),
+            y_labels=[{"label": f"{t:g}×", "value": _log(t)} for t in ticks],
+        )
     )
-    chart.range = (0.1, max(40.0, *(y for _, y in all_points)) if all_points else 40.0)
     for label, points in series.items():
-        chart.add(label, [(x, max(float(y), 0.1)) for x, y in points])
-    chart.add(**_line(float(TAPER_BLOCK_ULN_MULTIPLE), x_max, "2×ULN: no taper"))
-    chart.add(**_line(float(URGENT_ULN_MULTIPLE), x_max, "20×ULN: urgent"))
+        chart.add(label, [(x, _log(float(y))) for x, y in points])
+    chart.add(**_line(_log(float(TAPER_BLOCK_ULN_MULTIPLE)), x_max, "2×ULN: no taper"))
+    chart.add(**_line(_log(float(URGENT_ULN_MULTIPLE)), x_max, "20×ULN: urgent"))
     return _svg(chart)
 
 
@@ -104,7 +122,8 @@ def baseline_chart(
     """One analyte's values by day, with its baseline (and a fixed threshold line, if any)."""
     values = [(x, float(y)) for x, y in points]
     x_max = _x_max(values)
-    chart = pygal.XY(**_config(title, y_title, xrange=(0, x_max), include_x_axis=True))
+    top = max([float(baseline or 0), float(low_line or 0)] + [y for _, y in values] + [1.0]) * 1.15
+    chart = pygal.XY(**_config(title, y_title, xrange=(0, x_max), range=(0, top), include_x_axis=True))
     chart.add(title.split(" (")[0], values)
     if baseline is not None:
         chart.add(**_line(float(baseline), x_max, f"Baseline {baseline.normalize():f}"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from django.urls import reverse
 
 from monitoring.models import Draw, Milestone
@@ -54,12 +53,17 @@ def test_charts_are_svg_images_without_script_under_their_own_csp(cast, client):
     infuse(cast.case_a, INFUSED)
     with frozen(date(2027, 1, 12)):
         client.force_login(cast.coordinator)
-        client.post(reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 7).pk]), liver_post({"alt": "130"}, collected=at(date(2027, 1, 11))))
+        client.post(
+            reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 7).pk]),
+            liver_post({"alt": "130"}, collected=at(date(2027, 1, 11))),
+        )
         for name in ("liver", "platelets", "troponin"):
             response = client.get(reverse("monitoring:chart", args=[cast.case_a.pk, name]))
             assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
             svg = response.content.decode()
-            assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/", "").replace("http://pygal.org", "").replace("http://github.com/Kozea/pygal", "")
+            assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/", "").replace(
+                "http://pygal.org", ""
+            ).replace("http://github.com/Kozea/pygal", "")
             assert "Days since infusion" in svg
             assert "'unsafe-inline'" in response["Content-Security-Policy"]
             assert MARKER_NAME not in svg
@@ -105,7 +109,9 @@ def _counts(client, cast, start: int, n: int) -> tuple[int, int]:
         infuse(make_case(cast.site_a, name=f"Child {i}", mrn=f"M-{i}"), INFUSED)
     with frozen(date(2027, 2, 20)):
         client.force_login(cast.coordinator)
-        for d in Draw.objects.filter(kind="liver", day__in=(7, 14, 21), state__in=("late", "overdue", "due", "upcoming")):
+        for d in Draw.objects.filter(
+            kind="liver", day__in=(7, 14, 21), state__in=("late", "overdue", "due", "upcoming")
+        ):
             client.post(reverse("monitoring:draw", args=[d.pk]), liver_post({"alt": "130"}, collected=at(d.due_on)))
         client.get(reverse("home"))  # warm per-process caches (content types)
         with CaptureQueriesContext(connection) as home:

@@ -16,7 +16,7 @@ def _ctx(cast) -> DemoContext:
     ctx = DemoContext(today=date(2027, 5, 10))
     ctx.users = {"coordinator": cast.coordinator, "physician": cast.physician, "outsider": cast.outsider}
     cases = {}
-    for i, (key, site, name, sex, _age, _scenario) in enumerate(DEMO_CASES):
+    for i, (key, site, name, _sex, _age, _scenario) in enumerate(DEMO_CASES):
         if key in demo.INFUSED_DAYS_AGO or key == "follow_up":
             site_obj = cast.site_b if site == "LPC" else cast.site_a
             cases[key] = make_case(site_obj, name=name, mrn=f"D-{i}", dob=date(2027, 1, 1))
@@ -28,9 +28,21 @@ def test_the_demo_shows_each_monitoring_scenario_and_a_rerun_changes_nothing(cas
     ctx = _ctx(cast)
     with time_machine.travel("2027-05-10 15:00 -04:00", tick=False):
         demo.seed(ctx)
-        counts = (Draw.objects.count(), Result.objects.count(), Flag.objects.count(), SteroidDecision.objects.count(), Assessment.objects.count())
+        counts = (
+            Draw.objects.count(),
+            Result.objects.count(),
+            Flag.objects.count(),
+            SteroidDecision.objects.count(),
+            Assessment.objects.count(),
+        )
         demo.seed(ctx)
-        assert counts == (Draw.objects.count(), Result.objects.count(), Flag.objects.count(), SteroidDecision.objects.count(), Assessment.objects.count())
+        assert counts == (
+            Draw.objects.count(),
+            Result.objects.count(),
+            Flag.objects.count(),
+            SteroidDecision.objects.count(),
+            Assessment.objects.count(),
+        )
     cases = ctx.extra["cases"]
     abnormal = cases["monitoring_abnormal"]
     assert Flag.objects.filter(case=abnormal, code="alt_2x_uln", resolved_at__isnull=True).exists()

@@ -38,7 +38,10 @@ def test_an_abnormal_result_before_day_84_adds_no_extension(cast, client):
     infuse(cast.case_a, INFUSED)
     with frozen(INFUSED + timedelta(days=71)):
         client.force_login(cast.coordinator)
-        client.post(reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 70).pk]), liver_post({"alt": "150"}, collected=at(INFUSED + timedelta(days=70))))
+        client.post(
+            reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 70).pk]),
+            liver_post({"alt": "150"}, collected=at(INFUSED + timedelta(days=70))),
+        )
     assert not Draw.objects.filter(case=cast.case_a, is_extension=True).exists()
 
 
@@ -48,16 +51,27 @@ def test_extensions_chain_until_the_liver_is_unremarkable(cast, client):
     d98 = INFUSED + timedelta(days=98)
     with frozen(d98):
         client.force_login(cast.coordinator)
-        client.post(reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 98).pk]), liver_post({"pt": "15"}, collected=at(d98, 9)))
+        client.post(
+            reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 98).pk]),
+            liver_post({"pt": "15"}, collected=at(d98, 9)),
+        )
         assert "PT prolonged" in draw(cast.case_a, "liver", 112).reason
-        client.post(reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 98).pk]), liver_post(collected=at(d98, 9)))
+        client.post(
+            reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 98).pk]), liver_post(collected=at(d98, 9))
+        )
     # Correcting day 98 to normal adds nothing further; the planned day-112 draw stays for the clinic to keep or miss.
     assert not Draw.objects.filter(case=cast.case_a, kind="liver", day=126).exists()
 
 
 def test_platelets_not_back_to_baseline_continue_every_other_week(cast, client):
     infuse(cast.case_a, INFUSED)
-    data = {"collected_at": at(D84).strftime("%Y-%m-%dT%H:%M"), "platelets_value": "200", "platelets_unit": "10^9/L", "hemoglobin_value": "11", "hemoglobin_unit": "g/dL"}
+    data = {
+        "collected_at": at(D84).strftime("%Y-%m-%dT%H:%M"),
+        "platelets_value": "200",
+        "platelets_unit": "10^9/L",
+        "hemoglobin_value": "11",
+        "hemoglobin_unit": "g/dL",
+    }
     _post(client, cast, "platelets", 84, data)
     extra = draw(cast.case_a, "platelets", 98)
     assert "not back to baseline 300" in extra.reason and "every other week" in extra.reason
@@ -65,12 +79,24 @@ def test_platelets_not_back_to_baseline_continue_every_other_week(cast, client):
 
 def test_troponin_above_baseline_continues_monthly(cast, client):
     infuse(cast.case_a, INFUSED)
-    _post(client, cast, "troponin", 84, {"collected_at": at(D84).strftime("%Y-%m-%dT%H:%M"), "troponin_i_value": "45", "troponin_i_unit": "ng/L"})
+    _post(
+        client,
+        cast,
+        "troponin",
+        84,
+        {"collected_at": at(D84).strftime("%Y-%m-%dT%H:%M"), "troponin_i_value": "45", "troponin_i_unit": "ng/L"},
+    )
     extra = draw(cast.case_a, "troponin", 112)
     assert "monthly" in extra.reason and extra.is_extension
 
 
 def test_troponin_back_to_baseline_stops(cast, client):
     infuse(cast.case_a, INFUSED)
-    _post(client, cast, "troponin", 84, {"collected_at": at(D84).strftime("%Y-%m-%dT%H:%M"), "troponin_i_value": "20", "troponin_i_unit": "ng/L"})
+    _post(
+        client,
+        cast,
+        "troponin",
+        84,
+        {"collected_at": at(D84).strftime("%Y-%m-%dT%H:%M"), "troponin_i_value": "20", "troponin_i_unit": "ng/L"},
+    )
     assert not Draw.objects.filter(case=cast.case_a, kind="troponin", is_extension=True).exists()

@@ -22,7 +22,10 @@ def test_an_admin_creates_a_new_version_that_goes_into_force(cast, client):
     protocol_in_force()
     admin = make_user("ada", "admin", cast.site_a)
     client.force_login(admin)
-    response = client.post(reverse("monitoring:protocol_new"), {"version": "v2-window-3", "window_days": "3", "grace_days": "4", "note": "Families travel far"})
+    response = client.post(
+        reverse("monitoring:protocol_new"),
+        {"version": "v2-window-3", "window_days": "3", "grace_days": "4", "note": "Families travel far"},
+    )
     assert response.status_code == 302
     assert protocol_in_force().version == "v2-window-3" and ProtocolVersion.objects.count() == 2
 

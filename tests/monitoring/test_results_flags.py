@@ -103,7 +103,9 @@ def test_platelets_below_150_flag_even_without_a_fall(cast, client):
     assert _open_codes(cast.case_a) == ["tma_watch"]
 
 
-@pytest.mark.parametrize(("value", "unit", "flagged"), [("20", "ng/L", False), ("21", "ng/L", True), ("0.021", "ng/mL", True)])
+@pytest.mark.parametrize(
+    ("value", "unit", "flagged"), [("20", "ng/L", False), ("21", "ng/L", True), ("0.021", "ng/mL", True)]
+)
 def test_troponin_above_baseline_is_flagged_in_any_accepted_unit(cast, entering, value, unit, flagged):
     entering("troponin", 7, {"collected_at": "2027-01-11T10:00", "troponin_i_value": value, "troponin_i_unit": unit})
     assert ("troponin_above_baseline" in _open_codes(cast.case_a)) is flagged

@@ -12,7 +12,10 @@ from tests.monitoring.helpers import NEW_YORK, infuse
 
 def test_the_schedule_has_the_labels_days_for_every_row(cast):
     infuse(cast.case_a, date(2027, 1, 4))
-    days = {kind: list(Draw.objects.filter(case=cast.case_a, kind=kind).values_list("day", flat=True)) for kind in ("liver", "platelets", "troponin", "steroid_review")}
+    days = {
+        kind: list(Draw.objects.filter(case=cast.case_a, kind=kind).values_list("day", flat=True))
+        for kind in ("liver", "platelets", "troponin", "steroid_review")
+    }
     assert days["liver"] == [7, 14, 21, 28, 42, 56, 70, 84]
     assert days["platelets"] == [7, 14, 21, 28, 42, 56, 70, 84]
     assert days["troponin"] == [7, 14, 21, 28, 56, 84]
@@ -51,7 +54,9 @@ def test_schedule_create_is_idempotent_and_makes_milestones_and_the_steroid_cour
     infuse(cast.case_a, date(2027, 1, 4))
     assert schedule_create(case=cast.case_a, infused_on=date(2027, 1, 4), today=date(2027, 1, 4)) == []
     assert Draw.objects.filter(case=cast.case_a).count() == 8 + 8 + 6 + 1
-    months = list(Milestone.objects.filter(case=cast.case_a).values_list("month", "due_on", "window_opens", "window_closes"))
+    months = list(
+        Milestone.objects.filter(case=cast.case_a).values_list("month", "due_on", "window_opens", "window_closes")
+    )
     assert [m[0] for m in months] == [6, 12, 24, 36, 60]
     assert months[0][1:] == (date(2027, 7, 4), date(2027, 6, 4), date(2027, 8, 3))
     course = SteroidCourse.objects.get(case=cast.case_a)
@@ -77,7 +82,9 @@ def test_a_case_keeps_the_protocol_version_it_started_with(cast):
 
     infuse(cast.case_a, date(2027, 1, 4))
     old = protocol_in_force()
-    new = protocol_version_create(version="wider", window_days=3, grace_days=5, note="clinic request", by=cast.coordinator)
+    new = protocol_version_create(
+        version="wider", window_days=3, grace_days=5, note="clinic request", by=cast.coordinator
+    )
     assert protocol_in_force() == new and not ProtocolVersion.objects.get(pk=old.pk).in_force
     other = make_case(cast.site_a, name="Other Child", mrn="MRN-2")
     infuse(other, date(2027, 1, 4))

@@ -78,7 +78,10 @@ def test_an_on_time_entry_records_zero_days_late(cast, client):
     infuse(cast.case_a, INFUSED)
     with frozen(date(2027, 1, 12)):
         client.force_login(cast.coordinator)
-        client.post(reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 7).pk]), liver_post(collected=at(date(2027, 1, 11))))
+        client.post(
+            reverse("monitoring:draw", args=[draw(cast.case_a, "liver", 7).pk]),
+            liver_post(collected=at(date(2027, 1, 11))),
+        )
     assert draw(cast.case_a, "liver", 7).days_late == 0
 
 
@@ -108,14 +111,24 @@ def test_billing_cannot_enter_results_or_mark_missed(cast, client):
     d7 = draw(cast.case_a, "liver", 7)
     with frozen(date(2027, 1, 12)):
         client.force_login(cast.billing)
-        assert client.post(reverse("monitoring:draw", args=[d7.pk]), liver_post(collected=at(date(2027, 1, 11)))).status_code == 403
+        assert (
+            client.post(
+                reverse("monitoring:draw", args=[d7.pk]), liver_post(collected=at(date(2027, 1, 11)))
+            ).status_code
+            == 403
+        )
         assert client.post(reverse("monitoring:draw_missed", args=[d7.pk]), {"reason": "x"}).status_code == 403
     assert _state(cast.case_a) == "upcoming"
 
 
 def test_milestones_move_through_their_window_with_the_sweep(cast):
     infuse(cast.case_a, INFUSED)  # 6 months: due Jul 4, window Jun 4 – Aug 3
-    for day, expected in [(date(2027, 6, 3), "upcoming"), (date(2027, 6, 4), "due"), (date(2027, 8, 4), "late"), (date(2027, 8, 6), "overdue")]:
+    for day, expected in [
+        (date(2027, 6, 3), "upcoming"),
+        (date(2027, 6, 4), "due"),
+        (date(2027, 8, 4), "late"),
+        (date(2027, 8, 6), "overdue"),
+    ]:
         with frozen(day, hour=0):
             draws_advance()
         assert Milestone.objects.get(case=cast.case_a, month=6).state == expected, day

@@ -17,9 +17,10 @@ def _enter_liver(client, cast, day, values=None, on=None):
     when = INFUSED + timedelta(days=day)
     with frozen(on or when):
         client.force_login(cast.coordinator)
-        client.post(reverse("monitoring:draw", args=[draw(cast.case_a, "liver", day).pk]), liver_post(values, collected=at(when, 8)))
-
-
+        client.post(
+            reverse("monitoring:draw", args=[draw(cast.case_a, "liver", day).pk]),
+            liver_post(values, collected=at(when, 8)),
+        )
 
 
 def test_an_unremarkable_day_28_panel_recommends_the_taper_and_shows_its_dates(cast, client):
@@ -76,7 +77,10 @@ def test_a_decision_needs_a_reason_and_an_exam_answer(cast, client):
     with frozen(D28):
         client.force_login(cast.physician)
         response = client.post(reverse("monitoring:steroids", args=[cast.case_a.pk]), {"action": "taper", "reason": ""})
-        bad_action = client.post(reverse("monitoring:steroids", args=[cast.case_a.pk]), {"action": "stop", "clinical_exam_normal": "yes", "reason": "x"})
+        bad_action = client.post(
+            reverse("monitoring:steroids", args=[cast.case_a.pk]),
+            {"action": "stop", "clinical_exam_normal": "yes", "reason": "x"},
+        )
     assert response.status_code == 422
     assert set(response.context["form"].errors) == {"reason", "clinical_exam_normal"}
     assert "Select a valid choice" in bad_action.context["form"].errors["action"][0]
@@ -87,7 +91,10 @@ def test_a_decision_without_liver_results_is_refused(cast, client):
     infuse(cast.case_a, INFUSED)
     with frozen(D28):
         client.force_login(cast.physician)
-        response = client.post(reverse("monitoring:steroids", args=[cast.case_a.pk]), {"action": "taper", "clinical_exam_normal": "yes", "reason": "x"})
+        response = client.post(
+            reverse("monitoring:steroids", args=[cast.case_a.pk]),
+            {"action": "taper", "clinical_exam_normal": "yes", "reason": "x"},
+        )
     assert response.status_code == 422 and "no liver results" in response.content.decode()
 
 
@@ -96,5 +103,8 @@ def test_only_a_physician_decides(cast, client):
     _enter_liver(client, cast, 28)
     with frozen(D28):
         client.force_login(cast.coordinator)
-        response = client.post(reverse("monitoring:steroids", args=[cast.case_a.pk]), {"action": "taper", "clinical_exam_normal": "yes", "reason": "x"})
+        response = client.post(
+            reverse("monitoring:steroids", args=[cast.case_a.pk]),
+            {"action": "taper", "clinical_exam_normal": "yes", "reason": "x"},
+        )
     assert response.status_code == 403 and not SteroidDecision.objects.exists()

@@ -11,7 +11,7 @@ import importlib
 PANELS = [
     # "billing.panels.case_panel",
     # "cases.infusion_panels.case_panel",
-    # "monitoring.panels.case_panel",
+    "monitoring.panels.case_panel",
 ]
 
 

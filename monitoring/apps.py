@@ -17,3 +17,6 @@ class MonitoringConfig(AppConfig):
         auditlog.register(models.ProtocolVersion)
         auditlog.register(models.Flag)
         auditlog.register(models.Milestone)
+        auditlog.register(models.SteroidCourse)
+        auditlog.register(models.SteroidDecision)
+        auditlog.register(models.Assessment)

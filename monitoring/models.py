@@ -18,6 +18,10 @@ class ProtocolVersion(models.Model):
     source = models.TextField()
     in_force = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    change_note = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:
         return self.version
@@ -33,6 +37,14 @@ class DrawState(models.TextChoices):
 
 
 OPEN_STATES = (DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE)
+
+
+KIND_LABELS = {
+    "liver": "Liver panel",
+    "platelets": "Platelets (CBC)",
+    "troponin": "Troponin-I",
+    "steroid_review": "Steroid review",
+}
 
 
 class Draw(models.Model):
@@ -71,6 +83,14 @@ class Draw(models.Model):
     def __str__(self) -> str:
         return f"Draw {self.pk} ({self.kind} D{self.day})"
 
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
 
 class Result(models.Model):
     """One analyte of a post-infusion draw."""
@@ -90,6 +110,16 @@ class Result(models.Model):
     class Meta:
         ordering = ["collected_at", "analyte"]
         constraints = [models.UniqueConstraint(fields=["draw", "analyte"], name="result_unique_draw_analyte")]
+
+    def __str__(self) -> str:
+        return f"Result {self.pk}"
+
+    @property
+    def uln_multiple(self):
+        """value ÷ ULN in canonical units, or None without a ULN (monitoring.flags)."""
+        if not self.uln_canonical:
+            return None
+        return self.value_canonical / self.uln_canonical
 
 
 class FlagLevel(models.TextChoices):
@@ -115,6 +145,9 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # When the sample behind the flag was collected: a newer normal result resolves only
+    # flags observed before it, so a late-entered old panel never clears a newer finding.
+    observed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
@@ -138,3 +171,80 @@ class Milestone(models.Model):
         ordering = ["due_on"]
         constraints = [models.UniqueConstraint(fields=["case", "month"], name="milestone_unique_case_month")]
         indexes = [models.Index(fields=["next_change_at"], name="milestone_next_change_idx")]
+
+
+class SteroidCourse(models.Model):
+    """A case's prophylactic prednisolone course: Day -1 at 1 mg/kg/day (label §2.1; domain.md §3).
+
+    ``status`` moves full_dose -> tapering only through a physician's SteroidDecision."""
+
+    class Status(models.TextChoices):
+        FULL_DOSE = "full_dose", "Full dose (1 mg/kg/day)"
+        TAPERING = "tapering", "Tapering over 28 days"
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="steroid_course")
+    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="steroid_courses")
+    started_on = models.DateField()
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    full_dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.FULL_DOSE)
+    taper_starts_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Steroid course {self.pk}"
+
+
+class SteroidDecision(models.Model):
+    """One physician decision at a liver review: taper or continue full dose, with who and why."""
+
+    class Action(models.TextChoices):
+        TAPER = "taper", "Unremarkable: taper over 28 days"
+        CONTINUE = "continue", "Continue full dose (1 mg/kg/day)"
+
+    course = models.ForeignKey(SteroidCourse, on_delete=models.CASCADE, related_name="decisions")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="steroid_decisions")
+    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="steroid_decisions")
+    liver_draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="steroid_decisions")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    recommended = models.CharField(max_length=10, choices=Action.choices)
+    recommendation = models.JSONField(default=list)
+    consult_hepatology = models.BooleanField(default=False)
+    clinical_exam_normal = models.BooleanField()
+    reason = models.TextField()
+    taper_starts_on = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Steroid decision {self.pk}"
+
+
+class Assessment(models.Model):
+    """An outcome milestone assessment (domain.md §8): scores in range, the WHO checklist and
+    ventilator-free survival by the label §14 definition."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="assessments")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="assessments")
+    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="assessments")
+    assessed_on = models.DateField()
+    sits = models.BooleanField("Sits without support")
+    walks = models.BooleanField("Walks alone")
+    chop_intend = models.PositiveSmallIntegerField("CHOP INTEND", null=True, blank=True)
+    hine2 = models.PositiveSmallIntegerField("HINE-2", null=True, blank=True)
+    hfmse = models.PositiveSmallIntegerField("HFMSE", null=True, blank=True)
+    rhs = models.PositiveSmallIntegerField("RHS", null=True, blank=True)
+    who_milestones = models.JSONField(default=dict)
+    ventilator_free = models.BooleanField("Alive and free of permanent ventilation")
+    notes = models.TextField(blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Assessment {self.pk}"

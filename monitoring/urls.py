@@ -1,5 +1,19 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from monitoring import views
+
 app_name = "monitoring"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("protocol/", views.protocol, name="protocol"),
+    path("protocol/new/", views.protocol_new, name="protocol_new"),
+    path("draws/<int:draw_pk>/", views.draw_results, name="draw"),
+    path("draws/<int:draw_pk>/missed/", views.draw_missed, name="draw_missed"),
+    path("cases/<int:pk>/steroids/", views.steroid_review, name="steroids"),
+    path("milestones/<int:milestone_pk>/", views.milestone_assess, name="milestone"),
+    path("cases/<int:pk>/charts/<slug:chart>.svg", views.chart, name="chart"),
+    path("cases/<int:pk>/schedule.ics", views.case_ics, name="case_ics"),
+    path("calendar.ics", views.sites_ics, name="sites_ics"),
+]

@@ -1,1 +1,292 @@
+"""Monitoring views. Each view: decorators → access helper → form → save → response."""
+
 from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from auditlog.signals import accessed
+from csp.decorators import csp_update
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.models import Case
+from common.access import cases_for, has_role, require_role, scope_to_sites
+from monitoring import calendar, charts, steroids
+from monitoring.forms import WHO_FIELDS, AssessmentForm, MissForm, ProtocolVersionForm, ResultsForm, SteroidDecisionForm
+from monitoring.models import OPEN_STATES, Assessment, Draw, Milestone, ProtocolVersion, Result, SteroidCourse
+from monitoring.workflows import (
+    baseline_for,
+    draw_miss,
+    latest_liver_draw,
+    protocol_from_version,
+    protocol_version_create,
+    results_record,
+    steroid_decide,
+    steroid_recommendation,
+)
+
+ENTER_ROLES = ("coordinator", "physician")
+
+
+def _get_case_for_user(request, pk: int) -> Case:
+    case = get_object_or_404(cases_for(request.user).select_related("patient", "site"), pk=pk)
+    accessed.send(sender=Case, instance=case)
+    return case
+
+
+def _get_draw_for_user(request, draw_pk: int) -> Draw:
+    qs = Draw.objects.select_related("case__patient", "site", "protocol")
+    return get_object_or_404(scope_to_sites(qs, request.user), pk=draw_pk)
+
+
+def _get_milestone_for_user(request, milestone_pk: int) -> Milestone:
+    qs = Milestone.objects.select_related("case__patient", "site")
+    return get_object_or_404(scope_to_sites(qs, request.user), pk=milestone_pk)
+
+
+def _case_monitoring_url(case) -> str:
+    return reverse("cases:detail", args=[case.pk]) + "#monitoring"
+
+
+# --- Protocol ---------------------------------------------------------------------------------
+
+
+@require_GET
+def protocol(request):
+    """The protocol versions, newest first, each row with its days and source (read-only)."""
+    versions = [(v, protocol_from_version(v)) for v in ProtocolVersion.objects.select_related("created_by")]
+    versions.sort(key=lambda item: (not item[0].in_force, -item[0].pk))
+    return render(request, "monitoring/protocol.html", {"versions": versions})
+
+
+def protocol_new(request):
+    require_role(request.user, "admin")
+    form = ProtocolVersionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            protocol_version_create(
+                version=data["version"],
+                window_days=data["window_days"],
+                grace_days=data["grace_days"],
+                note=data["note"],
+                by=request.user,
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Protocol {data['version']} is in force for schedules created from now on.")
+            return redirect("monitoring:protocol")
+    return render(request, "monitoring/protocol_new.html", {"form": form}, status=422 if form.errors else 200)
+
+
+# --- Draws ------------------------------------------------------------------------------------
+
+
+def _results_form(request, draw: Draw, data=None) -> ResultsForm:
+    initial = {}
+    for result in draw.results.all():
+        initial.update(
+            {
+                f"{result.analyte}_value": result.value.normalize(),
+                f"{result.analyte}_unit": result.unit,
+                f"{result.analyte}_uln": None
+                if result.uln_is_fallback or result.uln is None
+                else result.uln.normalize(),
+                "collected_at": timezone.localtime(result.collected_at),
+            }
+        )
+    infused_on = draw.case.infused_on or (draw.due_on - timedelta(days=draw.day))
+    return ResultsForm(data, analytes=draw.analytes, infused_on=infused_on, now=timezone.now(), initial=initial)
+
+
+def _draw_page(request, draw: Draw, form=None, miss_form=None, status=200):
+    context = {
+        "draw": draw,
+        "case": draw.case,
+        "form": form or _results_form(request, draw),
+        "miss_form": miss_form or MissForm(),
+        "results": list(draw.results.all()),
+        "can_enter": has_role(request.user, *ENTER_ROLES),
+    }
+    return render(request, "monitoring/draw.html", context, status=status)
+
+
+def draw_results(request, draw_pk: int):
+    """Enter (or correct) a draw's results; the draw becomes done and flags are raised."""
+    draw = _get_draw_for_user(request, draw_pk)
+    if draw.kind == "steroid_review":
+        return redirect("monitoring:steroids", pk=draw.case_id)
+    with timezone.override(ZoneInfo(draw.site.timezone)):
+        if request.method != "POST":
+            return _draw_page(request, draw)
+        require_role(request.user, *ENTER_ROLES)
+        form = _results_form(request, draw, request.POST)
+        if not form.is_valid():
+            return _draw_page(request, draw, form=form, status=422)
+        raised = results_record(
+            draw=draw, results=form.results(), collected_at=form.cleaned_data["collected_at"], by=request.user
+        )
+    urgent = [f for f in raised if f.level == "urgent"]
+    text = f"Results saved for {draw.kind_label} day {draw.day}."
+    if raised:
+        text += f" {len(raised)} flag(s) raised" + (": consult pediatric hepatology now." if urgent else ".")
+    (messages.warning if raised else messages.success)(request, text)
+    return redirect(_case_monitoring_url(draw.case))
+
+
+@require_POST
+def draw_missed(request, draw_pk: int):
+    """Record an open draw as missed, with the reason."""
+    draw = _get_draw_for_user(request, draw_pk)
+    require_role(request.user, *ENTER_ROLES)
+    form = MissForm(request.POST)
+    if draw.state not in OPEN_STATES:
+        form.add_error(None, f"This draw is {draw.get_state_display().lower()}; only an open draw can be missed.")
+    if not form.is_valid():
+        with timezone.override(ZoneInfo(draw.site.timezone)):
+            return _draw_page(request, draw, miss_form=form, status=422)
+    draw_miss(draw=draw, reason=form.cleaned_data["reason"], by=request.user)
+    messages.info(request, f"{draw.kind_label} day {draw.day} recorded as missed.")
+    return redirect(_case_monitoring_url(draw.case))
+
+
+# --- Steroids ---------------------------------------------------------------------------------
+
+
+def steroid_review(request, pk: int):
+    """The end-of-course review: latest liver results, the label's recommendation, the taper
+    plan, and the physician's decision with who and why."""
+    case = _get_case_for_user(request, pk)
+    course = get_object_or_404(SteroidCourse, case=case)
+    liver_draw = latest_liver_draw(case)
+    form = SteroidDecisionForm(request.POST or None)
+    if request.method == "POST":
+        require_role(request.user, "physician")
+        if liver_draw is None:
+            form.add_error(None, "There are no liver results to review yet.")
+        if form.is_valid():
+            data = form.cleaned_data
+            steroid_decide(
+                course=course,
+                action=data["action"],
+                reason=data["reason"],
+                clinical_exam_normal=data["clinical_exam_normal"],
+                by=request.user,
+                today=timezone.localdate(),
+            )
+            messages.success(request, "Steroid decision recorded.")
+            return redirect(_case_monitoring_url(case))
+    advice = steroid_recommendation(course, liver_draw) if liver_draw else None
+    infused_on = course.started_on + timedelta(days=1)
+    taper_start = course.taper_starts_on or max(steroids.review_date(infused_on), timezone.localdate()) + timedelta(
+        days=1
+    )
+    context = {
+        "case": case,
+        "course": course,
+        "liver_draw": liver_draw,
+        "liver_results": list(liver_draw.results.all()) if liver_draw else [],
+        "advice": advice,
+        "review_date": steroids.review_date(infused_on),
+        "taper_plan": steroids.taper_plan(taper_start, course.full_dose_mg) if course.full_dose_mg else [],
+        "taper_note": steroids.TAPER_NOTE,
+        "decisions": list(course.decisions.select_related("decided_by", "liver_draw")),
+        "form": form,
+        "is_physician": has_role(request.user, "physician"),
+    }
+    return render(request, "monitoring/steroids.html", context, status=422 if form.errors else 200)
+
+
+# --- Milestones -------------------------------------------------------------------------------
+
+
+def milestone_assess(request, milestone_pk: int):
+    """Enter an outcome milestone assessment; out-of-range scores are refused at the field."""
+    milestone = _get_milestone_for_user(request, milestone_pk)
+    case = milestone.case
+    infused_on = case.infused_on or milestone.window_opens
+    form = AssessmentForm(request.POST or None, infused_on=infused_on, today=timezone.localdate())
+    if request.method == "POST":
+        require_role(request.user, *ENTER_ROLES)
+        if form.is_valid():
+            data = form.cleaned_data
+            Assessment.objects.create(
+                milestone=milestone,
+                case=case,
+                site=milestone.site,
+                assessed_on=data["assessed_on"],
+                sits=data["sits"],
+                walks=data["walks"],
+                chop_intend=data["chop_intend"],
+                hine2=data["hine2"],
+                hfmse=data["hfmse"],
+                rhs=data["rhs"],
+                who_milestones=form.who_milestones(),
+                ventilator_free=data["ventilator_free"],
+                notes=data["notes"],
+                entered_by=request.user,
+            )
+            milestone.state, milestone.completed_at, milestone.next_change_at = "done", timezone.now(), None
+            milestone.save(update_fields=["state", "completed_at", "next_change_at"])
+            messages.success(request, f"{milestone.month}-month assessment recorded.")
+            return redirect(_case_monitoring_url(case))
+    context = {
+        "milestone": milestone,
+        "case": case,
+        "form": form,
+        "who_fields": [form[name] for name, _ in WHO_FIELDS],
+        "assessments": list(milestone.assessments.select_related("entered_by")),
+    }
+    return render(request, "monitoring/assessment.html", context, status=422 if form.errors else 200)
+
+
+# --- Charts and calendars ---------------------------------------------------------------------
+
+
+@require_GET
+@csp_update({"style-src": ["'unsafe-inline'"]})  # pygal puts its CSS in a <style> inside the SVG
+def chart(request, pk: int, chart: str):
+    """A trend chart of the case as image/svg+xml (site-scoped like the case)."""
+    case = _get_case_for_user(request, pk)
+    if chart not in charts.CHARTS or case.infused_on is None:
+        raise Http404("No such chart")
+    results = Result.objects.filter(draw__case=case).order_by("collected_at", "pk")
+    svg = charts.chart_svg(chart, results, baseline_for(case), case.infused_on)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _ics_response(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def case_ics(request, pk: int):
+    """The family's calendar: the case's open draws and milestones, titles without names."""
+    case = _get_case_for_user(request, pk)
+    draws = case.draws.filter(state__in=OPEN_STATES).exclude(kind="steroid_review")
+    events = [calendar.draw_event(d) for d in draws]
+    events += [calendar.milestone_event(m) for m in case.milestones.filter(state__in=OPEN_STATES)]
+    return _ics_response(calendar.render("Monitoring schedule", events), f"schedule-case-{case.pk}.ics")
+
+
+@require_GET
+def sites_ics(request):
+    """The coordinator's calendar: open draws and milestones at the user's sites, initials only."""
+    draws = scope_to_sites(Draw.objects.filter(state__in=OPEN_STATES), request.user).select_related("case__patient")
+    milestones = scope_to_sites(Milestone.objects.filter(state__in=OPEN_STATES), request.user).select_related(
+        "case__patient"
+    )
+    events = [calendar.draw_event(d, d.case.patient.initials) for d in draws]
+    events += [calendar.milestone_event(m, m.case.patient.initials) for m in milestones]
+    return _ics_response(calendar.render("GeneGate monitoring", events), "genegate-monitoring.ics")

@@ -1,23 +1,45 @@
 """Monitoring workflows across models: the protocol in force, creating a case's schedule, and
-keeping each draw's stored state and next state change current."""
+keeping each draw's stored state and next state change current; results and their flags,
+result-aware extension, the steroid course and outcome milestones."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.models import Draw, ProtocolVersion
-from monitoring.protocol import PROTOCOL_V1, Phase, Protocol, ProtocolRow
-from monitoring.schedule import draw_state, next_change_at, planned_draws
+from monitoring import flags as flag_rules
+from monitoring import milestones as milestone_rules
+from monitoring import steroids
+from monitoring.models import (
+    Draw,
+    DrawState,
+    Flag,
+    Milestone,
+    ProtocolVersion,
+    Result,
+    SteroidCourse,
+    SteroidDecision,
+)
+from monitoring.protocol import DEFAULT_GRACE_DAYS, PROTOCOL_V1, Phase, Protocol, ProtocolRow
+from monitoring.schedule import days_late, draw_state, next_change_at, next_extension, planned_draws
+
+# Milestone assessments escalate from late to overdue after the same grace as draws [D]
+# (product policy, monitoring/protocol.py DEFAULT_GRACE_DAYS); their window is
+# milestones.DEFAULT_WINDOW_DAYS.
+MILESTONE_GRACE_DAYS = DEFAULT_GRACE_DAYS
+LIVER = "liver"
+LIVER_ANALYTES = ("alt", "ast", "tbili", "pt")
 
 
 def protocol_in_force() -> ProtocolVersion:
     """The protocol version new schedules use; PROTOCOL_V1 is stored on first use."""
-    current = ProtocolVersion.objects.filter(in_force=True).order_by("-created_at").first()
+    current = ProtocolVersion.objects.filter(in_force=True).order_by("-created_at", "-pk").first()
     if current is not None:
         return current
     version, _ = ProtocolVersion.objects.get_or_create(
@@ -34,7 +56,7 @@ def protocol_in_force() -> ProtocolVersion:
 
 
 def protocol_from_version(version: ProtocolVersion) -> Protocol:
-    """Rebuild the plain Protocol a stored version describes."""
+    """Rebuild the plain Protocol a stored version describes (validated by its dataclasses)."""
     rows = []
     for data in version.rows:
         data = dict(data)
@@ -49,6 +71,39 @@ def protocol_from_version(version: ProtocolVersion) -> Protocol:
         window_days=version.window_days,
         grace_days=version.grace_days,
     )
+
+
+@transaction.atomic
+def protocol_version_create(*, version: str, window_days: int, grace_days: int, note: str, by) -> ProtocolVersion:
+    """Store a new protocol version with an edited window/grace and put it in force.
+
+    1. Copy the rows of the version in force (the label's rows and sources stay as they are).
+    2. Validate the whole protocol through monitoring.protocol.Protocol (ValueError on junk).
+    3. Take the previous version out of force. Cases keep the version they started with
+       (Draw.protocol); only schedules created from now on use the new one.
+    """
+    current = protocol_in_force()
+    protocol = dataclasses.replace(
+        protocol_from_version(current), version=version, window_days=window_days, grace_days=grace_days
+    )
+    ProtocolVersion.objects.filter(in_force=True).update(in_force=False)
+    return ProtocolVersion.objects.create(
+        version=protocol.version,
+        rows=current.rows,
+        window_days=protocol.window_days,
+        grace_days=protocol.grace_days,
+        source=current.source,
+        in_force=True,
+        created_by=by,
+        change_note=note,
+    )
+
+
+# --- States -----------------------------------------------------------------------------------
+
+
+def _local_today(now: datetime, tz_name: str) -> date:
+    return now.astimezone(ZoneInfo(tz_name)).date()
 
 
 def apply_state(draw: Draw, today: date) -> None:
@@ -66,13 +121,81 @@ def apply_state(draw: Draw, today: date) -> None:
     draw.next_change_at = next_change_at(state.next_change_on, ZoneInfo(draw.site.timezone))
 
 
+def apply_milestone_state(milestone: Milestone, today: date) -> None:
+    """Set milestone.state and next_change_at for ``today`` (not saved); same state machine as
+    draws, with MILESTONE_GRACE_DAYS after the window."""
+    state = draw_state(
+        milestone.window_opens,
+        milestone.window_closes,
+        MILESTONE_GRACE_DAYS,
+        today,
+        done=milestone.state == "done",
+        missed=milestone.state == "missed",
+    )
+    milestone.state = state.state
+    milestone.next_change_at = next_change_at(state.next_change_on, ZoneInfo(milestone.site.timezone))
+
+
+def draws_advance(now: datetime | None = None, batch_size: int = 500) -> int:
+    """Re-evaluate every draw and milestone whose stored next change has come; return how many.
+
+    1. Select only rows with next_change_at <= now (indexed; done and missed rows hold None).
+    2. Recompute each row's state for its site's local date (schedule.draw_state; a snooze
+       delays late -> overdue) and its next change.
+    3. Write them back in batches with bulk_update (set-based, no per-row save).
+    A second run with the same ``now`` selects nothing.
+    """
+    now = now or timezone.now()
+    count = 0
+    for model, apply in ((Draw, apply_state), (Milestone, apply_milestone_state)):
+        rows = model.objects.filter(next_change_at__lte=now).select_related("site").order_by("pk")
+        if model is Draw:
+            rows = rows.select_related("protocol")
+        batch: list = []
+        for row in rows.iterator(chunk_size=batch_size):
+            apply(row, _local_today(now, row.site.timezone))
+            batch.append(row)
+            if len(batch) >= batch_size:
+                model.objects.bulk_update(batch, ["state", "next_change_at"])
+                count += len(batch)
+                batch = []
+        if batch:
+            model.objects.bulk_update(batch, ["state", "next_change_at"])
+            count += len(batch)
+    return count
+
+
+# --- Schedule ---------------------------------------------------------------------------------
+
+
+def milestone_months_for(case) -> tuple[int, ...]:
+    """The outcome milestone months of the case's payer contract, else the card's defaults.
+
+    Contract months are not public (domain.md §8, §11.17 [U]); a payer may carry its own
+    ``milestone_months`` list, otherwise milestones.DEFAULT_MONTHS applies.
+    """
+    months = getattr(case.payer, "milestone_months", None) if case.payer_id else None
+    return tuple(months) if months else milestone_rules.DEFAULT_MONTHS
+
+
+def _latest_weight_kg(case, on: date) -> Decimal | None:
+    from cases.models import WeightMeasurement
+
+    weight = WeightMeasurement.objects.filter(case=case, measured_on__lte=on).order_by("-measured_on", "-pk").first()
+    return weight.kg if weight else None
+
+
 @transaction.atomic
 def schedule_create(*, case, infused_on: date, today: date | None = None) -> list[Draw]:
-    """Create the case's post-infusion draws from the protocol in force (idempotent).
+    """Create the case's post-infusion draws, milestones and steroid course (idempotent).
 
     1. Take the protocol version in force; the case keeps it for all its draws.
     2. Plan every draw from the infusion date (monitoring.schedule.planned_draws).
     3. Store each with its state and next state change for today.
+    4. Outcome milestones at the contract's months (milestones.milestone_dates), each with
+       its window (domain.md §8).
+    5. The steroid course from Day -1 at 1 mg/kg/day on the latest weight (label §2.1).
+    Returns the draws created by this call.
     """
     today = today or timezone.localdate()
     version = protocol_in_force()
@@ -97,4 +220,357 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
         apply_state(draw, today)
         draws.append(draw)
     Draw.objects.bulk_create(draws)
+    milestones_create(case=case, infused_on=infused_on, today=today)
+    steroid_course_start(case=case, infused_on=infused_on)
     return draws
+
+
+def milestones_create(*, case, infused_on: date, today: date) -> list[Milestone]:
+    """Create the case's outcome milestones that do not exist yet (idempotent)."""
+    existing = set(Milestone.objects.filter(case=case).values_list("month", flat=True))
+    rows = []
+    for planned in milestone_rules.milestone_dates(infused_on, milestone_months_for(case)):
+        if planned.month in existing:
+            continue
+        row = Milestone(
+            case=case,
+            site=case.site,
+            month=planned.month,
+            due_on=planned.due_on,
+            window_opens=planned.window_opens,
+            window_closes=planned.window_closes,
+        )
+        apply_milestone_state(row, today)
+        rows.append(row)
+    Milestone.objects.bulk_create(rows)
+    return rows
+
+
+def steroid_course_start(*, case, infused_on: date) -> SteroidCourse:
+    """The case's steroid course: Day -1, 1 mg/kg/day on the latest weight (label §2.1)."""
+    weight = _latest_weight_kg(case, infused_on)
+    course, _ = SteroidCourse.objects.get_or_create(
+        case=case,
+        defaults={
+            "site": case.site,
+            "started_on": steroids.course_start(infused_on),
+            "weight_kg": weight,
+            "full_dose_mg": steroids.daily_dose_mg(weight) if weight else None,
+        },
+    )
+    return course
+
+
+# --- Results, flags and extensions ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultInput:
+    """One analyte as entered: value and ULN in ``unit``; ``uln`` None means the lab gave none."""
+
+    analyte: str
+    value: Decimal
+    unit: str
+    uln: Decimal | None
+
+
+SEX_FOR_FALLBACK = {"M": "male", "F": "female", "U": "unknown"}
+
+
+def age_in_months(born: date, on: date) -> int:
+    """Whole months from ``born`` to ``on``."""
+    months = (on.year - born.year) * 12 + (on.month - born.month)
+    if on.day < born.day:
+        months -= 1
+    return max(0, months)
+
+
+def fallback_uln_for(case, analyte: str, on: date) -> Decimal | None:
+    """Population ULN (canonical unit) for the patient's age and sex on ``on`` (domain.md §9)."""
+    patient = case.patient
+    return flag_rules.fallback_uln(
+        analyte, age_in_months(patient.date_of_birth, on), SEX_FOR_FALLBACK.get(patient.sex, "unknown")
+    )
+
+
+def baseline_for(case) -> dict[str, Decimal]:
+    """The latest pre-infusion baseline per analyte in canonical units (cases.BaselineLab)."""
+    from cases.models import BaselineLab
+
+    baseline: dict[str, Decimal] = {}
+    rows = BaselineLab.objects.filter(case=case).order_by("drawn_on", "pk").values_list("analyte", "value_canonical")
+    for analyte, value in rows:
+        baseline[analyte] = value  # later rows overwrite earlier ones
+    return baseline
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.001"))
+
+
+def _result_values(results) -> dict[str, flag_rules.ResultValue]:
+    return {r.analyte: flag_rules.ResultValue(r.value, r.uln, r.unit) for r in results}
+
+
+@transaction.atomic
+def results_record(
+    *, draw: Draw, results: list[ResultInput], collected_at: datetime, by, now: datetime | None = None
+) -> list[Flag]:
+    """Store a draw's results, mark it done, raise and resolve flags, and plan any extension.
+
+    1. Each analyte keeps the lab's ULN; without one, the fallback ULN by age and sex
+       (flags.fallback_uln, England 2009) converted to the entered unit and marked fallback.
+       Value and ULN are also stored in the canonical unit (flags.to_canonical).
+    2. The draw is done; days_late = days the sample was collected after its window closed
+       (schedule.days_late), so an overdue draw stays enterable and says how late it was.
+    3. Flags from flags.flags_for_panel against the case's baseline (see _flags_update).
+    4. From the row's last protocol day on, a result that is not unremarkable / not back to
+       baseline plans the next extension draw (extension_plan).
+    Returns the flags raised by this panel.
+    """
+    now = now or timezone.now()
+    tz = ZoneInfo(draw.site.timezone)
+    collected_on = collected_at.astimezone(tz).date()
+    for item in results:
+        value_c, _ = flag_rules.to_canonical(item.analyte, item.value, item.unit)
+        per_canonical = flag_rules.to_canonical(item.analyte, 1, item.unit)[0]  # 1 entered unit, canonical
+        uln, fallback = item.uln, False
+        if uln is None:
+            fallback_c = fallback_uln_for(draw.case, item.analyte, collected_on)
+            if fallback_c is not None:
+                uln, fallback = fallback_c / per_canonical, True
+        uln_c = None if uln is None else flag_rules.to_canonical(item.analyte, uln, item.unit)[0]
+        Result.objects.update_or_create(
+            draw=draw,
+            analyte=item.analyte,
+            defaults={
+                "value": item.value,
+                "unit": item.unit,
+                "uln": None if uln is None else _q(uln),
+                "uln_is_fallback": fallback,
+                "value_canonical": _q(value_c),
+                "uln_canonical": None if uln_c is None else _q(uln_c),
+                "collected_at": collected_at,
+                "entered_by": by,
+            },
+        )
+    draw.state = DrawState.DONE
+    draw.completed_at = now
+    draw.days_late = days_late(draw.window_closes, collected_on)
+    draw.next_change_at = None
+    draw.save(update_fields=["state", "completed_at", "days_late", "next_change_at", "updated_at"])
+    stored = list(draw.results.all())
+    raised = _flags_update(draw, stored, collected_at, now)
+    extension_plan(draw=draw, results=stored, today=now.astimezone(tz).date())
+    return raised
+
+
+def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now: datetime) -> list[Flag]:
+    """Raise this panel's flags and resolve older ones it supersedes.
+
+    1. flags.flags_for_panel(results, baseline) gives the panel's findings.
+    2. Open flags on the same analytes observed up to this sample are resolved: a newer
+       normal result clears them, a still-abnormal one replaces them with its own flag.
+       (Flags of this same draw are replaced too, so a corrected entry does not duplicate.)
+    3. If a newer result of an analyte already exists, this older panel's flag for it is
+       stored already resolved: it describes the past, not the patient today.
+    """
+    baseline = baseline_for(draw.case)
+    findings = flag_rules.flags_for_panel(_result_values(stored), baseline)
+    analytes = [r.analyte for r in stored]
+    Flag.objects.filter(case=draw.case, analyte__in=analytes, resolved_at__isnull=True).filter(
+        Q(observed_at__lte=collected_at) | Q(observed_at__isnull=True) | Q(draw=draw)
+    ).update(resolved_at=now)
+    newer = set(
+        Result.objects.filter(draw__case=draw.case, analyte__in=analytes, collected_at__gt=collected_at).values_list(
+            "analyte", flat=True
+        )
+    )
+    rows = [
+        Flag(
+            case=draw.case,
+            site=draw.site,
+            draw=draw,
+            code=f.code,
+            level=f.level,
+            analyte=f.analyte,
+            message=f.message,
+            source=f.source,
+            raised_at=now,
+            observed_at=collected_at,
+            resolved_at=now if f.analyte in newer else None,
+        )
+        for f in findings
+    ]
+    Flag.objects.bulk_create(rows)
+    return rows
+
+
+def _finding(draw: Draw, results: list[Result], baseline: dict[str, Decimal]) -> tuple[bool, str]:
+    """(resolved, finding) for a draw of the last protocol day or later (domain.md §4).
+
+    Liver: unremarkable = ALT and AST < 2×ULN, normal bilirubin and PT (flags.liver_unremarkable).
+    Platelets / troponin-I: back to baseline (flags.back_to_baseline); without a baseline,
+    platelets count as resolved at >= 150 ×10⁹/L, troponin-I never does (nothing to judge by).
+    """
+    values = _result_values(results)
+    by_analyte = {r.analyte: r for r in results}
+    when = by_analyte[results[0].analyte].collected_at.date().isoformat() if results else ""
+    if draw.kind == LIVER:
+        if flag_rules.liver_unremarkable(values):
+            return True, ""
+        parts = []
+        for analyte in ("alt", "ast", "tbili"):
+            r = by_analyte.get(analyte)
+            if r and r.uln_canonical:
+                parts.append(
+                    f"{flag_rules.ANALYTES[analyte].label} {flag_rules.format_multiple(r.value_canonical / r.uln_canonical)}"
+                )
+        pt = by_analyte.get("pt")
+        if pt and pt.uln_canonical and pt.value_canonical > pt.uln_canonical:
+            parts.append("PT prolonged")
+        return False, f"liver not unremarkable on {when} ({', '.join(parts) or 'incomplete panel'})"
+    analyte = "platelets" if draw.kind == "platelets" else "troponin_i"
+    result = by_analyte.get(analyte)
+    if result is None:
+        return True, ""
+    label = flag_rules.ANALYTES[analyte].label
+    unit = flag_rules.ANALYTES[analyte].canonical_unit
+    base = baseline.get(analyte)
+    value = result.value_canonical
+    if base is None:
+        if analyte == "platelets" and value >= flag_rules.PLATELET_LOW:
+            return True, ""
+        return False, f"{label} {value.normalize():f} {unit} on {when} with no baseline to compare"
+    if flag_rules.back_to_baseline(value, base, analyte):
+        return True, ""
+    return False, f"{label} {value.normalize():f} {unit} on {when}, not back to baseline {base.normalize():f}"
+
+
+def extension_plan(*, draw: Draw, results: list[Result], today: date) -> Draw | None:
+    """Create the next extension draw after ``draw`` when its results call for one.
+
+    1. Only liver, platelet and troponin-I draws on or after the row's last protocol day (84).
+    2. Judge the results (_finding); resolved -> nothing more.
+    3. schedule.next_extension gives the next day (liver/platelets every other week,
+       troponin-I monthly) and a reason naming the finding; store it with its state.
+    """
+    if draw.kind not in ("liver", "platelets", "troponin") or not results:
+        return None
+    protocol = protocol_from_version(draw.protocol)
+    if draw.day < protocol.row(draw.kind).days[-1]:
+        return None
+    resolved, finding = _finding(draw, results, baseline_for(draw.case))
+    infused_on = draw.due_on - timedelta(days=draw.day)
+    planned = next_extension(draw.kind, draw.day, resolved, infused_on, protocol, finding=finding or "resolved")
+    if planned is None:
+        return None
+    extra, created = Draw.objects.get_or_create(
+        case=draw.case,
+        kind=planned.kind,
+        day=planned.day,
+        defaults={
+            "site": draw.site,
+            "protocol": draw.protocol,
+            "analytes": list(planned.analytes),
+            "reason": planned.reason[:300],
+            "is_extension": True,
+            "due_on": planned.due_on,
+            "window_opens": planned.window_opens,
+            "window_closes": planned.window_closes,
+        },
+    )
+    if created:
+        apply_state(extra, today)
+        extra.save(update_fields=["state", "next_change_at"])
+    return extra
+
+
+@transaction.atomic
+def draw_miss(*, draw: Draw, reason: str, by, now: datetime | None = None) -> None:
+    """Record a draw as missed with its reason (from any open state); audited by auditlog."""
+    if not reason.strip():
+        raise ValueError("Say why the draw was missed.")
+    draw.state = DrawState.MISSED
+    draw.missed_reason = reason.strip()[:300]
+    draw.next_change_at = None
+    draw.save(update_fields=["state", "missed_reason", "next_change_at", "updated_at"])
+
+
+# --- Steroid course ---------------------------------------------------------------------------
+
+
+def latest_liver_draw(case) -> Draw | None:
+    """The case's most recent liver draw with results (by collection time)."""
+    result = (
+        Result.objects.filter(draw__case=case, draw__kind=LIVER)
+        .select_related("draw")
+        .order_by("-collected_at", "-pk")
+        .first()
+    )
+    return result.draw if result else None
+
+
+def steroid_recommendation(course: SteroidCourse, liver_draw: Draw | None, clinical_exam_normal: bool = True):
+    """steroids.taper_decision on the latest liver results, counting earlier 'continue'
+    decisions as previous abnormal reviews (label §2.1)."""
+    results = _result_values(liver_draw.results.all()) if liver_draw else {}
+    previous = course.decisions.filter(action=SteroidDecision.Action.CONTINUE).count()
+    return steroids.taper_decision(results, clinical_exam_normal, previous_abnormal_reviews=previous)
+
+
+def review_pending(course: SteroidCourse, liver_draw: Draw | None, today: date) -> bool:
+    """A decision is needed: full dose, a liver result exists, and it is on or after the Day 28
+    review and newer than the last decision ("review again at each next result", label §2.1)."""
+    if course.status != SteroidCourse.Status.FULL_DOSE or liver_draw is None:
+        return False
+    infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+    if liver_draw.due_on < steroids.review_date(infused_on) - timedelta(days=liver_draw.protocol.window_days):
+        return False
+    last = course.decisions.order_by("-decided_at", "-pk").first()
+    return last is None or last.liver_draw_id != liver_draw.pk
+
+
+@transaction.atomic
+def steroid_decide(
+    *, course: SteroidCourse, action: str, reason: str, clinical_exam_normal: bool, by, today: date
+) -> SteroidDecision:
+    """Record a physician's taper/continue decision on the latest liver results.
+
+    1. The recommendation (steroids.taper_decision) is stored next to the decision, so a
+       decision against it is visible with its reason.
+    2. Taper: the taper starts the day after the Day 28 review or the day after today,
+       whichever is later (label §2.1: "over the next 28 days", never stop abruptly).
+    3. The Day 28 steroid_review draw is done once any decision is recorded.
+    """
+    if not reason.strip():
+        raise ValueError("Give the reason for the decision.")
+    liver_draw = latest_liver_draw(course.case)
+    if liver_draw is None:
+        raise ValueError("There are no liver results to review yet.")
+    advice = steroid_recommendation(course, liver_draw, clinical_exam_normal)
+    infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+    taper_start = None
+    if action == SteroidDecision.Action.TAPER:
+        taper_start = max(steroids.review_date(infused_on), today) + timedelta(days=1)
+        course.status = SteroidCourse.Status.TAPERING
+        course.taper_starts_on = taper_start
+        course.save(update_fields=["status", "taper_starts_on"])
+    decision = SteroidDecision.objects.create(
+        course=course,
+        case=course.case,
+        site=course.site,
+        liver_draw=liver_draw,
+        action=action,
+        recommended=advice.action,
+        recommendation=list(advice.reasons),
+        consult_hepatology=advice.consult_hepatology,
+        clinical_exam_normal=clinical_exam_normal,
+        reason=reason.strip(),
+        taper_starts_on=taper_start,
+        decided_by=by,
+    )
+    for review in Draw.objects.filter(case=course.case, kind="steroid_review").exclude(state=DrawState.DONE):
+        review.state, review.completed_at, review.next_change_at = DrawState.DONE, timezone.now(), None
+        review.save(update_fields=["state", "completed_at", "next_change_at", "updated_at"])
+    return decision

@@ -1,0 +1,102 @@
+"""Calendar export: hand-written iCalendar (RFC 5545) for a family and for a coordinator.
+
+Lines end in CRLF and are folded at 75 octets (RFC 5545 §3.1); TEXT values escape backslash,
+semicolon, comma and newline (§3.3.11). Events are all-day on the due date, with the window in
+the description. Titles carry at most the patient's initials (PHI rule, BRIEF.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.utils import timezone
+
+KIND_LABELS = {
+    "liver": "Liver panel (AST, ALT, bilirubin, PT)",
+    "platelets": "Platelet count (CBC)",
+    "troponin": "Troponin-I",
+    "steroid_review": "Steroid end-of-course review",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    on: date
+    summary: str
+    description: str
+
+
+def escape_text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 §3.3.11)."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """Fold a content line into chunks of at most 75 octets, never splitting a UTF-8 character;
+    continuation lines start with one space (RFC 5545 §3.1)."""
+    out, current, size = [], "", 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        limit = 75 if not out else 74  # the leading space of a continuation counts
+        if size + width > limit:
+            out.append(current)
+            current, size = "", 0
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def render(name: str, events: Iterable[Event], now: datetime | None = None) -> str:
+    """A VCALENDAR with one all-day VEVENT per event."""
+    stamp_text = (now or timezone.now()).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//GeneGate//Monitoring schedule//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+    ]
+    for event in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{event.uid}",
+            f"DTSTAMP:{stamp_text}",
+            f"DTSTART;VALUE=DATE:{event.on:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{event.on + timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{escape_text(event.summary)}",
+            f"DESCRIPTION:{escape_text(event.description)}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def draw_event(draw, initials: str = "") -> Event:
+    label = KIND_LABELS.get(draw.kind, draw.kind)
+    prefix = f"{initials} · " if initials else ""
+    window = f"{draw.window_opens:%b %d} to {draw.window_closes:%b %d, %Y}"
+    return Event(
+        uid=f"draw-{draw.pk}@genegate",
+        on=draw.due_on,
+        summary=f"{prefix}{label}, day {draw.day}",
+        description=f"Due {draw.due_on:%b %d, %Y}; on time from {window}. {draw.reason}",
+    )
+
+
+def milestone_event(milestone, initials: str = "") -> Event:
+    prefix = f"{initials} · " if initials else ""
+    window = f"{milestone.window_opens:%b %d, %Y} to {milestone.window_closes:%b %d, %Y}"
+    return Event(
+        uid=f"milestone-{milestone.pk}@genegate",
+        on=milestone.due_on,
+        summary=f"{prefix}{milestone.month}-month outcome assessment",
+        description=f"Motor milestone assessment; window {window}.",
+    )

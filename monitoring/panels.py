@@ -1,0 +1,40 @@
+"""The monitoring panel of the case page (cases/panels.py): urgent banner, open flags, the
+schedule with its states, trend charts, the steroid course and outcome milestones."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from common.access import has_role
+from monitoring import charts, steroids
+from monitoring.models import Draw, Flag, FlagLevel, Milestone, SteroidCourse
+from monitoring.workflows import latest_liver_draw, review_pending
+
+
+def case_panel(request, case) -> tuple[str, dict]:
+    """Return the panel template and its context; a constant number of queries per case."""
+    draws = list(Draw.objects.filter(case=case).select_related("protocol").prefetch_related("results"))
+    flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw"))
+    milestones = list(Milestone.objects.filter(case=case).prefetch_related("assessments"))
+    course = SteroidCourse.objects.filter(case=case).prefetch_related("decisions__decided_by").first()
+    liver_draw = latest_liver_draw(case) if course else None
+    today = timezone.localdate()
+    taper = []
+    if course and course.status == SteroidCourse.Status.TAPERING and course.full_dose_mg:
+        taper = steroids.taper_plan(course.taper_starts_on, course.full_dose_mg)
+    context = {
+        "case": case,
+        "draws": draws,
+        "protocol": draws[0].protocol if draws else None,
+        "flags": flags,
+        "urgent_flags": [f for f in flags if f.level == FlagLevel.URGENT],
+        "milestones": milestones,
+        "course": course,
+        "decisions": list(course.decisions.all()) if course else [],
+        "review_pending": bool(course and review_pending(course, liver_draw, today)),
+        "taper_plan": taper,
+        "charts": charts.CHARTS,
+        "has_results": any(d.results.all() for d in draws),
+        "can_enter": has_role(request.user, "coordinator", "physician"),
+    }
+    return "monitoring/_panel.html", context

@@ -101,7 +101,7 @@ DEMO_CASES = [
     ("infused_recent", "NCH", "Harper Wilson", "F", 110, "infused 3 days ago: first draws upcoming"),
     ("monitoring_normal", "NCH", "Jack Martinez", "M", 160, "infused 40 days ago: results normal, taper started"),
     ("monitoring_abnormal", "NCH", "Amelia Davis", "F", 140, "infused 30 days ago: ALT 3.1x ULN, taper blocked"),
-    ("overdue", "NCH", "Benjamin Lee", "M", 130, "infused 25 days ago: day-21 draw overdue, reminders escalated"),
+    ("overdue", "NCH", "Benjamin Lee", "M", 130, "infused 27 days ago: day-21 draw overdue, reminders escalated"),
     ("extension", "NCH", "Isabella Clark", "F", 230, "infused 100 days ago: liver still abnormal, extension draws"),
     ("follow_up", "NCH", "Charlotte Hall", "F", 400, "infused 8 months ago: 6-month milestone recorded"),
     ("lpc_ready", "LPC", "Henry Scott", "M", 90, "Lakeshore: all gates pass"),

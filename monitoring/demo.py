@@ -27,7 +27,7 @@ INFUSED_DAYS_AGO = {
     "infused_recent": 3,
     "monitoring_normal": 40,
     "monitoring_abnormal": 30,
-    "overdue": 25,
+    "overdue": 27,
     "extension": 100,
     "lpc_overdue": 20,
 }

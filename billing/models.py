@@ -133,7 +133,9 @@ class PAEvent(models.Model):
 
 def packet_path(instance: PAPacket, filename: str) -> str:
     # No patient data in the stored name: site, case and version ids and the hash only.
-    return f"packets/site-{instance.case.site_id}/case-{instance.case_id}/v{instance.version}-{instance.sha256[:16]}.pdf"
+    return (
+        f"packets/site-{instance.case.site_id}/case-{instance.case_id}/v{instance.version}-{instance.sha256[:16]}.pdf"
+    )
 
 
 class PAPacket(models.Model):

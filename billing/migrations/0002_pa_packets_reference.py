@@ -9,123 +9,296 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0001_initial'),
-        ('cases', '0002_roles'),
+        ("billing", "0001_initial"),
+        ("cases", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SupportProgram',
+            name="SupportProgram",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('web', models.CharField(blank=True, max_length=200)),
-                ('services', models.JSONField(blank=True, default=list, help_text='One service per entry.')),
-                ('notes', models.TextField(blank=True)),
-                ('source', models.CharField(blank=True, max_length=300)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("web", models.CharField(blank=True, max_length=200)),
+                ("services", models.JSONField(blank=True, default=list, help_text="One service per entry.")),
+                ("notes", models.TextField(blank=True)),
+                ("source", models.CharField(blank=True, max_length=300)),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['order', 'name'],
+                "ordering": ["order", "name"],
             },
         ),
         migrations.AddField(
-            model_name='payer',
-            name='updated_at',
+            model_name="payer",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.CreateModel(
-            name='OneGeneEnrollment',
+            name="OneGeneEnrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enrolled_on', models.DateField()),
-                ('reference', models.CharField(blank=True, max_length=60, verbose_name='OneGene reference')),
-                ('services_requested', models.JSONField(blank=True, default=list)),
-                ('notes', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='onegene_enrollment', to='cases.case')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("enrolled_on", models.DateField()),
+                ("reference", models.CharField(blank=True, max_length=60, verbose_name="OneGene reference")),
+                ("services_requested", models.JSONField(blank=True, default=list)),
+                ("notes", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="onegene_enrollment", to="cases.case"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PriorAuthorization',
+            name="PriorAuthorization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('pended', 'Pended (more information requested)'), ('approved', 'Approved'), ('denied', 'Denied'), ('appealed', 'Appealed')], default='draft', max_length=12)),
-                ('submitted_on', models.DateField(blank=True, null=True, verbose_name='Submission date')),
-                ('reference_number', models.CharField(blank=True, max_length=60, verbose_name='Payer reference number')),
-                ('auth_number', models.CharField(blank=True, max_length=60, verbose_name='Authorization number')),
-                ('approved_units', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1)], verbose_name='Approved units (J3399)')),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_through', models.DateField(blank=True, null=True)),
-                ('denial_reason', models.CharField(blank=True, choices=[('titer', '#1 AAV9 antibody titer not documented or > 1:50'), ('genetics', '#2 SMA type / bi-allelic SMN1 confirmation missing'), ('age', '#3 Age 2 years or older at planned infusion'), ('weight', '#4 Weight outside the labeled kit range (2.6-21.0 kg)'), ('steroid', '#5 Glucocorticoid plan missing'), ('lft_plan', '#6 LFT monitoring plan missing'), ('wrong_cpt', 'Wrong admin CPT (79101 / 96374; 96413 is payer-dependent)'), ('wrong_hcpcs', 'Wrong HCPCS (J3490 / J3590 / C9399)'), ('other', 'Other')], max_length=20)),
-                ('planned_infusion_minutes', models.PositiveSmallIntegerField(default=60, validators=[django.core.validators.MinValueValidator(16), django.core.validators.MaxValueValidator(600)])),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='prior_authorization', to='cases.case')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prior_authorizations', to='billing.payer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("pended", "Pended (more information requested)"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("appealed", "Appealed"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("submitted_on", models.DateField(blank=True, null=True, verbose_name="Submission date")),
+                (
+                    "reference_number",
+                    models.CharField(blank=True, max_length=60, verbose_name="Payer reference number"),
+                ),
+                ("auth_number", models.CharField(blank=True, max_length=60, verbose_name="Authorization number")),
+                (
+                    "approved_units",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                        verbose_name="Approved units (J3399)",
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_through", models.DateField(blank=True, null=True)),
+                (
+                    "denial_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("titer", "#1 AAV9 antibody titer not documented or > 1:50"),
+                            ("genetics", "#2 SMA type / bi-allelic SMN1 confirmation missing"),
+                            ("age", "#3 Age 2 years or older at planned infusion"),
+                            ("weight", "#4 Weight outside the labeled kit range (2.6-21.0 kg)"),
+                            ("steroid", "#5 Glucocorticoid plan missing"),
+                            ("lft_plan", "#6 LFT monitoring plan missing"),
+                            ("wrong_cpt", "Wrong admin CPT (79101 / 96374; 96413 is payer-dependent)"),
+                            ("wrong_hcpcs", "Wrong HCPCS (J3490 / J3590 / C9399)"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "planned_infusion_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(16),
+                            django.core.validators.MaxValueValidator(600),
+                        ],
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="prior_authorization", to="cases.case"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prior_authorizations",
+                        to="billing.payer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PAEvent',
+            name="PAEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('pended', 'Pended (more information requested)'), ('approved', 'Approved'), ('denied', 'Denied'), ('appealed', 'Appealed')], max_length=12)),
-                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('pended', 'Pended (more information requested)'), ('approved', 'Approved'), ('denied', 'Denied'), ('appealed', 'Appealed')], max_length=12)),
-                ('on', models.DateField(help_text="The day it happened (e.g. the payer's decision date).")),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.TextField(blank=True)),
-                ('denial_reason', models.CharField(blank=True, choices=[('titer', '#1 AAV9 antibody titer not documented or > 1:50'), ('genetics', '#2 SMA type / bi-allelic SMN1 confirmation missing'), ('age', '#3 Age 2 years or older at planned infusion'), ('weight', '#4 Weight outside the labeled kit range (2.6-21.0 kg)'), ('steroid', '#5 Glucocorticoid plan missing'), ('lft_plan', '#6 LFT monitoring plan missing'), ('wrong_cpt', 'Wrong admin CPT (79101 / 96374; 96413 is payer-dependent)'), ('wrong_hcpcs', 'Wrong HCPCS (J3490 / J3590 / C9399)'), ('other', 'Other')], max_length=20)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('prior_authorization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='billing.priorauthorization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("pended", "Pended (more information requested)"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("appealed", "Appealed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("pended", "Pended (more information requested)"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("appealed", "Appealed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("on", models.DateField(help_text="The day it happened (e.g. the payer's decision date).")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "denial_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("titer", "#1 AAV9 antibody titer not documented or > 1:50"),
+                            ("genetics", "#2 SMA type / bi-allelic SMN1 confirmation missing"),
+                            ("age", "#3 Age 2 years or older at planned infusion"),
+                            ("weight", "#4 Weight outside the labeled kit range (2.6-21.0 kg)"),
+                            ("steroid", "#5 Glucocorticoid plan missing"),
+                            ("lft_plan", "#6 LFT monitoring plan missing"),
+                            ("wrong_cpt", "Wrong admin CPT (79101 / 96374; 96413 is payer-dependent)"),
+                            ("wrong_hcpcs", "Wrong HCPCS (J3490 / J3590 / C9399)"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "prior_authorization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="billing.priorauthorization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReferencePrice',
+            name="ReferencePrice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default='J3399', max_length=10)),
-                ('kind', models.CharField(default='WAC', help_text='e.g. WAC (wholesale acquisition cost)', max_length=20)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)])),
-                ('effective_on', models.DateField()),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('source', models.CharField(blank=True, max_length=300)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(default="J3399", max_length=10)),
+                (
+                    "kind",
+                    models.CharField(default="WAC", help_text="e.g. WAC (wholesale acquisition cost)", max_length=20),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)]
+                    ),
+                ),
+                ("effective_on", models.DateField()),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("source", models.CharField(blank=True, max_length=300)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['code', '-effective_on'],
-                'constraints': [models.UniqueConstraint(fields=('code', 'kind', 'effective_on'), name='referenceprice_unique_effective')],
+                "ordering": ["code", "-effective_on"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("code", "kind", "effective_on"), name="referenceprice_unique_effective"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PAPacket',
+            name="PAPacket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('final', models.BooleanField(default=False, help_text='False: a DRAFT (watermarked) packet.')),
-                ('file', models.FileField(max_length=200, upload_to=billing.models.packet_path)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size', models.PositiveIntegerField()),
-                ('page_count', models.PositiveSmallIntegerField()),
-                ('snapshot', models.JSONField(help_text='The case facts the packet was built from.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pa_packets', to='cases.case')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("final", models.BooleanField(default=False, help_text="False: a DRAFT (watermarked) packet.")),
+                ("file", models.FileField(max_length=200, upload_to=billing.models.packet_path)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size", models.PositiveIntegerField()),
+                ("page_count", models.PositiveSmallIntegerField()),
+                ("snapshot", models.JSONField(help_text="The case facts the packet was built from.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="pa_packets", to="cases.case"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
-                'constraints': [models.UniqueConstraint(fields=('case', 'version'), name='papacket_unique_case_version')],
+                "ordering": ["-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("case", "version"), name="papacket_unique_case_version")
+                ],
             },
         ),
     ]

@@ -102,7 +102,8 @@ def seed(ctx) -> None:
         user = ctx.users.get(BILLING_USER_FOR_SITE.get(site_of.get(key, ""), "billing"))
         if PriorAuthorization.objects.filter(case=case).exists():
             continue
-        pa, _ = pa_start(case=case, by=user)
+        first = script[0][1] if script else ctx.today
+        pa, _ = pa_start(case=case, by=user, on=first, at=_at(first))
         for status, day, extra in script:
             result = pa_transition(pa=pa, to=status, by=user, on=day, at=_at(day), **extra)
             pa = result.pa

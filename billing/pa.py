@@ -19,7 +19,7 @@ from cases.models import Case
 from cases.pipeline import ORDER, TransitionError, case_advance
 
 
-def pa_start(*, case: Case, by) -> tuple[PriorAuthorization, bool]:
+def pa_start(*, case: Case, by, on: date | None = None, at=None) -> tuple[PriorAuthorization, bool]:
     """Return the case's prior authorization, creating a draft for the case's payer if none.
 
     The second value is True when it was created now (a draft event is recorded).
@@ -30,7 +30,12 @@ def pa_start(*, case: Case, by) -> tuple[PriorAuthorization, bool]:
         )
         if created:
             PAEvent.objects.create(
-                prior_authorization=pa, from_status="", to_status=PAStatus.DRAFT, on=timezone.localdate(), by=by
+                prior_authorization=pa,
+                from_status="",
+                to_status=PAStatus.DRAFT,
+                on=on or timezone.localdate(),
+                at=at or timezone.now(),
+                by=by,
             )
     return pa, created
 

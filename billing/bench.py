@@ -1,7 +1,7 @@
 """PA packet speed and memory (issue #4 item 6): a benchmark that prints figures, not a timed test.
 
 `bench_packet(runs=N)` builds a throw-away case whose packet is about 10 pages (packet pages plus
-an appended 3-page genetic report and a titer image), renders it N times and returns the median
+an appended 4-page genetic report and a titer image), renders it N times and returns the median
 render time and the process's peak resident memory. Everything is created inside a transaction
 that is rolled back. The integrator wires it into `manage.py bench`.
 Target on the 2-core machine: median < 3 s, peak < 300 MB.
@@ -92,7 +92,7 @@ def _make_case(today) -> Case:
                 uln_canonical=Decimal(uln) if uln else None, canonical_unit=unit,
             )  # fmt: skip
     for kind, data, content_type in (
-        (Document.Kind.GENETIC_REPORT, _report_pdf(3), "application/pdf"),
+        (Document.Kind.GENETIC_REPORT, _report_pdf(4), "application/pdf"),
         (Document.Kind.TITER_REPORT, _png(), "image/png"),
     ):
         doc = Document(case=case, kind=kind, original_name="report", content_type=content_type, size=len(data),

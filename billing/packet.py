@@ -467,7 +467,7 @@ def packet_render(snapshot: dict, attachments: list[Attachment]) -> RenderedPack
        fit the area under the header and caption (never enlarged).
     Raises PacketError with a plain message when WeasyPrint or pypdf fails.
     """
-    from pypdf import PdfReader, PdfWriter, Transformation
+    from pypdf import PdfReader, PdfWriter
     from weasyprint import HTML
 
     fetcher = PacketURLFetcher({a.document_id: (a.data, a.content_type) for a in attachments})
@@ -492,20 +492,7 @@ def packet_render(snapshot: dict, attachments: list[Attachment]) -> RenderedPack
             reader = PdfReader(io.BytesIO(att.data))
             for n, source in enumerate(reader.pages, start=1):
                 target = writer.pages[placeholders[f"att-{att.document_id}-{n}"]]
-                box = source.mediabox
-                width, height = float(box.width), float(box.height)
-                area_w = PAGE_W - 2 * MARGIN_SIDE
-                area_h = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM - CAPTION_H
-                scale = min(area_w / width, area_h / height, 1.0)
-                left = MARGIN_SIDE + (area_w - width * scale) / 2
-                bottom = PAGE_H - MARGIN_TOP - CAPTION_H - height * scale
-                move = (
-                    Transformation()
-                    .translate(-float(box.left), -float(box.bottom))
-                    .scale(scale, scale)
-                    .translate(left, bottom)
-                )
-                target.merge_transformed_page(source, move)
+                _place_page(writer, target, source, name=f"/GGDoc{att.document_id}p{n}")
         out = io.BytesIO()
         writer.write(out)
     except Exception as exc:
@@ -515,6 +502,68 @@ def packet_render(snapshot: dict, attachments: list[Attachment]) -> RenderedPack
             "Upload the document again as a plain PDF."
         ) from exc
     return RenderedPacket(out.getvalue(), len(document.pages))
+
+
+def _place_page(writer, target, source, *, name: str) -> None:
+    """Draw ``source`` (a page of an appended PDF) on ``target`` as a form XObject, scaled to fit
+    the content area under the header and caption, centred, never enlarged.
+
+    A form XObject keeps the source's content stream as it is; pypdf's merge_page would parse
+    and rewrite both pages' content (about 10 times slower). The target's own content is wrapped
+    in q/Q so its transformations do not leak into ours.
+    """
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+    )
+
+    if source.get("/Rotate"):
+        source.transfer_rotation_to_content()
+    box = source.mediabox
+    width, height = float(box.width), float(box.height)
+    area_w = PAGE_W - 2 * MARGIN_SIDE
+    area_h = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM - CAPTION_H
+    scale = min(area_w / width, area_h / height, 1.0)
+    left = MARGIN_SIDE + (area_w - width * scale) / 2 - float(box.left) * scale
+    bottom = PAGE_H - MARGIN_TOP - CAPTION_H - height * scale - float(box.bottom) * scale
+
+    form = DecodedStreamObject()
+    contents = source.get_contents()
+    form.set_data(contents.get_data() if contents is not None else b"")
+    resources = source.get("/Resources")
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject([FloatObject(v) for v in (box.left, box.bottom, box.right, box.top)]),
+            NameObject("/Resources"): resources.get_object().clone(writer) if resources else DictionaryObject(),
+        }
+    )
+    form_ref = writer._add_object(form)
+
+    target_resources = target.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
+    xobjects = target_resources.setdefault(NameObject("/XObject"), DictionaryObject()).get_object()
+    xobjects[NameObject(name)] = form_ref
+
+    def stream(data: bytes):
+        obj = DecodedStreamObject()
+        obj.set_data(data)
+        return writer._add_object(obj)
+
+    existing = target.get("/Contents")
+    existing = existing.get_object() if existing is not None else ArrayObject()
+    parts = list(existing) if isinstance(existing, ArrayObject) else [target.raw_get("/Contents")]
+    frame_left = MARGIN_SIDE + (area_w - width * scale) / 2
+    frame_bottom = PAGE_H - MARGIN_TOP - CAPTION_H - height * scale
+    draw = (
+        f"q {scale:.5f} 0 0 {scale:.5f} {left:.3f} {bottom:.3f} cm {name} Do Q "
+        # a hairline frame shows where the appended page begins and ends
+        f"q 0.6 0.65 0.7 RG 0.5 w {frame_left:.3f} {frame_bottom:.3f} {width * scale:.3f} {height * scale:.3f} re S Q"
+    ).encode()
+    target[NameObject("/Contents")] = ArrayObject([stream(b"q\n"), *parts, stream(b"\nQ\n"), stream(draw)])
 
 
 # --- Keeping versions ---------------------------------------------------------------------------

@@ -60,15 +60,30 @@ def png_bytes() -> bytes:
 def add_document(case, kind: str, data: bytes, content_type: str, name: str = "report.pdf", user=None) -> Document:
     sha = hashlib.sha256(data).hexdigest()
     doc = Document(
-        case=case, kind=kind, original_name=name, content_type=content_type, size=len(data), sha256=sha, uploaded_by=user
+        case=case,
+        kind=kind,
+        original_name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=sha,
+        uploaded_by=user,
     )
     doc.file.save("ignored", ContentFile(data), save=False)
     doc.save()
     return doc
 
 
-def make_ready_case(site, *, today: date, payer: Payer | None = None, name: str = "Ava Ready", mrn: str = "MRN-R1",
-                    labs: int = 1, documents: bool = True, **extra):
+def make_ready_case(
+    site,
+    *,
+    today: date,
+    payer: Payer | None = None,
+    name: str = "Ava Ready",
+    mrn: str = "MRN-R1",
+    labs: int = 1,
+    documents: bool = True,
+    **extra,
+):
     """A case whose every blocking gate passes for an infusion 6 days after ``today``.
 
     ``labs`` > 1 adds that many older copies of each lab, weight and titer (for query counts).

@@ -33,12 +33,7 @@ def test_it_allows_each_move_of_the_status_machine(current, to):
 
 @pytest.mark.parametrize(
     ("current", "to"),
-    [
-        (c, t)
-        for c in pa_rules.STATUSES
-        for t in pa_rules.STATUSES
-        if (c, t) not in VALID
-    ],
+    [(c, t) for c in pa_rules.STATUSES for t in pa_rules.STATUSES if (c, t) not in VALID],
 )
 def test_it_refuses_every_other_move_with_a_message(current, to):
     with pytest.raises(PATransitionError) as err:

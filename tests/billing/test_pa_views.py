@@ -31,7 +31,9 @@ def _messages(response) -> list[str]:
     return [str(m) for m in response.wsgi_request._messages]
 
 
-def test_billing_starts_a_draft_and_walks_it_to_approved_with_dated_attributed_events(billing_client, cast, ready_case, today):
+def test_billing_starts_a_draft_and_walks_it_to_approved_with_dated_attributed_events(
+    billing_client, cast, ready_case, today
+):
     response = billing_client.post(reverse("billing:pa_start", args=[ready_case.pk]))
     assert response.status_code == 302
     assert _move(billing_client, ready_case, "submitted", reference_number="REF-1").status_code == 302
@@ -88,13 +90,22 @@ def test_a_stale_form_is_refused_when_someone_else_moved_the_pa(billing_client, 
     ("data", "field", "message"),
     [
         ({"auth_number": "", "valid_from": "2026-01-01", "valid_through": "2026-02-01"}, "auth_number", "required"),
-        ({"auth_number": "A", "valid_from": "2026-03-01", "valid_through": "2026-02-01"}, "valid_through", "on or after"),
+        (
+            {"auth_number": "A", "valid_from": "2026-03-01", "valid_through": "2026-02-01"},
+            "valid_through",
+            "on or after",
+        ),
         ({"auth_number": "A", "valid_from": "not a date", "valid_through": "2026-02-01"}, "valid_from", "valid date"),
-        ({"auth_number": "A", "approved_units": "2", "valid_from": "2026-01-01", "valid_through": "2026-02-01"},
-         "approved_units", "less than or equal to 1"),
+        (
+            {"auth_number": "A", "approved_units": "2", "valid_from": "2026-01-01", "valid_through": "2026-02-01"},
+            "approved_units",
+            "less than or equal to 1",
+        ),
     ],
 )
-def test_approval_with_bad_data_shows_the_error_next_to_the_field(billing_client, cast, ready_case, today, data, field, message):
+def test_approval_with_bad_data_shows_the_error_next_to_the_field(
+    billing_client, cast, ready_case, today, data, field, message
+):
     pa, _ = pa_start(case=ready_case, by=cast.billing)
     pa_transition(pa=pa, to="submitted", by=cast.billing, on=today)
     payload = {"approved_units": "1", **data}

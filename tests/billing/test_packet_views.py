@@ -111,8 +111,9 @@ def test_demo_prior_authorizations_tell_the_cast_story_and_rerun_changes_nothing
         "pa_submitted": make_ready_case(cast.site_a, today=today, mrn="D2", stage=Stage.GATING),
         "pa_denied": make_ready_case(cast.site_a, today=today, mrn="D3", stage=Stage.GATING, documents=False),
         "titer_stale": make_ready_case(cast.site_a, today=today, mrn="D4", documents=False),
-        "monitoring_normal": make_ready_case(cast.site_a, today=today, mrn="D5", stage=Stage.MONITORING,
-                                             documents=False),  # fmt: skip
+        "monitoring_normal": make_ready_case(
+            cast.site_a, today=today, mrn="D5", stage=Stage.MONITORING, documents=False
+        ),  # fmt: skip
     }
     ctx = DemoContext(today=today, users={"billing": cast.billing}, extra={"cases": cases})
     demo_cases.seed(ctx)

@@ -116,9 +116,13 @@ def test_other_roles_read_payers_and_reference_data_but_cannot_edit(client, cast
 def test_an_admin_adds_a_price_and_the_case_shows_the_newest_effective_one(client, admin_user, seeded, cast, today):
     ready_case = make_ready_case(cast.site_a, today=today, payer=Payer.objects.get(name="Aetna"), documents=False)
     client.force_login(admin_user)
-    bad = client.post(reverse("billing:price_new"), {"code": "J3399", "kind": "WAC", "amount": "-1", "effective_on": "x"})
+    bad = client.post(
+        reverse("billing:price_new"), {"code": "J3399", "kind": "WAC", "amount": "-1", "effective_on": "x"}
+    )
     assert {"amount", "effective_on"} <= set(bad.context["form"].errors)
-    dup = client.post(reverse("billing:price_new"), {"code": "J3399", "kind": "WAC", "amount": "1", "effective_on": "2019-05-24"})
+    dup = client.post(
+        reverse("billing:price_new"), {"code": "J3399", "kind": "WAC", "amount": "1", "effective_on": "2019-05-24"}
+    )
     assert dup.status_code == 200 and dup.context["form"].errors
     ok = client.post(reverse("billing:price_new"), {"code": "J3399", "kind": "WAC", "amount": "2300000",
                                                    "effective_on": "2025-01-01", "note": "checked"})  # fmt: skip

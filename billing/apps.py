@@ -12,4 +12,12 @@ class BillingConfig(AppConfig):
 
         from billing import models
 
+        # Policy and reference data: every change is audited (who changed a payer's rules).
         auditlog.register(models.Payer)
+        auditlog.register(models.ReferencePrice)
+        auditlog.register(models.SupportProgram)
+        # Patient data.
+        auditlog.register(models.PriorAuthorization)
+        auditlog.register(models.PAEvent)
+        auditlog.register(models.PAPacket, exclude_fields=["snapshot"])
+        auditlog.register(models.OneGeneEnrollment)

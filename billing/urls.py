@@ -1,5 +1,23 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from billing import views
+
 app_name = "billing"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("payers/", views.payer_list, name="payers"),
+    path("payers/new/", views.payer_edit, name="payer_new"),
+    path("payers/<int:payer_pk>/edit/", views.payer_edit, name="payer_edit"),
+    path("reference/", views.reference, name="reference"),
+    path("reference/prices/new/", views.price_edit, name="price_new"),
+    path("reference/prices/<int:price_pk>/edit/", views.price_edit, name="price_edit"),
+    path("reference/programs/<int:program_pk>/edit/", views.program_edit, name="program_edit"),
+    path("cases/<int:pk>/pa/start/", views.pa_open, name="pa_start"),
+    path("cases/<int:pk>/pa/details/", views.pa_details, name="pa_details"),
+    path("cases/<int:pk>/pa/move/", views.pa_move, name="pa_move"),
+    path("cases/<int:pk>/packets/generate/", views.packet_generate, name="packet_generate"),
+    path("packets/<int:packet_pk>/download/", views.packet_download, name="packet_download"),
+    path("cases/<int:pk>/onegene/", views.onegene_edit, name="onegene"),
+]

@@ -1,1 +1,228 @@
+"""Billing views. Each view: decorators → access helper → role check → form → save → response.
+
+Patient data is reached only through ``_get_case_for_user`` / ``_get_packet_for_user``
+(another site's case or packet is a 404); role checks come after the site-scoped fetch.
+"""
+
 from __future__ import annotations
+
+from auditlog.signals import accessed
+from django.contrib import messages
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from billing import pa_rules
+from billing.denials import DENIAL_REASONS
+from billing.forms import (
+    OneGeneEnrollmentForm,
+    PacketForm,
+    PADetailsForm,
+    PAMoveForm,
+    PayerForm,
+    ReferencePriceForm,
+    SupportProgramForm,
+)
+from billing.models import OneGeneEnrollment, PAPacket, Payer, PriorAuthorization, ReferencePrice, SupportProgram
+from billing.pa import pa_start, pa_transition
+from billing.packet import PacketError, packet_create
+from billing.panels import ENROLL_ROLES, MANAGE_ROLES, REFERENCE_ROLES
+from cases.models import Case
+from common.access import cases_for, has_role, require_role, scope_to_sites
+
+STAFF_ROLES = ("coordinator", "physician", "billing", "manager", "admin")
+
+
+def _get_case_for_user(request, pk: int) -> Case:
+    """The case, if it belongs to one of the user's sites; 404 otherwise."""
+    return get_object_or_404(cases_for(request.user).select_related("patient", "site", "payer"), pk=pk)
+
+
+def _get_pa_for_user(request, pk: int) -> PriorAuthorization:
+    """The case's prior authorization (404 for another site's case, or when none was started)."""
+    case = _get_case_for_user(request, pk)
+    return get_object_or_404(PriorAuthorization.objects.select_related("case", "payer"), case=case)
+
+
+def _get_packet_for_user(request, packet_pk: int) -> PAPacket:
+    packets = scope_to_sites(PAPacket.objects.select_related("case"), request.user, "case__site")
+    return get_object_or_404(packets, pk=packet_pk)
+
+
+def _case_url(case: Case) -> str:
+    return reverse("cases:detail", args=[case.pk]) + "#billing"
+
+
+# --- Payers and reference data (not patient data: any staff role reads, admins edit) -----------
+def payer_list(request):
+    require_role(request.user, *STAFF_ROLES)
+    payers = Payer.objects.all()
+    return render(
+        request, "billing/payer_list.html", {"payers": payers, "can_edit": has_role(request.user, *REFERENCE_ROLES)}
+    )
+
+
+def payer_edit(request, payer_pk: int | None = None):
+    payer = get_object_or_404(Payer, pk=payer_pk) if payer_pk else None
+    require_role(request.user, *REFERENCE_ROLES)
+    form = PayerForm(request.POST or None, instance=payer)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Saved the policy of {saved.name}.")
+        return redirect("billing:payers")
+    title = f"Edit payer: {payer.name}" if payer else "Add a payer"
+    return render(request, "billing/form_page.html", {"form": form, "title": title, "back": reverse("billing:payers")})
+
+
+def reference(request):
+    require_role(request.user, *STAFF_ROLES)
+    context = {
+        "prices": ReferencePrice.objects.all(),
+        "programs": SupportProgram.objects.all(),
+        "can_edit": has_role(request.user, *REFERENCE_ROLES),
+    }
+    return render(request, "billing/reference.html", context)
+
+
+def price_edit(request, price_pk: int | None = None):
+    price = get_object_or_404(ReferencePrice, pk=price_pk) if price_pk else None
+    require_role(request.user, *REFERENCE_ROLES)
+    form = ReferencePriceForm(request.POST or None, instance=price)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the reference price.")
+        return redirect("billing:reference")
+    title = "Edit reference price" if price else "Add a reference price"
+    return render(
+        request, "billing/form_page.html", {"form": form, "title": title, "back": reverse("billing:reference")}
+    )
+
+
+def program_edit(request, program_pk: int):
+    program = get_object_or_404(SupportProgram, pk=program_pk)
+    require_role(request.user, *REFERENCE_ROLES)
+    form = SupportProgramForm(request.POST or None, instance=program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {program.name}.")
+        return redirect("billing:reference")
+    return render(
+        request,
+        "billing/form_page.html",
+        {"form": form, "title": f"Edit {program.name}", "back": reverse("billing:reference")},
+    )
+
+
+# --- Prior authorization ----------------------------------------------------------------------
+@require_POST
+def pa_open(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *MANAGE_ROLES)
+    _pa, created = pa_start(case=case, by=request.user)
+    if created:
+        messages.success(request, "Started a draft prior authorization.")
+    return redirect(_case_url(case))
+
+
+def pa_details(request, pk: int):
+    pa = _get_pa_for_user(request, pk)
+    require_role(request.user, *MANAGE_ROLES)
+    form = PADetailsForm(request.POST or None, instance=pa)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the prior authorization details.")
+        return redirect(_case_url(pa.case))
+    accessed.send(sender=Case, instance=pa.case)
+    context = {"form": form, "title": "Prior authorization details", "case": pa.case, "back": _case_url(pa.case)}
+    return render(request, "billing/form_page.html", context)
+
+
+def pa_move(request, pk: int):
+    pa = _get_pa_for_user(request, pk)
+    require_role(request.user, *MANAGE_ROLES)
+    to = request.POST.get("to") or request.GET.get("to", "")
+    try:
+        pa_rules.check_transition(pa.status, to)
+    except pa_rules.PATransitionError as exc:
+        messages.error(request, str(exc))
+        return redirect(_case_url(pa.case))
+    form = PAMoveForm(request.POST or None, to=to, initial={"expected_status": pa.status})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "to"}
+        try:
+            result = pa_transition(pa=pa, to=to, by=request.user, **data)
+        except pa_rules.PATransitionError as exc:
+            messages.error(request, str(exc))
+            return redirect(_case_url(pa.case))
+        messages.success(request, f"Prior authorization {result.pa.get_status_display().lower()}.")
+        if result.pipeline_message:
+            messages.warning(request, result.pipeline_message)
+        return redirect(_case_url(pa.case))
+    accessed.send(sender=Case, instance=pa.case)
+    context = {
+        "form": form,
+        "pa": pa,
+        "to": to,
+        "to_label": dict(PriorAuthorization._meta.get_field("status").choices)[to],
+        "case": pa.case,
+        "denial_reasons": DENIAL_REASONS if to == pa_rules.DENIED else (),
+    }
+    return render(request, "billing/pa_move.html", context)
+
+
+# --- Packets ------------------------------------------------------------------------------------
+@require_POST
+def packet_generate(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *MANAGE_ROLES)
+    form = PacketForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a draft or a final packet.")
+        return redirect(_case_url(case))
+    try:
+        packet = packet_create(case=case, by=request.user, final=form.cleaned_data["final"])
+    except PacketError as exc:
+        messages.error(request, str(exc))
+        return redirect(_case_url(case))
+    kind = "final" if packet.final else "DRAFT"
+    messages.success(request, f"Generated {kind} packet version {packet.version} ({packet.page_count} pages).")
+    return redirect(_case_url(case))
+
+
+def packet_download(request, packet_pk: int):
+    packet = _get_packet_for_user(request, packet_pk)
+    require_role(request.user, *STAFF_ROLES)
+    accessed.send(sender=PAPacket, instance=packet)
+    try:
+        handle = packet.file.open("rb")
+    except OSError:
+        messages.error(request, "The stored packet file is missing; generate the packet again.")
+        return redirect(_case_url(packet.case))
+    kind = "final" if packet.final else "draft"
+    filename = f"pa-packet-case-{packet.case_id}-v{packet.version}-{kind}.pdf"  # no patient data in the name
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- OneGene enrollment -------------------------------------------------------------------------
+def onegene_edit(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *ENROLL_ROLES)
+    program = SupportProgram.objects.filter(slug="onegene").first()
+    enrollment = OneGeneEnrollment.objects.filter(case=case).first()
+    form = OneGeneEnrollmentForm(
+        request.POST or None, instance=enrollment, services=list(program.services) if program else []
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.case, saved.recorded_by = case, request.user
+        saved.save()
+        messages.success(request, "Saved the OneGene Program enrollment.")
+        return redirect(_case_url(case))
+    accessed.send(sender=Case, instance=case)
+    title = "OneGene Program enrollment"
+    return render(
+        request, "billing/form_page.html", {"form": form, "title": title, "case": case, "back": _case_url(case)}
+    )

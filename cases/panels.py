@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 PANELS = [
-    # "billing.panels.case_panel",
+    "billing.panels.case_panel",
     # "cases.infusion_panels.case_panel",
     "monitoring.panels.case_panel",
 ]

@@ -1,0 +1,255 @@
+"""Billing forms: they validate and convert input; the workflows in billing/pa.py and
+billing/packet.py decide what happens."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from billing import pa_rules
+from billing.codes import POS_CODES
+from billing.denials import DENIAL_CHOICES
+from billing.models import (
+    WINDOW_MAX_DAYS,
+    WINDOW_MIN_DAYS,
+    OneGeneEnrollment,
+    Payer,
+    PriorAuthorization,
+    ReferencePrice,
+    SupportProgram,
+)
+
+POS_CHOICES = [(code, f"{code} {info.descriptor}") for code, info in sorted(POS_CODES.items())]
+MAX_CHECKLIST_ITEMS = 30
+MAX_CHECKLIST_ITEM_CHARS = 200
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _helper(submit_label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.add_input(Submit("submit", submit_label))
+    return helper
+
+
+def _lines(text: str, *, what: str, max_items: int, max_chars: int) -> list[str]:
+    items = [line.strip().lstrip("-•* ").strip() for line in text.splitlines()]
+    items = [i for i in items if i]
+    if len(items) > max_items:
+        raise forms.ValidationError(f"At most {max_items} {what}; you entered {len(items)}.")
+    too_long = [i for i in items if len(i) > max_chars]
+    if too_long:
+        raise forms.ValidationError(f"Keep each line under {max_chars} characters: “{too_long[0][:40]}…” is longer.")
+    return items
+
+
+class PayerForm(forms.ModelForm):
+    """A payer's policy. Windows are whole days 1-120; POS codes come from billing/codes.py."""
+
+    allowed_pos = forms.MultipleChoiceField(
+        label="Allowed places of service",
+        choices=POS_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Payer site-of-care rule (domain.md §6c, §11.10). The card allows 21, 22 and 19.",
+    )
+    documentation_checklist = forms.CharField(
+        label="Documentation checklist",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text="One item per line; printed on the PA packet.",
+    )
+
+    class Meta:
+        model = Payer
+        fields = [
+            "name",
+            "pa_required",
+            "outcomes_based_agreement",
+            "oba_terms",
+            "key_documentation",
+            "documentation_checklist",
+            "allowed_pos",
+            "require_certified_center",
+            "titer_ceiling_denominator",
+            "titer_max_age_days",
+            "weight_max_age_days",
+            "labs_max_age_days",
+            "age_wording",
+            "accepts_96413",
+            "source",
+        ]
+        widgets = {
+            "oba_terms": forms.Textarea(attrs={"rows": 3}),
+            "key_documentation": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["documentation_checklist"] = "\n".join(self.instance.documentation_checklist or [])
+        for name in ("titer_max_age_days", "weight_max_age_days", "labs_max_age_days"):
+            field = self.fields[name]
+            field.min_value, field.max_value = WINDOW_MIN_DAYS, WINDOW_MAX_DAYS
+            field.widget.attrs.update(min=WINDOW_MIN_DAYS, max=WINDOW_MAX_DAYS)
+            field.help_text = f"Whole days, {WINDOW_MIN_DAYS} to {WINDOW_MAX_DAYS}, before the infusion date."
+        self.fields["titer_ceiling_denominator"].help_text = "N in 1:N; the card and most payers use 50."
+        self.fields["titer_ceiling_denominator"].max_value = 100000
+        self.helper = _helper("Save payer")
+
+    def clean_documentation_checklist(self) -> list[str]:
+        return _lines(
+            self.cleaned_data.get("documentation_checklist") or "",
+            what="checklist items",
+            max_items=MAX_CHECKLIST_ITEMS,
+            max_chars=MAX_CHECKLIST_ITEM_CHARS,
+        )
+
+    def clean_allowed_pos(self) -> list[str]:
+        codes = self.cleaned_data["allowed_pos"]
+        unknown = [c for c in codes if c not in POS_CODES]
+        if unknown:  # the choices already refuse these; kept so the rule is stated in one place
+            raise forms.ValidationError(f"Unknown place of service: {', '.join(unknown)}.")
+        return sorted(codes, key=lambda c: ["21", "22", "19"].index(c) if c in ("21", "22", "19") else 9)
+
+
+class PADetailsForm(forms.ModelForm):
+    """Details billing keeps on the PA besides its status (the status changes through PAMoveForm)."""
+
+    class Meta:
+        model = PriorAuthorization
+        fields = ["reference_number", "auth_number", "planned_infusion_minutes", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "planned_infusion_minutes": "The label's run is 60 minutes. Over 90 minutes adds CPT 96366 "
+            "(domain.md §6b, §11.8).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["planned_infusion_minutes"].widget.attrs.update(min=16, max=600)
+        self.helper = _helper("Save details")
+
+
+class PAMoveForm(forms.Form):
+    """One status change. Which moves exist is billing/pa_rules.py's; this form checks that
+    what the move carries is present and well formed."""
+
+    to = forms.ChoiceField(widget=forms.HiddenInput)
+    expected_status = forms.CharField(widget=forms.HiddenInput)
+    on = forms.DateField(label="Date", widget=DATE_WIDGET, help_text="The day it happened (e.g. the decision date).")
+    reference_number = forms.CharField(label="Payer reference number", max_length=60, required=False)
+    auth_number = forms.CharField(label="Authorization number", max_length=60, required=False)
+    approved_units = forms.IntegerField(
+        label="Approved units (J3399)",
+        min_value=1,
+        max_value=1,
+        initial=1,
+        required=False,
+        help_text="J3399 is always 1 unit (domain.md §6a).",
+    )
+    valid_from = forms.DateField(widget=DATE_WIDGET, required=False)
+    valid_through = forms.DateField(widget=DATE_WIDGET, required=False)
+    denial_reason = forms.ChoiceField(choices=[("", "—")] + list(DENIAL_CHOICES), required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
+
+    # Fields each target status needs (and shows).
+    FIELDS_FOR = {
+        pa_rules.SUBMITTED: ("on", "reference_number", "note"),
+        pa_rules.PENDED: ("on", "note"),
+        pa_rules.APPROVED: ("on", "auth_number", "approved_units", "valid_from", "valid_through", "note"),
+        pa_rules.DENIED: ("on", "denial_reason", "note"),
+        pa_rules.APPEALED: ("on", "note"),
+    }
+    REQUIRED_FOR = {
+        pa_rules.PENDED: ("note",),
+        pa_rules.APPROVED: ("auth_number", "approved_units", "valid_from", "valid_through"),
+        pa_rules.DENIED: ("denial_reason",),
+    }
+
+    def __init__(self, *args, to: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(s, s) for s in pa_rules.STATUSES]
+        self.initial.setdefault("to", to)
+        self.initial.setdefault("on", timezone.localdate())
+        self.initial.setdefault("approved_units", 1)
+        shown = self.FIELDS_FOR.get(to, ("on", "note"))
+        for name in list(self.fields):
+            if name not in shown and name not in ("to", "expected_status"):
+                del self.fields[name]
+        for name in self.REQUIRED_FOR.get(to, ()):
+            self.fields[name].required = True
+        if to == pa_rules.PENDED:
+            self.fields["note"].label = "What the payer asked for"
+        self.helper = _helper("Record")
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError("This date is in the future; record what has happened.")
+        return on
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_through")
+        if start and end and end < start:
+            self.add_error("valid_through", "Valid-through must be on or after valid-from.")
+        return data
+
+
+class PacketForm(forms.Form):
+    final = forms.TypedChoiceField(
+        choices=[("0", "Draft"), ("1", "Final")], coerce=lambda v: v == "1", widget=forms.HiddenInput
+    )
+
+
+class ReferencePriceForm(forms.ModelForm):
+    class Meta:
+        model = ReferencePrice
+        fields = ["code", "kind", "amount", "effective_on", "note", "source"]
+        widgets = {"effective_on": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = "US dollars, per treatment."
+        self.helper = _helper("Save price")
+
+
+class SupportProgramForm(forms.ModelForm):
+    services = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="One per line.")
+
+    class Meta:
+        model = SupportProgram
+        fields = ["name", "phone", "web", "services", "notes", "source", "order"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["services"] = "\n".join(self.instance.services or [])
+        self.helper = _helper("Save program")
+
+    def clean_services(self) -> list[str]:
+        return _lines(self.cleaned_data.get("services") or "", what="services", max_items=20, max_chars=120)
+
+
+class OneGeneEnrollmentForm(forms.ModelForm):
+    services_requested = forms.MultipleChoiceField(
+        label="Services requested", widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = OneGeneEnrollment
+        fields = ["enrolled_on", "reference", "services_requested", "notes"]
+        widgets = {"enrolled_on": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, services: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services_requested"].choices = [(s, s) for s in services]
+        self.helper = _helper("Save enrollment")
+
+    def clean_enrolled_on(self):
+        day = self.cleaned_data["enrolled_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The enrollment date cannot be in the future.")
+        return day

@@ -1,0 +1,138 @@
+"""Prior authorization rules as pure functions: the status machine and the approval-window warnings.
+
+No ORM here; billing/pa.py applies these to the database. Sources: issue #4 item 2 and
+DESIGN.md "State machines" (draft → submitted → pended → approved | denied → appealed →
+approved | denied); the 7-day expiry warning is issue #4's product rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+PENDED = "pended"
+APPROVED = "approved"
+DENIED = "denied"
+APPEALED = "appealed"
+STATUSES = (DRAFT, SUBMITTED, PENDED, APPROVED, DENIED, APPEALED)
+
+# Every allowed move, in one place. A payer may decide without pending first, so submitted goes
+# straight to approved or denied too. Approved is final; a denial can be appealed again.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    DRAFT: (SUBMITTED,),
+    SUBMITTED: (PENDED, APPROVED, DENIED),
+    PENDED: (APPROVED, DENIED),
+    DENIED: (APPEALED,),
+    APPEALED: (APPROVED, DENIED),
+    APPROVED: (),
+}
+
+# The case pipeline stage each PA status moves the case to (cases/pipeline.py). An appeal puts
+# the case back under payer review. Pended keeps the case where it is.
+PIPELINE_STAGE_FOR_STATUS = {
+    SUBMITTED: "pa_submitted",
+    APPROVED: "pa_approved",
+    DENIED: "gating",
+    APPEALED: "pa_submitted",
+}
+
+# Warn when an approval ends within this many days (issue #4 item 2).
+EXPIRY_WARNING_DAYS = 7
+
+
+class PATransitionError(ValueError):
+    """A move the PA status machine does not allow; the message is shown to the user."""
+
+
+_LABELS = {
+    DRAFT: "draft",
+    SUBMITTED: "submitted",
+    PENDED: "pended",
+    APPROVED: "approved",
+    DENIED: "denied",
+    APPEALED: "appealed",
+}
+
+
+def next_statuses(current: str) -> tuple[str, ...]:
+    """Return the statuses a PA in ``current`` may move to (empty for approved)."""
+    if current not in TRANSITIONS:
+        raise PATransitionError(f"Unknown prior authorization status {current!r}.")
+    return TRANSITIONS[current]
+
+
+def check_transition(current: str, to: str) -> None:
+    """Raise PATransitionError with a plain message unless ``current`` → ``to`` is allowed."""
+    if to not in TRANSITIONS:
+        raise PATransitionError(f"Unknown prior authorization status {to!r}.")
+    allowed = next_statuses(current)
+    if to in allowed:
+        return
+    if not allowed:
+        raise PATransitionError(f"This prior authorization is {_LABELS[current]}; it cannot change any more.")
+    options = " or ".join(_LABELS[s] for s in allowed)
+    raise PATransitionError(
+        f"A {_LABELS[current]} prior authorization cannot become {_LABELS[to]}; next it can be {options}."
+    )
+
+
+def pipeline_target(status: str, stage_order: list[str], current_stage: str) -> str | None:
+    """Return the case stage a PA status should move the case to, or None to leave it.
+
+    1. Pended (and draft) never move the case.
+    2. Approved moves a case forward to pa_approved only; a case already scheduled or infused
+       stays where it is.
+    3. Denied and appealed move the case only while it has not been infused (a retrospective
+       payer decision does not undo an infusion).
+    """
+    target = PIPELINE_STAGE_FOR_STATUS.get(status)
+    if target is None or target == current_stage:
+        return None
+    position = stage_order.index
+    if status == APPROVED:
+        return target if position(current_stage) < position(target) else None
+    if position(current_stage) >= position("infused"):
+        return None
+    return target
+
+
+@dataclass(frozen=True)
+class PAWarning:
+    code: str
+    message: str
+
+
+def approval_warnings(
+    *, status: str, valid_from: date | None, valid_through: date | None, planned_on: date | None, today: date
+) -> list[PAWarning]:
+    """Return warnings about an approval's window, for display next to the PA.
+
+    1. Only approved authorizations are checked.
+    2. Missing valid-from/through dates: say so (the window cannot be checked).
+    3. The planned infusion date before valid-from or after valid-through: outside the window.
+    4. Valid-through already passed: expired. Within 7 days from today: expiring soon.
+    """
+    if status != APPROVED:
+        return []
+    if valid_from is None or valid_through is None:
+        return [PAWarning("window_missing", "Record the approval's valid-from and valid-through dates.")]
+    out: list[PAWarning] = []
+    if planned_on is not None and not (valid_from <= planned_on <= valid_through):
+        out.append(
+            PAWarning(
+                "outside_window",
+                f"The planned infusion date {planned_on.isoformat()} is outside the approval window "
+                f"{valid_from.isoformat()} to {valid_through.isoformat()}: ask the payer to extend or move the date.",
+            )
+        )
+    days_left = (valid_through - today).days
+    if days_left < 0:
+        out.append(PAWarning("expired", f"The approval expired on {valid_through.isoformat()}."))
+    elif days_left <= EXPIRY_WARNING_DAYS:
+        when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+        out.append(
+            PAWarning("expiring", f"The approval expires {when} ({valid_through.isoformat()}): infuse or extend.")
+        )
+    return out

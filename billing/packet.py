@@ -1,0 +1,608 @@
+"""The PA packet: gather one snapshot of a case's facts, render it to PDF, keep every version.
+
+1. `packet_snapshot(case, ...)` reads the case (a constant number of queries, however many
+   results it has) into plain JSON values: the same facts the gate judges (cases/gate_facts.py).
+2. `packet_render(snapshot, attachments)` turns a snapshot into PDF bytes with WeasyPrint, using
+   the allow-list fetcher (billing/pdf_fetch.py), and appends the case's documents.
+3. `packet_create(*, case, by, final)` does both and stores the file and its PAPacket row
+   together, or neither.
+
+What a packet holds is issue #4 item 3 (from the billing card's "Document monitoring schedule
+in PA packet", payer table and top denials, corrected by domain.md §2, §6-7, §11).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max, Prefetch
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from billing import codes
+from billing.claim_rules import admin_codes_for_duration
+from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB
+from billing.models import PAPacket, SupportProgram
+from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
+from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
+from cases.gate_facts import case_gate, gate_date, gate_queryset
+from cases.label import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
+from cases.models import Case, Document
+from cases.npi import npi_is_valid
+from monitoring.flags import format_multiple, uln_multiple
+from monitoring.protocol import PROTOCOL_V1
+from monitoring.schedule import planned_draws
+from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start, review_date
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_SCHEMA = 1
+# Documents appended to the packet (issue #4 item 3): the newest of each kind.
+APPENDED_KINDS = (Document.Kind.GENETIC_REPORT, Document.Kind.TITER_REPORT)
+PDF_TYPES = frozenset({"application/pdf"})
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
+
+# Page geometry shared with static/billing/packet.css (US Letter, points): an appended PDF page
+# is scaled into the content area under the running header and the caption line.
+PAGE_W, PAGE_H = 612.0, 792.0
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_SIDE = 72.0, 54.0, 54.0
+CAPTION_H = 26.0
+
+# Monitoring kinds in words (label §5.1, §5; domain.md §4).
+KIND_WORDS = {
+    "liver": "Liver function (clinical exam, ALT, AST, total bilirubin, PT/INR)",
+    "platelets": "Platelet count with hemoglobin (TMA surveillance)",
+    "troponin": "Troponin-I",
+    "steroid_review": "End-of-course corticosteroid review (liver check before any taper)",
+}
+
+
+class PacketError(Exception):
+    """The packet could not be made; the message is for the user (no patient data)."""
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _num(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _user_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def packet_case(pk: int) -> Case:
+    """Fetch one case with everything the packet reads, in a constant number of queries."""
+    documents = Document.objects.filter(kind__in=APPENDED_KINDS).order_by("-uploaded_at", "-pk")
+    return (
+        gate_queryset(Case.objects.filter(pk=pk))
+        .select_related("prior_authorization", "onegene_enrollment")
+        .prefetch_related(Prefetch("documents", queryset=documents, to_attr="packet_documents"))
+        .get()
+    )
+
+
+def _descriptor(code: str) -> str:
+    try:
+        return codes.descriptor(code)
+    except ValueError:
+        return "(not in the GeneGate code table: check the code)"
+
+
+def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bool = False) -> dict:
+    """Return the JSON-safe facts a packet prints, gathered from ``case`` (from packet_case()).
+
+    Steps:
+    1. Judge the gate for the planned infusion date (cases.gate_facts.case_gate), the same
+       facts the case page shows; add the packet's own blocker: no planned infusion date.
+    2. Newest weight on or before that date → kit (cases.dosing.kit_for_weight) and the
+       prednisolone mg dose (cases.dosing.prednisolone_mg_per_day).
+    3. Codes: J3399 × 1; CPT from the planned minutes (claim_rules.admin_codes_for_duration:
+       96366 only past 90 minutes); ICD-10 with official descriptors (billing/codes.py).
+    4. Baseline labs, newest per analyte, with ×ULN (monitoring.flags.uln_multiple).
+    5. Monitoring plan: monitoring.schedule.planned_draws on the planned date, PROTOCOL_V1.
+    6. The newest genetic and titer report documents to append.
+    """
+    today = today or timezone.localdate()
+    patient, site, payer = case.patient, case.site, case.payer
+    pa = _related_or_none(case, "prior_authorization")
+    on = gate_date(case, today)
+    report = case_gate(case, on)
+    planned = case.planned_infusion_date
+
+    blocking = [{"title": i.title, "detail": i.detail, "fix": i.fix} for i in report.blocking_items]
+    if planned is None:
+        blocking.insert(
+            0,
+            {
+                "title": "Planned infusion date",
+                "detail": "No planned infusion date: the gate, steroid start and monitoring dates need one.",
+                "fix": "Set the planned infusion date on the case.",
+            },
+        )
+
+    weights = sorted((w for w in case.weights.all() if w.measured_on <= on), key=lambda w: (w.measured_on, w.kg))
+    weight = weights[-1] if weights else None
+    kit = kit_for_weight(weight.kg) if weight else None
+
+    minutes = pa.planned_infusion_minutes if pa else 60
+    admin_codes = admin_codes_for_duration(minutes)
+    admin = [
+        {"code": c, "descriptor": _descriptor(c), "units": admin_codes.count(c)} for c in dict.fromkeys(admin_codes)
+    ]
+    diagnoses = [c for c in (case.primary_diagnosis, case.secondary_diagnosis) if c]
+
+    titers = [
+        {"result": t.result_text, "drawn_on": _iso(t.drawn_on), "lab": t.lab, "method": t.method}
+        for t in case.titers.all()
+    ]
+    labs = _baseline_labs(case, on)
+    infusion_day = planned or on
+    draws = planned_draws(infusion_day, PROTOCOL_V1)
+    monitoring = []
+    for draw in draws:
+        if monitoring and monitoring[-1]["due_on"] == _iso(draw.due_on):
+            monitoring[-1]["checks"].append(KIND_WORDS[draw.kind])
+            continue
+        monitoring.append(
+            {
+                "day": draw.day,
+                "due_on": _iso(draw.due_on),
+                "window": f"{_iso(draw.window_opens)} to {_iso(draw.window_closes)}",
+                "checks": [KIND_WORDS[draw.kind]],
+            }
+        )
+
+    documents = []
+    seen_kinds = set()
+    for doc in case.packet_documents:  # newest first (packet_case)
+        if doc.kind in seen_kinds:
+            continue
+        seen_kinds.add(doc.kind)
+        documents.append(
+            {
+                "id": doc.pk,
+                "kind": doc.kind,
+                "kind_label": doc.get_kind_display(),
+                "uploaded_on": _iso(timezone.localdate(doc.uploaded_at)),
+                "content_type": doc.content_type,
+                "sha256": doc.sha256,
+            }
+        )
+    documents.sort(key=lambda d: APPENDED_KINDS.index(d["kind"]))
+
+    enrollment = _related_or_none(case, "onegene_enrollment")
+    programs = list(SupportProgram.objects.all())
+    onegene = next((p for p in programs if p.slug == "onegene"), None)
+    steroid_start = course_start(infusion_day)
+    return {
+        "schema": SNAPSHOT_SCHEMA,
+        "case_id": case.pk,
+        "final": final,
+        "generated_on": _iso(today),
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "generated_at_local": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+        "generated_by": _user_name(by),
+        "gate_on": _iso(on),
+        "patient": {
+            "name": patient.legal_name,
+            "date_of_birth": _iso(patient.date_of_birth),
+            "sex": patient.get_sex_display(),
+            "mrn": patient.mrn,
+            "gestational_age": f"{patient.gestational_age_weeks}w{patient.gestational_age_days}d",
+            "birth_weight_kg": _num(patient.birth_weight_kg),
+            "guardian": patient.guardian_name,
+        },
+        "coverage": {
+            "payer": payer.name if payer else "",
+            "plan_name": case.plan_name,
+            "member_id": case.member_id,
+        },
+        "payer": _payer_snapshot(payer),
+        "physician": {
+            "name": case.ordering_physician_name,
+            "npi": case.ordering_physician_npi,
+            "npi_valid": bool(case.ordering_physician_npi) and npi_is_valid(case.ordering_physician_npi),
+        },
+        "site": {
+            "name": site.name,
+            "address": site.address,
+            "npi": site.npi,
+            "pos": case.site_of_care_pos,
+            "pos_name": codes.POS_CODES[case.site_of_care_pos].descriptor
+            if case.site_of_care_pos in codes.POS_CODES
+            else "",
+            "certified": site.certified_center,
+        },
+        "pa": _pa_snapshot(pa),
+        "service": {
+            "planned_infusion_date": _iso(planned),
+            "planned_minutes": minutes,
+            "hcpcs": {"code": "J3399", "descriptor": codes.HCPCS_CODES["J3399"].descriptor, "units": 1},
+            "admin": admin,
+            "icd10": [{"code": c, "descriptor": _descriptor(c)} for c in diagnoses],
+            "kit": _kit_snapshot(kit),
+        },
+        "clinical": {
+            "sma_type": case.get_sma_type_display(),
+            "symptomatic": case.symptomatic,
+            "nbs_identified": case.nbs_identified,
+            "nbs_date": _iso(case.nbs_date),
+            "respiratory_support_hours": case.respiratory_support_hours,
+            "respiratory_support_days": case.respiratory_support_days,
+            "tracheostomy": case.tracheostomy,
+            "prior_j3399": case.prior_j3399,
+            "therapies": [
+                {
+                    "drug": t.get_drug_display(),
+                    "started_on": _iso(t.started_on),
+                    "stopped_on": _iso(t.stopped_on),
+                }
+                for t in case.smn_therapies.all()
+            ],
+        },
+        "genetics": {
+            "genotype": case.get_smn1_genotype_display() if case.smn1_genotype else "",
+            "method": case.genetic_method,
+            "report_date": _iso(case.genetic_report_date),
+            "smn2_copies": case.smn2_copies,
+        },
+        "gate": {
+            "ready": report.is_ready and planned is not None,
+            "summary": report.summary if planned is not None else "Planned infusion date missing",
+            "items": [
+                {"title": i.title, "status": i.status, "detail": i.detail, "fix": i.fix, "source": i.source}
+                for i in report.items
+            ],
+            "blocking": blocking,
+        },
+        "titers": titers,
+        "weight": {
+            "kg": _num(weight.kg) if weight else None,
+            "rounded_kg": _num(round_weight(weight.kg)) if weight else None,
+            "measured_on": _iso(weight.measured_on) if weight else None,
+        },
+        "labs": labs,
+        "steroid": {
+            "mg_per_day": _num(prednisolone_mg_per_day(weight.kg)) if weight else None,
+            "start": _iso(steroid_start),
+            "review_on": _iso(review_date(infusion_day)),
+            "course_days": COURSE_DAYS_TOTAL,
+            "taper_days": TAPER_DAYS,
+            "planned_start": _iso(case.steroid_plan_start),
+        },
+        "monitoring": {"infusion_date": _iso(infusion_day), "protocol": PROTOCOL_V1.version, "visits": monitoring},
+        "documents": documents,
+        "onegene": {
+            "name": onegene.name if onegene else ONEGENE_NAME,
+            "phone": onegene.phone if onegene else ONEGENE_PHONE,
+            "web": onegene.web if onegene else ONEGENE_WEB,
+            "enrolled_on": _iso(enrollment.enrolled_on) if enrollment else None,
+            "reference": enrollment.reference if enrollment else "",
+        },
+    }
+
+
+def _related_or_none(case: Case, name: str):
+    try:
+        return getattr(case, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _payer_snapshot(payer) -> dict:
+    if payer is None:
+        return {}
+    return {
+        "name": payer.name,
+        "pa_required": payer.pa_required,
+        "oba": payer.get_outcomes_based_agreement_display(),
+        "has_oba": payer.has_oba,
+        "oba_terms": payer.oba_terms,
+        "key_documentation": payer.key_documentation,
+        "checklist": list(payer.documentation_checklist or []),
+        "age_wording": payer.age_wording,
+        "allowed_pos": list(payer.allowed_pos or []),
+        "titer_ceiling": f"1:{payer.titer_ceiling_denominator}",
+        "titer_days": payer.titer_max_age_days,
+        "weight_days": payer.weight_max_age_days,
+        "labs_days": payer.labs_max_age_days,
+    }
+
+
+def _pa_snapshot(pa) -> dict | None:
+    if pa is None:
+        return None
+    return {
+        "status": pa.get_status_display(),
+        "reference_number": pa.reference_number,
+        "auth_number": pa.auth_number,
+        "submitted_on": _iso(pa.submitted_on),
+    }
+
+
+def _kit_snapshot(kit) -> dict | None:
+    if kit is None:
+        return None
+    return {
+        "band": kit.band_label,
+        "ndc": kit.kit_ndc,
+        "ndc_11": codes.ndc_to_11(kit.kit_ndc),
+        "dose_volume_ml": _num(kit.dose_volume_ml),
+        "total_vg": f"{kit.total_vg:.3e}".replace("e+", " × 10^"),
+        "vials_5_5": kit.vials_5_5,
+        "vials_8_3": kit.vials_8_3,
+        "total_vials": kit.total_vials,
+        "verified": kit.verified,
+    }
+
+
+def _baseline_labs(case: Case, on: date) -> list[dict]:
+    newest = {}
+    for lab in sorted(case.baseline_labs.all(), key=lambda x: (x.drawn_on, x.pk)):
+        if lab.drawn_on <= on:
+            newest[lab.analyte] = lab
+    order = list(BASELINE_LAB_ANALYTES) + ["inr"]
+    rows = []
+    for analyte in sorted(newest, key=lambda a: order.index(a) if a in order else len(order)):
+        lab = newest[analyte]
+        multiple = uln_multiple(lab.value, lab.uln) if lab.uln else None
+        rows.append(
+            {
+                "analyte": LAB_ANALYTE_NAMES.get(analyte, analyte),
+                "value": _num(lab.value),
+                "unit": lab.unit,
+                "uln": _num(lab.uln),
+                "multiple": format_multiple(multiple) if multiple is not None else None,
+                "drawn_on": _iso(lab.drawn_on),
+            }
+        )
+    return rows
+
+
+# --- Rendering ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Attachment:
+    """One appended document: its bytes and type, as read from storage."""
+
+    document_id: int
+    kind_label: str
+    uploaded_on: str
+    content_type: str
+    data: bytes
+    pages: int
+
+
+@dataclass(frozen=True)
+class RenderedPacket:
+    pdf: bytes
+    page_count: int
+
+
+def load_attachments(snapshot: dict) -> list[Attachment]:
+    """Read the snapshot's documents from storage (one query); PacketError when one is unreadable."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    wanted = {d["id"]: d for d in snapshot["documents"]}
+    found = {d.pk: d for d in Document.objects.filter(pk__in=wanted, case_id=snapshot["case_id"])}
+    out = []
+    for doc_id, meta in wanted.items():
+        doc = found.get(doc_id)
+        label = f"the {meta['kind_label'].lower()} uploaded {meta['uploaded_on']}"
+        if doc is None:
+            raise PacketError(f"Cannot append {label}: it was removed. Generate the packet again.")
+        try:
+            with doc.file.open("rb") as fh:
+                data = fh.read()
+        except OSError:
+            raise PacketError(f"Cannot append {label}: the stored file is missing. Upload it again.") from None
+        if meta["content_type"] in PDF_TYPES:
+            try:
+                reader = PdfReader(io.BytesIO(data))
+                if reader.is_encrypted:
+                    raise PacketError(f"Cannot append {label}: the PDF is password-protected. Upload an open copy.")
+                pages = len(reader.pages)
+            except (PdfReadError, ValueError, KeyError, TypeError):
+                raise PacketError(f"Cannot append {label}: it is not a readable PDF. Upload it again.") from None
+            if pages == 0:
+                raise PacketError(f"Cannot append {label}: the PDF has no pages.")
+        elif meta["content_type"] in IMAGE_TYPES:
+            pages = 1
+        else:
+            raise PacketError(f"Cannot append {label}: only PDF, PNG and JPEG documents can be appended.")
+        out.append(Attachment(doc_id, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages))
+    return out
+
+
+def packet_html(snapshot: dict, attachments: list[Attachment]) -> str:
+    """Return the packet's HTML (Django template, autoescaped: user text prints as text)."""
+    pdf_pages = []
+    for index, att in enumerate(attachments, start=1):
+        if att.content_type in PDF_TYPES:
+            pdf_pages.extend(
+                {"anchor": f"att-{att.document_id}-{n}", "att": att, "index": index, "n": n, "of": att.pages}
+                for n in range(1, att.pages + 1)
+            )
+    context = {
+        "s": snapshot,
+        "draft": not snapshot["final"],
+        "css_url": static_url("billing/packet.css"),
+        "attachments": [
+            {
+                "index": i,
+                "att": a,
+                "is_pdf": a.content_type in PDF_TYPES,
+                "src": document_url(a.document_id),
+                "pages": [p for p in pdf_pages if p["att"] is a],
+            }
+            for i, a in enumerate(attachments, start=1)
+        ],
+    }
+    return render_to_string("billing/packet/packet.html", context)
+
+
+def packet_render(snapshot: dict, attachments: list[Attachment]) -> RenderedPacket:
+    """Render the packet PDF: WeasyPrint for the packet, pypdf to place appended PDF pages.
+
+    1. Render the HTML. Each page of an appended PDF gets a placeholder page that carries the
+       running header and "page X of Y" (CSS counters count the appended pages too); images
+       are embedded as pages directly.
+    2. Find each placeholder by its anchor, and merge the document's page onto it, scaled to
+       fit the area under the header and caption (never enlarged).
+    Raises PacketError with a plain message when WeasyPrint or pypdf fails.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from weasyprint import HTML
+
+    fetcher = PacketURLFetcher({a.document_id: (a.data, a.content_type) for a in attachments})
+    try:
+        document = HTML(string=packet_html(snapshot, attachments), base_url=BASE_URL, url_fetcher=fetcher).render()
+        placeholders = {}
+        for number, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                if anchor.startswith("att-"):
+                    placeholders[anchor] = number
+        pdf = document.write_pdf()
+    except Exception as exc:  # WeasyPrint raises many types; the user needs one clear message
+        log.exception("PA packet render failed for case %s", snapshot.get("case_id"))
+        raise PacketError("The packet PDF could not be rendered; nothing was saved. Try again or report it.") from exc
+
+    pdf_attachments = [a for a in attachments if a.content_type in PDF_TYPES]
+    if not pdf_attachments:
+        return RenderedPacket(pdf, len(document.pages))
+    try:
+        writer = PdfWriter(clone_from=io.BytesIO(pdf))
+        for att in pdf_attachments:
+            reader = PdfReader(io.BytesIO(att.data))
+            for n, source in enumerate(reader.pages, start=1):
+                target = writer.pages[placeholders[f"att-{att.document_id}-{n}"]]
+                _place_page(writer, target, source, name=f"/GGDoc{att.document_id}p{n}")
+        out = io.BytesIO()
+        writer.write(out)
+    except Exception as exc:
+        log.exception("PA packet attachment merge failed for case %s", snapshot.get("case_id"))
+        raise PacketError(
+            "An appended document could not be merged into the packet; nothing was saved. "
+            "Upload the document again as a plain PDF."
+        ) from exc
+    return RenderedPacket(out.getvalue(), len(document.pages))
+
+
+def _place_page(writer, target, source, *, name: str) -> None:
+    """Draw ``source`` (a page of an appended PDF) on ``target`` as a form XObject, scaled to fit
+    the content area under the header and caption, centred, never enlarged.
+
+    A form XObject keeps the source's content stream as it is; pypdf's merge_page would parse
+    and rewrite both pages' content (about 10 times slower). The target's own content is wrapped
+    in q/Q so its transformations do not leak into ours.
+    """
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+    )
+
+    if source.get("/Rotate"):
+        source.transfer_rotation_to_content()
+    box = source.mediabox
+    width, height = float(box.width), float(box.height)
+    area_w = PAGE_W - 2 * MARGIN_SIDE
+    area_h = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM - CAPTION_H
+    scale = min(area_w / width, area_h / height, 1.0)
+    left = MARGIN_SIDE + (area_w - width * scale) / 2 - float(box.left) * scale
+    bottom = PAGE_H - MARGIN_TOP - CAPTION_H - height * scale - float(box.bottom) * scale
+
+    form = DecodedStreamObject()
+    contents = source.get_contents()
+    form.set_data(contents.get_data() if contents is not None else b"")
+    resources = source.get("/Resources")
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject([FloatObject(v) for v in (box.left, box.bottom, box.right, box.top)]),
+            NameObject("/Resources"): resources.get_object().clone(writer) if resources else DictionaryObject(),
+        }
+    )
+    form_ref = writer._add_object(form)
+
+    target_resources = target.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
+    xobjects = target_resources.setdefault(NameObject("/XObject"), DictionaryObject()).get_object()
+    xobjects[NameObject(name)] = form_ref
+
+    def stream(data: bytes):
+        obj = DecodedStreamObject()
+        obj.set_data(data)
+        return writer._add_object(obj)
+
+    existing = target.get("/Contents")
+    existing = existing.get_object() if existing is not None else ArrayObject()
+    parts = list(existing) if isinstance(existing, ArrayObject) else [target.raw_get("/Contents")]
+    frame_left = MARGIN_SIDE + (area_w - width * scale) / 2
+    frame_bottom = PAGE_H - MARGIN_TOP - CAPTION_H - height * scale
+    draw = (
+        f"q {scale:.5f} 0 0 {scale:.5f} {left:.3f} {bottom:.3f} cm {name} Do Q "
+        # a hairline frame shows where the appended page begins and ends
+        f"q 0.6 0.65 0.7 RG 0.5 w {frame_left:.3f} {frame_bottom:.3f} {width * scale:.3f} {height * scale:.3f} re S Q"
+    ).encode()
+    target[NameObject("/Contents")] = ArrayObject([stream(b"q\n"), *parts, stream(b"\nQ\n"), stream(draw)])
+
+
+# --- Keeping versions ---------------------------------------------------------------------------
+def packet_create(*, case: Case, by, final: bool, today: date | None = None) -> PAPacket:
+    """Gather, render and store a new packet version for ``case``; return the PAPacket.
+
+    1. Gather the snapshot (packet_case + packet_snapshot). A final packet is refused
+       (PacketError naming what blocks) unless every blocking gate passes.
+    2. Render (PacketError on failure: nothing written).
+    3. In one transaction, lock the case row, take the next version number, write the file and
+       the row. If anything fails after the file was written, delete the file again.
+    """
+    full = packet_case(case.pk)
+    snapshot = packet_snapshot(full, by=by, today=today, final=final)
+    if final and snapshot["gate"]["blocking"]:
+        titles = "; ".join(b["title"] for b in snapshot["gate"]["blocking"])
+        raise PacketError(f"A final packet needs every blocking gate to pass. Still blocking: {titles}.")
+    rendered = packet_render(snapshot, load_attachments(snapshot))
+    digest = hashlib.sha256(rendered.pdf).hexdigest()
+    stored_name = None
+    try:
+        with transaction.atomic():
+            Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
+            latest = PAPacket.objects.filter(case=case).aggregate(v=Max("version"))["v"] or 0
+            packet = PAPacket(
+                case=case,
+                version=latest + 1,
+                final=final,
+                sha256=digest,
+                size=len(rendered.pdf),
+                page_count=rendered.page_count,
+                snapshot=snapshot,
+                created_by=by,
+            )
+            packet.file.save("packet.pdf", ContentFile(rendered.pdf), save=False)
+            stored_name = packet.file.name
+            packet.save()
+    except Exception:
+        if stored_name:
+            packet.file.storage.delete(stored_name)
+        raise
+    return packet

@@ -1,0 +1,123 @@
+"""What the case page's billing panel shows, gathered in a constant number of queries.
+
+The card's "THE 5 THINGS YOU NEED TO BILL J3399", each filled from the case, as corrected by
+domain.md §11 (96366 only past 90 minutes, §11.8; steroid course per label §2.1, §11.5; the
+AAV9 gate per §11.6; the price is the 2019 launch WAC, §11.17).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from billing import pa_rules
+from billing.claim_rules import admin_codes_for_duration
+from billing.codes import CPT_CODES, HCPCS_CODES
+from billing.denials import denial_reason
+from billing.models import PAEvent, PAPacket, PriorAuthorization, ReferencePrice, SupportProgram
+from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
+from cases.gate_facts import case_gate, gate_date
+from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start
+
+
+@dataclass(frozen=True)
+class FiveThings:
+    hcpcs_code: str
+    hcpcs_descriptor: str
+    weight: object | None
+    rounded_kg: object | None
+    kit: object | None
+    admin_codes: list[tuple[str, str, int]]
+    planned_minutes: int
+    titer_item: object
+    steroid_mg: object | None
+    steroid_start: date | None
+    price: ReferencePrice | None
+
+
+def current_price(today: date, code: str = "J3399") -> ReferencePrice | None:
+    """Return the price row in effect on ``today``: the newest effective_on not after it."""
+    return ReferencePrice.objects.filter(code=code, effective_on__lte=today).order_by("-effective_on").first()
+
+
+def prior_authorization_for(case) -> PriorAuthorization | None:
+    events = PAEvent.objects.select_related("by").order_by("at", "pk")
+    return (
+        PriorAuthorization.objects.filter(case=case)
+        .select_related("payer")
+        .prefetch_related(Prefetch("events", queryset=events))
+        .first()
+    )
+
+
+def billing_summary(case, *, today: date | None = None) -> dict:
+    """Return the panel's data for ``case`` (a constant number of queries)."""
+    today = today or timezone.localdate()
+    on = gate_date(case, today)
+    report = case_gate(case, on)
+    weights = sorted((w for w in case.weights.all() if w.measured_on <= on), key=lambda w: (w.measured_on, w.kg))
+    weight = weights[-1] if weights else None
+    pa = prior_authorization_for(case)
+    minutes = pa.planned_infusion_minutes if pa else 60
+    codes = admin_codes_for_duration(minutes)
+    infusion_day = case.planned_infusion_date
+    five = FiveThings(
+        hcpcs_code="J3399",
+        hcpcs_descriptor=HCPCS_CODES["J3399"].descriptor,
+        weight=weight,
+        rounded_kg=round_weight(weight.kg) if weight else None,
+        kit=kit_for_weight(weight.kg) if weight else None,
+        admin_codes=[(c, CPT_CODES[c].descriptor, codes.count(c)) for c in dict.fromkeys(codes)],
+        planned_minutes=minutes,
+        titer_item=report.item("titer"),
+        steroid_mg=prednisolone_mg_per_day(weight.kg) if weight else None,
+        steroid_start=course_start(infusion_day) if infusion_day else None,
+        price=current_price(today),
+    )
+    warnings = []
+    denial = None
+    if pa is not None:
+        warnings = pa_rules.approval_warnings(
+            status=pa.status,
+            valid_from=pa.valid_from,
+            valid_through=pa.valid_through,
+            planned_on=infusion_day,
+            today=today,
+        )
+        if pa.denial_reason:
+            denial = denial_reason(pa.denial_reason)
+    events = []
+    if pa is not None:
+        for event in pa.events.all():
+            reason = denial_reason(event.denial_reason) if event.denial_reason else None
+            events.append((event, reason))
+    try:
+        enrollment = case.onegene_enrollment
+    except ObjectDoesNotExist:
+        enrollment = None
+    blocking = list(report.blocking_items)
+    return {
+        "case": case,
+        "today": today,
+        "five": five,
+        "gate": report,
+        "gate_blocking": blocking,
+        "final_blockers": (["Planned infusion date not set"] if infusion_day is None else [])
+        + [i.title for i in blocking],
+        "payer": case.payer,
+        "pa": pa,
+        "pa_next": pa_rules.next_statuses(pa.status) if pa else (),
+        "pa_warnings": warnings,
+        "denial": denial,
+        "pa_events": events,
+        "packets": list(PAPacket.objects.filter(case=case).select_related("created_by").order_by("-version")),
+        "programs": list(SupportProgram.objects.all()),
+        "enrollment": enrollment,
+        "course_days": COURSE_DAYS_TOTAL,
+        "taper_days": TAPER_DAYS,
+        "review_on": (course_start(infusion_day) + timedelta(days=COURSE_DAYS_TOTAL - 1)) if infusion_day else None,
+    }

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tests.billing.helpers import make_payer, make_ready_case
+from tests.personas import make_user
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def payer(db):
+    return make_payer()
+
+
+@pytest.fixture
+def ready_case(cast, payer, today):
+    return make_ready_case(cast.site_a, today=today, payer=payer)
+
+
+@pytest.fixture
+def admin_user(cast):
+    return make_user("ada", "admin", cast.site_a, cast.site_b)
+
+
+def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = False) -> str:
+    path = tmp_path / "packet.pdf"
+    path.write_bytes(data)
+    args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def pdf_pages(data: bytes, tmp_path: Path) -> list[str]:
+    """Text of each page (pdftotext separates pages with a form feed)."""
+    return pdf_text(data, tmp_path).split("\f")[:-1]

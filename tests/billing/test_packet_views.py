@@ -1,0 +1,148 @@
+"""Generating and downloading packets through the views; OneGene enrollment; demo PAs; bench."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
+
+from billing import demo, demo_cases
+from billing.bench import bench_packet, format_result
+from billing.models import OneGeneEnrollment, PAPacket, PriorAuthorization, SupportProgram
+from cases.models import BaselineLab, Stage
+from common.demo import DemoContext
+from tests.billing.helpers import make_ready_case
+from tests.personas import make_user
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def test_billing_generates_a_final_packet_and_downloads_it_with_an_audit_entry(client, cast, ready_case):
+    client.force_login(cast.billing)
+    response = client.post(reverse("billing:packet_generate", args=[ready_case.pk]), {"final": "1"})
+    assert response.status_code == 302
+    packet = PAPacket.objects.get(case=ready_case)
+    assert packet.final and any("Generated final packet version 1" in m for m in _messages(response))
+    client.force_login(cast.manager)  # readers may download
+    download = client.get(reverse("billing:packet_download", args=[packet.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    disposition = download["Content-Disposition"]
+    assert f"pa-packet-case-{ready_case.pk}-v1-final.pdf" in disposition and "Ava" not in disposition
+    assert download["Cache-Control"] == "no-store"
+    access = LogEntry.objects.get_for_object(packet).filter(action=LogEntry.Action.ACCESS)
+    assert access.filter(actor=cast.manager).exists()
+
+
+def test_a_refused_final_packet_says_what_blocks_and_keeps_nothing(client, cast, ready_case):
+    BaselineLab.objects.filter(case=ready_case, analyte="creatinine").delete()
+    client.force_login(cast.billing)
+    response = client.post(reverse("billing:packet_generate", args=[ready_case.pk]), {"final": "1"})
+    assert any("Still blocking: Baseline labs" in m for m in _messages(response))
+    assert not PAPacket.objects.exists()
+    page = client.get(reverse("cases:detail", args=[ready_case.pk])).content.decode()
+    assert "A final packet is refused until these pass" in page
+
+
+def test_a_junk_packet_kind_is_refused(client, cast, ready_case):
+    client.force_login(cast.billing)
+    response = client.post(reverse("billing:packet_generate", args=[ready_case.pk]), {"final": "maybe"})
+    assert any("Choose a draft or a final packet" in m for m in _messages(response))
+    assert not PAPacket.objects.exists()
+
+
+def test_another_sites_user_cannot_download_a_packet(client, cast, ready_case):
+    client.force_login(cast.billing)
+    client.post(reverse("billing:packet_generate", args=[ready_case.pk]), {"final": "0"})
+    packet = PAPacket.objects.get()
+    client.force_login(cast.outsider)
+    response = client.get(reverse("billing:packet_download", args=[packet.pk]))
+    assert response.status_code == 404 and b"Ava Ready" not in response.content
+
+
+@pytest.fixture
+def programs(db):
+    demo.seed(DemoContext(today=date(2026, 6, 1)))
+    return SupportProgram.objects.all()
+
+
+def test_a_coordinator_records_the_onegene_enrollment_shown_on_the_case(client, cast, ready_case, programs, today):
+    client.force_login(cast.coordinator)
+    url = reverse("billing:onegene", args=[ready_case.pk])
+    response = client.post(url, {"enrolled_on": str(today), "reference": "OG-123",
+                                 "services_requested": ["Benefits investigation", "AAV9 testing logistics"]})  # fmt: skip
+    assert response.status_code == 302
+    enrollment = OneGeneEnrollment.objects.get(case=ready_case)
+    assert enrollment.services_requested == ["Benefits investigation", "AAV9 testing logistics"]
+    assert enrollment.recorded_by == cast.coordinator
+    page = client.get(reverse("cases:detail", args=[ready_case.pk])).content.decode()
+    assert "OG-123" in page and "1-855-441-4363" in page and "Cure SMA" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"enrolled_on": "2999-01-01"}, "enrolled_on"),
+        ({"enrolled_on": "yesterday"}, "enrolled_on"),
+        ({"enrolled_on": "2026-01-01", "services_requested": ["Free car"]}, "services_requested"),
+        ({"enrolled_on": "2026-01-01", "reference": "x" * 61}, "reference"),
+    ],
+)
+def test_bad_enrollment_data_is_refused_next_to_the_field(client, cast, ready_case, programs, data, field):
+    client.force_login(cast.coordinator)
+    response = client.post(reverse("billing:onegene", args=[ready_case.pk]), data)
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert not OneGeneEnrollment.objects.exists()
+
+
+def test_a_physician_cannot_record_the_enrollment(client, cast, ready_case, programs):
+    client.force_login(cast.physician)
+    assert client.get(reverse("billing:onegene", args=[ready_case.pk])).status_code == 403
+
+
+def test_demo_prior_authorizations_tell_the_cast_story_and_rerun_changes_nothing(cast, today, programs):
+    make_user("billing2", "billing", cast.site_b)
+    cases = {
+        "ready": make_ready_case(cast.site_a, today=today, mrn="D1", stage=Stage.GATING),
+        "pa_submitted": make_ready_case(cast.site_a, today=today, mrn="D2", stage=Stage.GATING),
+        "pa_denied": make_ready_case(cast.site_a, today=today, mrn="D3", stage=Stage.GATING, documents=False),
+        "titer_stale": make_ready_case(cast.site_a, today=today, mrn="D4", documents=False),
+        "monitoring_normal": make_ready_case(
+            cast.site_a, today=today, mrn="D5", stage=Stage.MONITORING, documents=False
+        ),  # fmt: skip
+    }
+    ctx = DemoContext(today=today, users={"billing": cast.billing}, extra={"cases": cases})
+    demo_cases.seed(ctx)
+    status = dict(PriorAuthorization.objects.values_list("case__patient__mrn", "status"))
+    assert status == {"D1": "approved", "D2": "pended", "D3": "appealed", "D4": "draft", "D5": "approved"}
+    assert PAPacket.objects.get(case=cases["ready"]).final
+    assert not PAPacket.objects.get(case=cases["titer_stale"]).final
+    cases["ready"].refresh_from_db()
+    cases["pa_denied"].refresh_from_db()
+    cases["monitoring_normal"].refresh_from_db()
+    assert cases["ready"].stage == Stage.PA_APPROVED
+    assert cases["pa_denied"].stage == Stage.PA_SUBMITTED
+    assert cases["monitoring_normal"].stage == Stage.MONITORING
+    denied = PriorAuthorization.objects.get(case=cases["pa_denied"])
+    assert denied.events.filter(to_status="denied", denial_reason="titer").exists()
+    counts = (PriorAuthorization.objects.count(), PAPacket.objects.count(), LogEntry.objects.count())
+    demo_cases.seed(ctx)
+    assert (PriorAuthorization.objects.count(), PAPacket.objects.count(), LogEntry.objects.count()) == counts
+
+
+def test_demo_cases_step_skips_when_there_are_no_cases(db):
+    demo_cases.seed(DemoContext(today=date(2026, 6, 1)))
+    assert not PriorAuthorization.objects.exists()
+
+
+def test_the_bench_renders_a_ten_page_packet_and_reports_figures(db):
+    result = bench_packet(runs=1)
+    assert result["pages"] >= 10 and result["median_s"] > 0 and result["peak_rss_mb"] > 0
+    assert "median" in format_result(result)
+    from cases.models import Case
+
+    assert not Case.objects.exists()  # rolled back

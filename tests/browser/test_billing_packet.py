@@ -1,0 +1,42 @@
+"""Browser: billing generates a PA packet on the case page and downloads it."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from billing import demo
+from common.demo import DemoContext
+from tests.billing.helpers import make_payer, make_ready_case
+from tests.conftest import screenshot
+from tests.personas import Personas
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def cast(transactional_db):
+    return Personas()
+
+
+def test_billing_generates_a_final_packet_and_downloads_it(cast, page, browser_login, live_server):
+    today = timezone.localdate()
+    demo.seed(DemoContext(today=today))
+    case = make_ready_case(cast.site_a, today=today, payer=make_payer("Test Payer"))
+    browser_login(cast.billing)
+    page.goto(f"/cases/{case.pk}/")
+    page.get_by_role("button", name="Start prior authorization").click()
+    page.get_by_role("link", name="Record submitted").click()
+    page.get_by_label("Payer reference number").fill("REF-777")
+    page.get_by_role("button", name="Record").click()
+    assert page.get_by_text("Prior authorization submitted.").is_visible()
+    page.get_by_role("button", name="Generate final packet").click()
+    assert page.get_by_text("Generated final packet version 1").is_visible()
+    screenshot(page, "billing-case-panel")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download version 1").click()
+    download = info.value
+    assert download.suggested_filename == f"pa-packet-case-{case.pk}-v1-final.pdf"
+    path = download.path()
+    with open(path, "rb") as fh:
+        assert fh.read(5) == b"%PDF-"

@@ -53,7 +53,9 @@ def time_request(client: Client, method: str, path: str, runs: int = 30, warmup:
         call(path)
         durations.append((time.perf_counter() - start) * 1000)
     reset_queries()
-    return Timing(statistics.median(durations), percentile(durations, 95), len(ctx.captured_queries), response.status_code)
+    return Timing(
+        statistics.median(durations), percentile(durations, 95), len(ctx.captured_queries), response.status_code
+    )
 
 
 def time_call(func: Callable[[], object], runs: int = 5) -> tuple[float, int]:

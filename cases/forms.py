@@ -110,8 +110,9 @@ class PatientForm(forms.ModelForm):
             del self.fields["site"]  # a patient stays at the site that opened the case
         else:
             self.fields["site"].queryset = sites
-            if len(sites) == 1:
-                self.fields["site"].initial = sites[0].pk
+            only = list(sites[:2])
+            if len(only) == 1:
+                self.fields["site"].initial = only[0].pk
         self.helper = _helper(
             Fieldset(
                 "Patient",
@@ -134,6 +135,12 @@ class PatientForm(forms.ModelForm):
                 ),
             )
         )
+
+    def _get_validation_exclusions(self):
+        # The (site, MRN) constraint is checked by cases.intake.patient_duplicate, which says
+        # which case the patient already has instead of Django's generic message (the form
+        # field still checks the MRN's length).
+        return {*super()._get_validation_exclusions(), "mrn"}
 
     def clean_legal_name(self):
         return " ".join(self.cleaned_data["legal_name"].split())
@@ -319,7 +326,9 @@ class CaseForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("nbs_identified") is False and data.get("nbs_date"):
-            self.add_error("nbs_date", "A newborn screen date was given but 'Identified by newborn screen' is not ticked.")
+            self.add_error(
+                "nbs_date", "A newborn screen date was given but 'Identified by newborn screen' is not ticked."
+            )
         return data
 
 
@@ -395,7 +404,9 @@ class WeightForm(_ResultForm):
         if kg <= 0:
             raise forms.ValidationError("A weight must be more than 0 kg.")
         if kg < WEIGHT_MIN_KG:
-            raise forms.ValidationError(f"{kg} kg is too light to be right; enter kilograms ({WEIGHT_MIN_KG}-{WEIGHT_MAX_KG}).")
+            raise forms.ValidationError(
+                f"{kg} kg is too light to be right; enter kilograms ({WEIGHT_MIN_KG}-{WEIGHT_MAX_KG})."
+            )
         if kg > WEIGHT_MAX_KG:
             raise forms.ValidationError(
                 f"{kg} kg is too heavy for a young child: was it entered in pounds or grams? "
@@ -429,7 +440,9 @@ class TiterForm(_ResultForm):
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(choices=Document.Kind.choices, label="Kind of document")
-    file = forms.FileField(label="File (PDF, PNG or JPEG)", help_text=f"Up to {max_size_text()}. Checked by its content.")
+    file = forms.FileField(
+        label="File (PDF, PNG or JPEG)", help_text=f"Up to {max_size_text()}. Checked by its content."
+    )
 
     def __init__(self, *args, case: Case | None = None, **kwargs):
         super().__init__(*args, **kwargs)

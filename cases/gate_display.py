@@ -80,10 +80,7 @@ def gate_view(case: Case, today: date) -> GateView:
         window_text = "No infusion date works with the documents on file"
     planned = case.planned_infusion_date
     outside = bool(
-        planned
-        and planned >= today
-        and window.is_open
-        and not (window.earliest <= planned <= window.latest)  # type: ignore[operator]
+        planned and planned >= today and window.is_open and not (window.earliest <= planned <= window.latest)  # type: ignore[operator]
     )
     judged_for = (
         f"the planned infusion date {day_words(planned, today)}" if planned else "today (no infusion date planned yet)"

@@ -60,9 +60,7 @@ def patient_duplicate(
     same_mrn = patients.filter(site_id=site_id, mrn__iexact=mrn.strip()).first()
     if same_mrn is not None:
         return DuplicateCase(getattr(same_mrn, "case", None), "mrn")
-    same_person = patients.filter(
-        legal_name__iexact=normalize_name(legal_name), date_of_birth=date_of_birth
-    ).first()
+    same_person = patients.filter(legal_name__iexact=normalize_name(legal_name), date_of_birth=date_of_birth).first()
     if same_person is not None:
         return DuplicateCase(getattr(same_person, "case", None), "name_dob")
     return None
@@ -131,4 +129,3 @@ def result_recorded(*, case: Case, by=None) -> bool:
     if case.stage != Stage.INTAKE:
         return False
     return case_advance(case=case, to=Stage.GATING, by=by, note="First pre-treatment result recorded")
-

@@ -249,11 +249,12 @@ def case_pipeline_panel(request, pk: int):
 def case_new(request):
     """Intake: one form for the patient and their case (coordinators)."""
     require_role(request.user, *ENTER_ROLES)
-    sites = list(sites_for(request.user))
-    patient_form = PatientForm(request.POST or None, sites=sites)
+    patient_form = PatientForm(request.POST or None, sites=sites_for(request.user))
     dob = patient_form.cleaned_data.get("date_of_birth") if patient_form.is_bound and patient_form.is_valid() else None
     case_form = CaseForm(request.POST or None, request.FILES or None, date_of_birth=dob)
-    therapies = TherapyFormSet(request.POST or None, instance=Case(), prefix="therapies", form_kwargs={"date_of_birth": dob})
+    therapies = TherapyFormSet(
+        request.POST or None, instance=Case(), prefix="therapies", form_kwargs={"date_of_birth": dob}
+    )
     duplicate = None
     if request.method == "POST" and all([patient_form.is_valid(), case_form.is_valid(), therapies.is_valid()]):
         patient, data = patient_form.instance, patient_form.cleaned_data
@@ -277,7 +278,9 @@ def case_new(request):
 
 
 def _create_from_forms(request, patient_form, case_form, therapies) -> Case:
-    therapy_rows = [f.save(commit=False) for f in therapies.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+    therapy_rows = [
+        f.save(commit=False) for f in therapies.forms if f.has_changed() and not f.cleaned_data.get("DELETE")
+    ]
     return case_create(
         patient=patient_form.save(commit=False),
         case=case_form.save(commit=False),
@@ -295,7 +298,11 @@ def case_edit(request, pk: int):
     data = request.POST or None
     version_form = VersionForm(data, initial={"version": case.version})
     patient_form = PatientForm(data, instance=case.patient)
-    dob = patient_form.cleaned_data.get("date_of_birth") if data and patient_form.is_valid() else case.patient.date_of_birth
+    dob = (
+        patient_form.cleaned_data.get("date_of_birth")
+        if data and patient_form.is_valid()
+        else case.patient.date_of_birth
+    )
     case_form = CaseForm(data, instance=case, date_of_birth=dob, with_report=False)
     therapies = TherapyFormSet(data, instance=case, prefix="therapies", form_kwargs={"date_of_birth": dob})
     duplicate = conflict = None
@@ -304,7 +311,10 @@ def case_edit(request, pk: int):
         if duplicate is None:
             try:
                 case_update(
-                    case=case, patient=case.patient, version=version_form.cleaned_data["version"], save_related=therapies.save
+                    case=case,
+                    patient=case.patient,
+                    version=version_form.cleaned_data["version"],
+                    save_related=therapies.save,
                 )
             except EditConflict as exc:
                 conflict = _conflict_rows(exc.current, patient_form, case_form)

@@ -538,6 +538,10 @@ class LabPanelForm(forms.Form):
             if uln <= 0:
                 self.add_error(f"{analyte}_uln", "The upper limit of normal must be above 0.")
                 continue
+            if not unit:
+                if f"{analyte}_unit" not in self.errors:
+                    self.add_error(f"{analyte}_unit", "Choose the unit the lab reported.")
+                continue
             stored = "inr" if analyte == "pt" and unit == "INR" else analyte
             unit_for_conversion = "ratio" if stored == "inr" else unit
             try:

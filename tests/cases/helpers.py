@@ -86,8 +86,8 @@ LAB_PANEL = {
 }
 
 
-def lab_data(drawn_on: date, **overrides) -> dict:
-    data = {"drawn_on": drawn_on.isoformat()}
+def lab_data(drawn: date, **overrides) -> dict:
+    data = {"drawn_on": drawn.isoformat()}
     for analyte, (value, unit, uln) in LAB_PANEL.items():
         data[f"{analyte}_value"], data[f"{analyte}_unit"], data[f"{analyte}_uln"] = value, unit, uln
     data.update(overrides)

@@ -139,14 +139,11 @@ def test_a_second_case_with_the_same_name_and_birth_date_is_refused_whatever_the
 
 def test_the_same_name_and_birth_date_at_another_site_is_not_revealed(cast, login):
     """The outsider's intake is not refused because of site A's patient: nothing leaks."""
-    from tests.personas import make_user
-
     patient = cast.case_a.patient
     data = intake_data(cast.site_b, mrn="B-1", legal_name=MARKER_NAME, date_of_birth=patient.date_of_birth.isoformat())
     response = _post(login(cast.outsider), data)
     assert response.status_code == 302
     assert Case.objects.count() == 2
-    assert make_user  # imported for clarity of intent: personas only
 
 
 @pytest.mark.parametrize("role", ["billing", "manager", "physician"])

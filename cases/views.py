@@ -8,6 +8,7 @@ from auditlog.models import LogEntry
 from auditlog.signals import accessed
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
@@ -133,15 +134,35 @@ def _documents_ctx(request, case: Case, form=None) -> dict:
     }
 
 
-def _audit_entries(case: Case):
-    """The newest audit entries of the case and its child rows (cases.models get_additional_data)."""
+def _audit_entries(case: Case) -> tuple[list[dict], int]:
+    """The newest audit entries of the case and its child rows (cases.models get_additional_data),
+    as plain rows: when, who, what, and the names of the fields that changed."""
     types = ContentType.objects.get_for_models(Case, Patient)
     entries = LogEntry.objects.filter(
         Q(content_type=types[Case], object_id=case.pk)
         | Q(content_type=types[Patient], object_id=case.patient_id)
         | Q(additional_data__case_id=case.pk)
     ).select_related("actor", "content_type")
-    return entries.order_by("-timestamp", "-pk")[:AUDIT_SHOWN], entries.count()
+    rows = []
+    for entry in entries.order_by("-timestamp", "-pk")[:AUDIT_SHOWN]:
+        model = entry.content_type.model_class()
+        rows.append(
+            {
+                "timestamp": entry.timestamp,
+                "actor": entry.actor,
+                "what": f"{entry.content_type.name.capitalize()} {entry.get_action_display()}",
+                "fields": [_field_name(model, name) for name in entry.changes_dict],
+            }
+        )
+    return rows, entries.count()
+
+
+def _field_name(model, name: str) -> str:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a field removed since the entry was written
+        return name
+    return str(getattr(field, "verbose_name", name))
 
 
 def _descriptor(code: str) -> str:

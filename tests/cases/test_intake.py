@@ -67,7 +67,11 @@ def test_the_intake_form_offers_official_descriptors_and_never_g12_2x(cast, logi
 def test_bad_intake_input_is_refused_next_to_its_field_and_nothing_is_saved(cast, login, overrides, field, message):
     response = _post(login(cast.coordinator), intake_data(cast.site_a, **overrides))
     assert response.status_code == 400
-    form = response.context["patient_form"] if field in response.context["patient_form"].fields else response.context["case_form"]
+    form = (
+        response.context["patient_form"]
+        if field in response.context["patient_form"].fields
+        else response.context["case_form"]
+    )
     assert message in " ".join(form.errors[field])
     assert f'id="error_1_id_{field}"' in response.content.decode() or f"id_{field}" in response.content.decode()
     assert not Patient.objects.filter(mrn="MRN-NEW-1").exists()
@@ -108,7 +112,9 @@ def test_a_genetic_report_that_is_not_a_pdf_or_image_by_content_is_refused(cast,
 def test_an_oversized_genetic_report_is_refused(cast, login, settings):
     settings.DOCUMENT_MAX_BYTES = 1024
     big = image_bytes("PNG") + b"\x00" * 2048
-    response = _post(login(cast.coordinator), intake_data(cast.site_a), {"genetic_report": upload("big.png", big, "image/png")})
+    response = _post(
+        login(cast.coordinator), intake_data(cast.site_a), {"genetic_report": upload("big.png", big, "image/png")}
+    )
     assert response.status_code == 400
     assert "the limit is" in " ".join(response.context["case_form"].errors["genetic_report"])
     assert not Document.objects.exists()

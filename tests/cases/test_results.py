@@ -63,10 +63,14 @@ def test_an_impossible_weight_is_refused_next_to_the_field(cast, login, kg, mess
 def test_a_result_dated_before_birth_or_in_the_future_is_refused(cast, login):
     client = login(cast.coordinator)
     dob = cast.case_a.patient.date_of_birth
-    before = client.post(_url("weight_add", cast.case_a), {"measured_on": (dob - timedelta(days=1)).isoformat(), "kg": "4"})
+    before = client.post(
+        _url("weight_add", cast.case_a), {"measured_on": (dob - timedelta(days=1)).isoformat(), "kg": "4"}
+    )
     assert before.status_code == 400 and "before the child" in before.content.decode()
     future = (timezone.localdate() + timedelta(days=1)).isoformat()
-    later = client.post(_url("titer_add", cast.case_a), {"drawn_on": future, "lab": "L", "method": "ELISA", "result_text": "1:25"})
+    later = client.post(
+        _url("titer_add", cast.case_a), {"drawn_on": future, "lab": "L", "method": "ELISA", "result_text": "1:25"}
+    )
     assert later.status_code == 400 and "cannot be in the future" in later.content.decode()
     assert not WeightMeasurement.objects.exists() and not TiterResult.objects.exists()
 
@@ -147,7 +151,8 @@ def test_an_empty_lab_panel_is_refused(cast, login):
 )
 def test_documents_are_accepted_by_content_and_stored_without_the_filename(cast, login, name, content, mime, stored):
     response = login(cast.coordinator).post(
-        _url("document_add", cast.case_a), {"kind": "titer_report", "file": upload(f"{MARKER_NAME} {name}", content, mime)}
+        _url("document_add", cast.case_a),
+        {"kind": "titer_report", "file": upload(f"{MARKER_NAME} {name}", content, mime)},
     )
     assert response.status_code == 302
     document = Document.objects.get()
@@ -174,7 +179,9 @@ def test_a_document_that_is_not_a_pdf_or_image_by_content_is_refused(cast, login
 def test_a_document_over_the_size_limit_is_refused(cast, login, settings):
     settings.DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
     big = pdf_bytes() + b"\n%" + b"x" * (20 * 1024 * 1024)
-    response = login(cast.coordinator).post(_url("document_add", cast.case_a), {"kind": "letter", "file": upload("big.pdf", big)})
+    response = login(cast.coordinator).post(
+        _url("document_add", cast.case_a), {"kind": "letter", "file": upload("big.pdf", big)}
+    )
     assert response.status_code == 400
     assert "the limit is 20 MB" in " ".join(response.context["document_form"].errors["file"])
     assert not Document.objects.exists()

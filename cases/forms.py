@@ -370,8 +370,10 @@ class VersionForm(forms.Form):
 class _ResultForm(forms.ModelForm):
     date_field = ""
     date_label = ""
+    id_prefix = ""  # the case page shows several forms: ids must stay unique
 
     def __init__(self, *args, case: Case, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
         self.case = case
         self.helper = _helper()
@@ -384,7 +386,7 @@ class _ResultForm(forms.ModelForm):
 
 
 class WeightForm(_ResultForm):
-    date_field, date_label = "measured_on", "The weighing date"
+    date_field, date_label, id_prefix = "measured_on", "The weighing date", "weight"
 
     class Meta:
         model = WeightMeasurement
@@ -416,7 +418,7 @@ class WeightForm(_ResultForm):
 
 
 class TiterForm(_ResultForm):
-    date_field, date_label = "drawn_on", "The draw date"
+    date_field, date_label, id_prefix = "drawn_on", "The draw date", "titer"
 
     class Meta:
         model = TiterResult
@@ -445,6 +447,7 @@ class DocumentForm(forms.Form):
     )
 
     def __init__(self, *args, case: Case | None = None, **kwargs):
+        kwargs.setdefault("auto_id", "document_%s")
         super().__init__(*args, **kwargs)
         self.case = case
         self.helper = _helper()
@@ -485,6 +488,7 @@ class LabPanelForm(forms.Form):
     drawn_on = forms.DateField(label="Drawn on", widget=DATE)
 
     def __init__(self, *args, case: Case, **kwargs):
+        kwargs.setdefault("auto_id", "lab_%s")
         super().__init__(*args, **kwargs)
         self.case = case
         self.rows: list[dict] = []

@@ -37,6 +37,7 @@ from cases.forms import (
 from cases.gate_display import gate_view
 from cases.gate_facts import case_gate, gate_queryset
 from cases.intake import DuplicateCase, EditConflict, case_create, case_update, patient_duplicate, result_recorded
+from cases.label import BASELINE_LAB_ANALYTES
 from cases.models import BaselineLab, Case, Document, Patient, Stage, TiterResult, WeightMeasurement
 from cases.panels import panel_contexts
 from cases.pipeline import ORDER, TransitionError, case_advance
@@ -48,6 +49,8 @@ RESULT_ROLES = ("coordinator", "physician", "admin")  # pre-treatment results an
 AUDIT_ROLES = ("manager",)  # the case's audit history
 AUDIT_SHOWN = 50
 FACTS_CHANGED = "case-facts-changed"
+# The label's baseline order (cases.label); an INR result sits where PT does.
+LAB_ORDER = {**{a: i for i, a in enumerate(BASELINE_LAB_ANALYTES)}, "inr": BASELINE_LAB_ANALYTES.index("pt")}
 COLUMNS = [
     ("name", "Patient"),
     ("mrn", "MRN"),
@@ -116,7 +119,10 @@ def _titers_ctx(request, case: Case, form=None) -> dict:
 
 def _labs_ctx(request, case: Case, form=None) -> dict:
     labs = BaselineLab.objects.filter(case=case).select_related("entered_by").order_by("-drawn_on", "analyte")
-    panels = [(drawn_on, list(rows)) for drawn_on, rows in groupby(labs, key=lambda lab: lab.drawn_on)]
+    panels = [
+        (drawn_on, sorted(rows, key=lambda lab: LAB_ORDER.get(lab.analyte, 99)))
+        for drawn_on, rows in groupby(labs, key=lambda lab: lab.drawn_on)
+    ]
     return {
         "case": case,
         "can_result": has_role(request.user, *RESULT_ROLES),

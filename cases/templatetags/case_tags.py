@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.utils import timezone
 
@@ -21,6 +23,17 @@ STATUS_BADGES = {
 def nice_dates(text: str) -> str:
     """Write the ISO dates of a gate line as "Dec 12" (year added when not this year)."""
     return dates_in_words(str(text), timezone.localdate())
+
+
+@register.filter
+def num(value) -> str:
+    """Write a Decimal without trailing zeros: 0.250 -> 0.25, 300.000 -> 300."""
+    if value is None or value == "":
+        return ""
+    try:
+        return format(Decimal(value).normalize(), "f")
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
 
 
 @register.filter

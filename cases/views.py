@@ -157,7 +157,10 @@ def _audit_entries(case: Case) -> tuple[list[dict], int]:
                 "timestamp": entry.timestamp,
                 "actor": entry.actor,
                 "what": f"{entry.content_type.name.capitalize()} {entry.get_action_display()}",
-                "fields": [_field_name(model, name) for name in entry.changes_dict],
+                # A create lists every field; only an update's changed fields say something.
+                "fields": [_field_name(model, name) for name in entry.changes_dict]
+                if entry.action == LogEntry.Action.UPDATE
+                else [],
             }
         )
     return rows, entries.count()

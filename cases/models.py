@@ -199,8 +199,22 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"Case {self.pk}"
 
+    def get_additional_data(self) -> dict:
+        # Stored on each audit entry so the case page finds a case's whole history in one query.
+        return {"case_id": self.pk}
 
-class StageEvent(models.Model):
+
+class CaseChild(models.Model):
+    """Rows that belong to one case: their audit entries carry the case id (case page history)."""
+
+    class Meta:
+        abstract = True
+
+    def get_additional_data(self) -> dict:
+        return {"case_id": self.case_id}
+
+
+class StageEvent(CaseChild):
     """When a case reached each stage of the pipeline (time to therapy)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_events")
@@ -213,7 +227,7 @@ class StageEvent(models.Model):
         ordering = ["entered_at", "pk"]
 
 
-class SmnTherapy(models.Model):
+class SmnTherapy(CaseChild):
     """Prior or current nusinersen / risdiplam (payers require stopping them; domain.md §2)."""
 
     class Drug(models.TextChoices):
@@ -226,7 +240,7 @@ class SmnTherapy(models.Model):
     stopped_on = models.DateField(null=True, blank=True)
 
 
-class WeightMeasurement(models.Model):
+class WeightMeasurement(CaseChild):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="weights")
     measured_on = models.DateField()
     kg = models.DecimalField(max_digits=5, decimal_places=2)
@@ -237,7 +251,7 @@ class WeightMeasurement(models.Model):
         ordering = ["-measured_on", "-pk"]
 
 
-class TiterResult(models.Model):
+class TiterResult(CaseChild):
     """Anti-AAV9 total binding antibody titer, stored as written and as a comparable key."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="titers")
@@ -253,7 +267,7 @@ class TiterResult(models.Model):
         ordering = ["-drawn_on", "-pk"]
 
 
-class BaselineLab(models.Model):
+class BaselineLab(CaseChild):
     """One analyte of a baseline lab panel, as reported and converted to the canonical unit."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="baseline_labs")
@@ -271,13 +285,27 @@ class BaselineLab(models.Model):
     class Meta:
         ordering = ["-drawn_on", "analyte"]
 
+    @property
+    def analyte_label(self) -> str:
+        from monitoring.flags import ANALYTES
+
+        info = ANALYTES.get(self.analyte)
+        return info.label if info else self.analyte
+
+    @property
+    def times_uln(self) -> Decimal | None:
+        """The result as a multiple of the lab's ULN, to one decimal (domain.md §9 design note)."""
+        if not self.uln_canonical:
+            return None
+        return (self.value_canonical / self.uln_canonical).quantize(Decimal("0.1"))
+
 
 def document_path(instance: Document, filename: str) -> str:
     # The stored name never carries the uploaded filename (which may hold PHI).
     return f"documents/site-{instance.case.site_id}/case-{instance.case_id}/{instance.sha256[:16]}"
 
 
-class Document(models.Model):
+class Document(CaseChild):
     class Kind(models.TextChoices):
         GENETIC_REPORT = "genetic_report", "Genetic report"
         TITER_REPORT = "titer_report", "AAV9 titer report"

@@ -8,5 +8,15 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.case_list, name="list"),
+    path("new/", views.case_new, name="new"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/edit/", views.case_edit, name="edit"),
+    path("<int:pk>/gate/", views.case_gate_panel, name="gate"),
+    path("<int:pk>/pipeline/", views.case_pipeline_panel, name="pipeline"),
+    path("<int:pk>/gating/", views.case_start_gating, name="start_gating"),
+    path("<int:pk>/weights/", views.weight_add, name="weight_add"),
+    path("<int:pk>/titers/", views.titer_add, name="titer_add"),
+    path("<int:pk>/labs/", views.labs_add, name="labs_add"),
+    path("<int:pk>/documents/", views.document_add, name="document_add"),
+    path("<int:pk>/documents/<int:document_pk>/", views.document_download, name="document"),
 ]

@@ -1,34 +1,485 @@
-"""Case views. Each view: decorators → access helper → form → save → response."""
+"""Case views. Each view: decorators → access helper → role → form → save → response."""
 
 from __future__ import annotations
 
+from itertools import groupby
+
+from auditlog.models import LogEntry
 from auditlog.signals import accessed
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, Q, Value, When
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
-from cases.models import Case
+from billing.codes import descriptor
+from billing.models import Payer
+from cases.documents import document_store
+from cases.forms import (
+    SORTS,
+    CaseFilterForm,
+    CaseForm,
+    DocumentForm,
+    LabPanelForm,
+    PatientForm,
+    TherapyFormSet,
+    TiterForm,
+    VersionForm,
+    WeightForm,
+)
+from cases.gate_display import gate_view
+from cases.gate_facts import case_gate, gate_queryset
+from cases.intake import DuplicateCase, EditConflict, case_create, case_update, patient_duplicate, result_recorded
+from cases.label import BASELINE_LAB_ANALYTES
+from cases.models import BaselineLab, Case, Document, Patient, Stage, TiterResult, WeightMeasurement
 from cases.panels import panel_contexts
-from common.access import cases_for
+from cases.pipeline import ORDER, TransitionError, case_advance
+from cases.timeline import pipeline_rows, time_to_therapy
+from common.access import cases_for, has_role, require_role, sites_for, user_site_ids
+
+ENTER_ROLES = ("coordinator", "admin")  # intake and case edits
+RESULT_ROLES = ("coordinator", "physician", "admin")  # pre-treatment results and documents
+AUDIT_ROLES = ("manager",)  # the case's audit history
+AUDIT_SHOWN = 50
+FACTS_CHANGED = "case-facts-changed"
+# The label's baseline order (cases.label); an INR result sits where PT does.
+LAB_ORDER = {**{a: i for i, a in enumerate(BASELINE_LAB_ANALYTES)}, "inr": BASELINE_LAB_ANALYTES.index("pt")}
+COLUMNS = [
+    ("name", "Patient"),
+    ("mrn", "MRN"),
+    ("dob", "Born"),
+    ("site", "Site"),
+    ("stage", "Stage"),
+    ("payer", "Payer"),
+    ("planned", "Planned infusion"),
+]  # htmx event: the gate and pipeline re-fetch themselves
 
 
-def _get_case_for_user(request, pk: int) -> Case:
-    """The case, if it belongs to one of the user's sites; 404 otherwise. Records the view."""
-    case = get_object_or_404(cases_for(request.user).select_related("patient", "site"), pk=pk)
-    accessed.send(sender=Case, instance=case)
+# --- Access helpers ------------------------------------------------------------------------------
+def _get_case_for_user(request, pk: int, *, viewed: bool = True) -> Case:
+    """The case with its gate facts prefetched, if it belongs to one of the user's sites; 404
+    otherwise. Records the view in the audit trail."""
+    case = get_object_or_404(gate_queryset(cases_for(request.user)), pk=pk)
+    if viewed:
+        accessed.send(sender=Case, instance=case)
     return case
 
 
+def _get_document_for_user(request, pk: int, document_pk: int) -> Document:
+    """The document of a case at one of the user's sites; 404 otherwise."""
+    documents = Document.objects.filter(case__in=cases_for(request.user), case_id=pk)
+    return get_object_or_404(documents, pk=document_pk)
+
+
+# --- Page sections -------------------------------------------------------------------------------
+def _gate_ctx(case: Case) -> dict:
+    today = timezone.localdate()
+    infused = case.infused_on is not None or ORDER.index(Stage(case.stage)) >= ORDER.index(Stage.INFUSED)
+    return {"case": case, "gate": gate_view(case, today), "infused": infused}
+
+
+def _pipeline_ctx(request, case: Case) -> dict:
+    events = [(e.stage, e.entered_at) for e in case.stage_events.all()]
+    if not any(stage == Stage.INTAKE for stage, _ in events):
+        events.insert(0, (Stage.INTAKE, case.created_at))  # cases opened before stage events existed
+    return {
+        "case": case,
+        "stages": pipeline_rows(list(Stage.choices), events, case.stage, timezone.now()),
+        "time_to_therapy": time_to_therapy(events, Stage.INTAKE, Stage.INFUSED),
+        "can_start_gating": case.stage == Stage.INTAKE and has_role(request.user, *ENTER_ROLES),
+    }
+
+
+def _weights_ctx(request, case: Case, form=None) -> dict:
+    today = timezone.localdate()
+    return {
+        "case": case,
+        "can_result": has_role(request.user, *RESULT_ROLES),
+        "weights": WeightMeasurement.objects.filter(case=case).select_related("entered_by"),
+        "weight_form": form or WeightForm(case=case, initial={"measured_on": today}),
+    }
+
+
+def _titers_ctx(request, case: Case, form=None) -> dict:
+    today = timezone.localdate()
+    return {
+        "case": case,
+        "can_result": has_role(request.user, *RESULT_ROLES),
+        "titers": TiterResult.objects.filter(case=case).select_related("entered_by"),
+        "titer_form": form or TiterForm(case=case, initial={"drawn_on": today, "method": "ELISA"}),
+    }
+
+
+def _labs_ctx(request, case: Case, form=None) -> dict:
+    labs = BaselineLab.objects.filter(case=case).select_related("entered_by").order_by("-drawn_on", "analyte")
+    panels = [
+        (drawn_on, sorted(rows, key=lambda lab: LAB_ORDER.get(lab.analyte, 99)))
+        for drawn_on, rows in groupby(labs, key=lambda lab: lab.drawn_on)
+    ]
+    return {
+        "case": case,
+        "can_result": has_role(request.user, *RESULT_ROLES),
+        "lab_panels": panels,
+        "lab_form": form or LabPanelForm(case=case, initial={"drawn_on": timezone.localdate()}),
+    }
+
+
+def _documents_ctx(request, case: Case, form=None) -> dict:
+    return {
+        "case": case,
+        "can_result": has_role(request.user, *RESULT_ROLES),
+        "documents": Document.objects.filter(case=case).select_related("uploaded_by"),
+        "document_form": form or DocumentForm(case=case),
+    }
+
+
+def _audit_entries(case: Case) -> tuple[list[dict], int]:
+    """The newest audit entries of the case and its child rows (cases.models get_additional_data),
+    as plain rows: when, who, what, and the names of the fields that changed."""
+    types = ContentType.objects.get_for_models(Case, Patient)
+    entries = LogEntry.objects.filter(
+        Q(content_type=types[Case], object_id=case.pk)
+        | Q(content_type=types[Patient], object_id=case.patient_id)
+        | Q(additional_data__case_id=case.pk)
+    ).select_related("actor", "content_type")
+    rows = []
+    for entry in entries.order_by("-timestamp", "-pk")[:AUDIT_SHOWN]:
+        model = entry.content_type.model_class()
+        rows.append(
+            {
+                "timestamp": entry.timestamp,
+                "actor": entry.actor,
+                "what": f"{entry.content_type.name.capitalize()} {entry.get_action_display()}",
+                # A create lists every field; only an update's changed fields say something.
+                "fields": [_field_name(model, name) for name in entry.changes_dict]
+                if entry.action == LogEntry.Action.UPDATE
+                else [],
+            }
+        )
+    return rows, entries.count()
+
+
+def _field_name(model, name: str) -> str:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a field removed since the entry was written
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
+def _descriptor(code: str) -> str:
+    """'G12.0 Infantile spinal muscular atrophy, ...' with the official descriptor (domain.md §7)."""
+    if not code:
+        return ""
+    try:
+        return f"{code} {descriptor(code)}"
+    except ValueError:
+        return code
+
+
+SECTIONS = {
+    "weights": _weights_ctx,
+    "titers": _titers_ctx,
+    "labs": _labs_ctx,
+    "documents": _documents_ctx,
+}
+
+
+def _detail_context(request, case: Case, **forms) -> dict:
+    context = {
+        "case": case,
+        "can_edit": has_role(request.user, *ENTER_ROLES),
+        "primary_descriptor": _descriptor(case.primary_diagnosis),
+        "secondary_descriptor": _descriptor(case.secondary_diagnosis),
+    }
+    context.update(_gate_ctx(case))
+    context.update(_pipeline_ctx(request, case))
+    for name, build in SECTIONS.items():
+        context.update(build(request, case, forms.get(name)))
+    if has_role(request.user, *AUDIT_ROLES):
+        context["audit_entries"], context["audit_total"] = _audit_entries(case)
+    context["panels"] = panel_contexts(request, case)
+    return context
+
+
+def _section_response(request, case: Case, section: str, *, saved: str = "", form=None):
+    """Answer a result POST: the section partial (htmx) or the page (redirect / errors)."""
+    if request.htmx:
+        response = render(request, f"cases/case_detail.html#{section}", SECTIONS[section](request, case, form))
+        return trigger_client_event(response, FACTS_CHANGED) if saved else response
+    if saved:
+        messages.success(request, saved)
+        return redirect(reverse("cases:detail", args=[case.pk]) + f"#{section}")
+    return render(request, "cases/case_detail.html", _detail_context(request, case, **{section: form}), status=400)
+
+
+# --- Pages ----------------------------------------------------------------------------------------
 def case_list(request):
-    cases = cases_for(request.user).select_related("patient", "site")
-    q = request.GET.get("q", "").strip()
-    if q:
-        cases = cases.filter(Q(patient__legal_name__icontains=q) | Q(patient__mrn__iexact=q))
-    page = Paginator(cases.order_by("patient__legal_name"), 25).get_page(request.GET.get("page"))
-    return render(request, "cases/case_list.html", {"page": page, "cases": page.object_list, "q": q})
+    """Cases of the user's sites: search, filter, sort and page, all in the URL."""
+    form = CaseFilterForm(request.GET, sites=list(sites_for(request.user)), payers=list(Payer.objects.all()))
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = _filtered_cases(cases_for(request.user), filters)
+    page = Paginator(gate_queryset(cases), 25).get_page(request.GET.get("page"))
+    rows = [(case, case_gate(case)) for case in page]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "sort": filters.get("sort") or "name",
+        "columns": COLUMNS,
+        "can_open": has_role(request.user, *ENTER_ROLES),
+    }
+    template = "cases/case_list.html#results" if request.htmx else "cases/case_list.html"
+    return render(request, template, context)
+
+
+def _filtered_cases(cases, filters: dict):
+    if q := (filters.get("q") or "").strip():
+        cases = cases.filter(Q(patient__legal_name__icontains=q) | Q(patient__mrn__icontains=q))
+    if filters.get("site"):
+        cases = cases.filter(site_id=filters["site"])
+    if filters.get("stage"):
+        cases = cases.filter(stage=filters["stage"])
+    if filters.get("payer"):
+        cases = cases.filter(payer_id=filters["payer"])
+    sort = filters.get("sort") or "name"
+    field = SORTS[sort.lstrip("-")]
+    cases = cases.annotate(
+        stage_order=SqlCase(*(When(stage=s, then=Value(i)) for i, s in enumerate(ORDER)), output_field=IntegerField())
+    )
+    return cases.order_by(f"-{field}" if sort.startswith("-") else field, "pk")
 
 
 def case_detail(request, pk: int):
     case = _get_case_for_user(request, pk)
-    panels = panel_contexts(request, case)
-    return render(request, "cases/case_detail.html", {"case": case, "panels": panels})
+    return render(request, "cases/case_detail.html", _detail_context(request, case))
+
+
+@require_GET
+def case_gate_panel(request, pk: int):
+    """The gate partial on its own, re-fetched when the case's facts change."""
+    case = _get_case_for_user(request, pk, viewed=False)
+    return render(request, "cases/case_detail.html#gate", _gate_ctx(case))
+
+
+@require_GET
+def case_pipeline_panel(request, pk: int):
+    case = _get_case_for_user(request, pk, viewed=False)
+    return render(request, "cases/case_detail.html#pipeline", _pipeline_ctx(request, case))
+
+
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    """Intake: one form for the patient and their case (coordinators)."""
+    require_role(request.user, *ENTER_ROLES)
+    patient_form = PatientForm(request.POST or None, sites=sites_for(request.user))
+    dob = patient_form.cleaned_data.get("date_of_birth") if patient_form.is_bound and patient_form.is_valid() else None
+    case_form = CaseForm(request.POST or None, request.FILES or None, date_of_birth=dob)
+    therapies = TherapyFormSet(
+        request.POST or None, instance=Case(), prefix="therapies", form_kwargs={"date_of_birth": dob}
+    )
+    duplicate = None
+    if request.method == "POST" and all([patient_form.is_valid(), case_form.is_valid(), therapies.is_valid()]):
+        patient, data = patient_form.instance, patient_form.cleaned_data
+        duplicate = patient_duplicate(
+            site_ids=user_site_ids(request.user),
+            site_id=patient.site_id,
+            mrn=data["mrn"],
+            legal_name=data["legal_name"],
+            date_of_birth=data["date_of_birth"],
+        )
+        if duplicate is None:
+            try:
+                case = _create_from_forms(request, patient_form, case_form, therapies)
+            except DuplicateCase as exc:
+                duplicate = exc
+            else:
+                messages.success(request, "Case opened. Add the pre-treatment results below.")
+                return redirect("cases:detail", pk=case.pk)
+    context = {"patient_form": patient_form, "case_form": case_form, "therapies": therapies, "duplicate": duplicate}
+    return render(request, "cases/case_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _create_from_forms(request, patient_form, case_form, therapies) -> Case:
+    therapy_rows = [
+        f.save(commit=False) for f in therapies.forms if f.has_changed() and not f.cleaned_data.get("DELETE")
+    ]
+    return case_create(
+        patient=patient_form.save(commit=False),
+        case=case_form.save(commit=False),
+        therapies=therapy_rows,
+        genetic_report=case_form.cleaned_data.get("genetic_report"),
+        by=request.user,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit(request, pk: int):
+    """Edit the patient and case; a save over someone else's newer save is refused (version)."""
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *ENTER_ROLES)
+    data = request.POST or None
+    version_form = VersionForm(data, initial={"version": case.version})
+    patient_form = PatientForm(data, instance=case.patient)
+    dob = (
+        patient_form.cleaned_data.get("date_of_birth")
+        if data and patient_form.is_valid()
+        else case.patient.date_of_birth
+    )
+    case_form = CaseForm(data, instance=case, date_of_birth=dob, with_report=False)
+    therapies = TherapyFormSet(data, instance=case, prefix="therapies", form_kwargs={"date_of_birth": dob})
+    duplicate = conflict = None
+    if data and all([version_form.is_valid(), patient_form.is_valid(), case_form.is_valid(), therapies.is_valid()]):
+        duplicate = _edit_duplicate(request, case, patient_form.cleaned_data)
+        if duplicate is None:
+            try:
+                case_update(
+                    case=case,
+                    patient=case.patient,
+                    version=version_form.cleaned_data["version"],
+                    save_related=therapies.save,
+                )
+            except EditConflict as exc:
+                conflict = _conflict_rows(exc.current, patient_form, case_form)
+            else:
+                messages.success(request, "Case saved.")
+                return redirect("cases:detail", pk=case.pk)
+    context = {
+        "case": case,
+        "version_form": version_form,
+        "patient_form": patient_form,
+        "case_form": case_form,
+        "therapies": therapies,
+        "duplicate": duplicate,
+        "conflict": conflict,
+    }
+    return render(request, "cases/case_form.html", context, status=409 if conflict is not None else 200)
+
+
+def _edit_duplicate(request, case: Case, data: dict) -> DuplicateCase | None:
+    return patient_duplicate(
+        site_ids=user_site_ids(request.user),
+        site_id=case.site_id,
+        mrn=data["mrn"],
+        legal_name=data["legal_name"],
+        date_of_birth=data["date_of_birth"],
+        exclude_patient_id=case.patient_id,
+    )
+
+
+def _conflict_rows(current: Case, patient_form, case_form) -> list[tuple[str, str, str]]:
+    """(field label, value saved now, value the user entered) where the two differ."""
+    rows = []
+    for form, saved in ((patient_form, current.patient), (case_form, current)):
+        for name, field in form.fields.items():
+            mine = form.cleaned_data.get(name)
+            now = getattr(saved, name, None)
+            if hasattr(mine, "pk"):
+                mine = mine.pk
+                now = getattr(saved, f"{name}_id", None)
+            if (mine or None) != (now or None):
+                rows.append((str(field.label or name), _show(now), _show(mine)))
+    return rows
+
+
+def _show(value) -> str:
+    return "—" if value in (None, "") else str(value)
+
+
+# --- Actions ------------------------------------------------------------------------------------
+@require_POST
+def case_start_gating(request, pk: int):
+    """Move a case from intake to gating by hand (it also happens on the first result)."""
+    case = _get_case_for_user(request, pk, viewed=False)
+    require_role(request.user, *ENTER_ROLES)
+    try:
+        moved = case_advance(case=case, to=Stage.GATING, by=request.user, note="Started gating by hand")
+    except TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        if moved:
+            messages.success(request, "The case is now in gating.")
+    if request.htmx:
+        response = render(request, "cases/case_detail.html#pipeline", _pipeline_ctx(request, case))
+        return trigger_client_event(response, FACTS_CHANGED)
+    return redirect("cases:detail", pk=case.pk)
+
+
+@require_POST
+def weight_add(request, pk: int):
+    case = _get_case_for_user(request, pk, viewed=False)
+    require_role(request.user, *RESULT_ROLES)
+    form = WeightForm(request.POST, case=case)
+    if not form.is_valid():
+        return _section_response(request, case, "weights", form=form)
+    form.instance.case, form.instance.entered_by = case, request.user
+    form.save()
+    result_recorded(case=case, by=request.user)
+    return _section_response(request, case, "weights", saved="Weight recorded.")
+
+
+@require_POST
+def titer_add(request, pk: int):
+    case = _get_case_for_user(request, pk, viewed=False)
+    require_role(request.user, *RESULT_ROLES)
+    form = TiterForm(request.POST, case=case)
+    if not form.is_valid():
+        return _section_response(request, case, "titers", form=form)
+    form.instance.case, form.instance.entered_by = case, request.user
+    form.save()
+    result_recorded(case=case, by=request.user)
+    return _section_response(request, case, "titers", saved="AAV9 titer recorded.")
+
+
+@require_POST
+def labs_add(request, pk: int):
+    case = _get_case_for_user(request, pk, viewed=False)
+    require_role(request.user, *RESULT_ROLES)
+    form = LabPanelForm(request.POST, case=case)
+    if not form.is_valid():
+        return _section_response(request, case, "labs", form=form)
+    drawn_on = form.cleaned_data["drawn_on"]
+    for row in form.rows:
+        BaselineLab.objects.create(case=case, drawn_on=drawn_on, entered_by=request.user, **row)
+    result_recorded(case=case, by=request.user)
+    return _section_response(request, case, "labs", saved=f"{len(form.rows)} baseline results recorded.")
+
+
+@require_POST
+def document_add(request, pk: int):
+    case = _get_case_for_user(request, pk, viewed=False)
+    require_role(request.user, *RESULT_ROLES)
+    form = DocumentForm(request.POST, request.FILES, case=case)
+    if not form.is_valid():
+        return _section_response(request, case, "documents", form=form)
+    document_store(case=case, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user)
+    return _section_response(request, case, "documents", saved="Document attached.")
+
+
+@require_GET
+def document_download(request, pk: int, document_pk: int):
+    """Stream a document as an attachment (never rendered inline); the access is audited."""
+    document = _get_document_for_user(request, pk, document_pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The stored file is missing.") from None
+    accessed.send(sender=Document, instance=document)
+    filename = f"case-{document.case_id}-{document.kind.replace('_', '-')}-{document.pk}.{_extension(document)}"
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=document.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _extension(document: Document) -> str:
+    from cases.documents import EXTENSIONS
+
+    return EXTENSIONS.get(document.content_type, "bin")

@@ -1,0 +1,78 @@
+"""Demo data: every DEMO_CASES patient in its scenario's gate state; rerunning changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from cases.gate_display import gate_view
+from cases.gate_facts import case_gate, gate_queryset
+from cases.models import Case, Document
+from common.demo import DEMO_CASES
+
+INFUSED = {
+    "infused_recent": 3,
+    "monitoring_normal": 40,
+    "monitoring_abnormal": 30,
+    "overdue": 25,
+    "extension": 100,
+    "lpc_overdue": 20,
+}
+
+
+@pytest.fixture
+def demo(db):
+    from django.apps import apps
+
+    from cases.roles import ensure_roles
+
+    ensure_roles(apps)
+    call_command("seed_demo", verbosity=0)
+    by_mrn = {c.patient.mrn: c for c in gate_queryset(Case.objects.all())}
+    return {key: by_mrn[f"{site}-{10001 + i}"] for i, (key, site, *_rest) in enumerate(DEMO_CASES)}
+
+
+def _blocking(case) -> set[str]:
+    return {item.id for item in case_gate(case).blocking_items}
+
+
+def test_every_demo_case_is_in_its_scenarios_gate_state(demo):
+    today = timezone.localdate()
+    for key in ("ready", "pa_submitted", "pa_denied", "lpc_ready"):
+        assert _blocking(demo[key]) == set(), key
+    assert _blocking(demo["titer_stale"]) == {"titer"}
+    assert "stale" in case_gate(demo["titer_stale"]).item("titer").detail
+    assert _blocking(demo["titer_high"]) == {"titer"}
+    assert "retest" in case_gate(demo["titer_high"]).item("titer").fix
+    assert {"smn1", "weight", "titer", "baseline_labs"} <= _blocking(demo["intake"])
+    assert demo["intake"].stage == "intake" and not demo["intake"].documents.exists()
+    assert "age" in _blocking(demo["age_out"])
+    assert _blocking(demo["premature"]) == {"prematurity"}
+    assert gate_view(demo["ready"], today).window.is_open
+
+
+def test_infused_cases_have_complete_facts_dated_before_their_infusion(demo):
+    today = timezone.localdate()
+    for key, days in INFUSED.items():
+        case = demo[key]
+        assert case.planned_infusion_date == today - timedelta(days=days), key
+        assert _blocking(case) == set(), key
+        assert all(w.measured_on < case.planned_infusion_date for w in case.weights.all())
+        assert case.documents.filter(kind=Document.Kind.TITER_REPORT).exists()
+
+
+def test_seeding_twice_changes_nothing(demo):
+    counts = (Case.objects.count(), Document.objects.count())
+    call_command("seed_demo", verbosity=0)
+    assert (Case.objects.count(), Document.objects.count()) == counts == (len(DEMO_CASES), 30)
+
+
+def test_demo_reports_are_real_pdfs(demo):
+    from pypdf import PdfReader
+
+    document = demo["ready"].documents.filter(kind=Document.Kind.GENETIC_REPORT).get()
+    with document.file.open("rb") as handle:
+        assert "genetic report" in PdfReader(handle).pages[0].extract_text()

@@ -8,6 +8,7 @@ same facts. It runs a constant number of queries however many results a case has
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -24,6 +25,13 @@ from cases.eligibility import (
 )
 from cases.models import BaselineLab, Case, Document, SmnTherapy, TiterResult, WeightMeasurement
 from cases.titers import parse_titer
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    """Drop the database's trailing zeros (28.000 → 28, 0.250 → 0.25) for display."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def gate_queryset(qs):
@@ -74,15 +82,15 @@ def facts_for_case(case: Case) -> GateFacts:
         genetic_report_date=case.genetic_report_date,
         genetic_report_on_file=any(d.kind == Document.Kind.GENETIC_REPORT for d in case.documents.all()),
         smn2_copies=case.smn2_copies,
-        weights=tuple(WeightObs(measured_on=w.measured_on, kg=w.kg) for w in case.weights.all()),
+        weights=tuple(WeightObs(measured_on=w.measured_on, kg=_plain(w.kg)) for w in case.weights.all()),
         titers=tuple(titers),
         baseline_labs=tuple(
             LabObs(
                 drawn_on=lab.drawn_on,
                 analyte=lab.analyte,
-                value=lab.value_canonical,
+                value=_plain(lab.value_canonical),
                 unit=lab.canonical_unit,
-                uln=lab.uln_canonical,
+                uln=_plain(lab.uln_canonical),
             )
             for lab in case.baseline_labs.all()
         ),

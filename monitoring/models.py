@@ -115,6 +115,14 @@ class Result(models.Model):
         return f"Result {self.pk}"
 
     @property
+    def analyte_label(self) -> str:
+        """The analyte's display name (monitoring.flags.ANALYTES), e.g. "Total bilirubin"."""
+        from monitoring.flags import ANALYTES
+
+        info = ANALYTES.get(self.analyte)
+        return info.label if info else self.analyte
+
+    @property
     def uln_multiple(self):
         """value ÷ ULN in canonical units, or None without a ULN (monitoring.flags)."""
         if not self.uln_canonical:

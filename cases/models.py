@@ -297,3 +297,6 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+
+from cases.models_infusion import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial  # noqa: E402,F401

@@ -10,3 +10,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("<int:pk>/", views.case_detail, name="detail"),
 ]
+
+from cases.infusion_urls import urlpatterns as infusion_urlpatterns  # noqa: E402
+
+urlpatterns += infusion_urlpatterns

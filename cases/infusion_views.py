@@ -159,11 +159,11 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         **kit_ctx,
     }
     if record is None or not record.is_signed:
-        if can_enter and readiness.is_open:
+        if can_enter and (readiness.is_open or "record_form" in forms):
             default = _record_forms(record, kit_ctx) if record else _new_record_forms(case, on, kit_ctx)
             ctx["record_form"] = forms.get("record_form") or default[0]
             ctx["vial_formset"] = forms.get("vial_formset") or default[1]
-        if is_physician and readiness.blockers:
+        if is_physician and (readiness.blockers or "override_form" in forms):
             ctx["override_form"] = forms.get("override_form") or OverrideForm(items=readiness.blockers)
         if is_physician and record is not None:
             ctx["sign_form"] = forms.get("sign_form") or SignForm(request=request)
@@ -172,6 +172,18 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         ctx["amend_form"] = forms.get("amend_form") or AmendmentForm(record=record, vials=vials)
     template = "cases/infusion/day.html#kit" if request.htmx else "cases/infusion/day.html"
     return render(request, template, ctx, status=status)
+
+
+def _refuse_locked(request, case: Case, record: InfusionRecord):
+    messages.error(
+        request, f"The record was signed by {record.signed_name} and is locked; changes are added as amendments."
+    )
+    return redirect(_day_url(case))
+
+
+def _blocked_message(readiness) -> str:
+    what = [item.title for item in readiness.blockers] + (["prior authorization"] if readiness.pa.blocks else [])
+    return f"The infusion cannot proceed on {readiness.on.isoformat()}; blocking: {'; '.join(what)}."
 
 
 def _day_url(case: Case) -> str:
@@ -191,6 +203,8 @@ def infusion_record_save(request, pk: int):
     case = _get_case_for_user(request, pk)
     require_role(request.user, *ENTER_ROLES)
     record = _get_record(case)
+    if record is not None and record.is_signed:
+        return _refuse_locked(request, case, record)
     form = InfusionRecordForm(request.POST, instance=record or InfusionRecord(case=case))
     vial_formset = VialFormSet(request.POST, prefix="vial")
     check = apply_rules(form, vial_formset)
@@ -198,7 +212,7 @@ def infusion_record_save(request, pk: int):
         on = form.cleaned_data["infused_on"]
         readiness = infusion_readiness(case, on, list(case.gate_overrides.all()))
         if not readiness.is_open:
-            form.add_error("infused_on", f"The infusion cannot proceed on {on.isoformat()}: see what blocks above.")
+            form.add_error("infused_on", _blocked_message(readiness))
         else:
             vials = [f.cleaned_data for _, f in vial_rows(vial_formset)]
             try:
@@ -246,13 +260,15 @@ def infusion_sign_view(request, pk: int):
     record = _get_record(case)
     if record is None:
         raise Http404("No infusion record")
+    if record.is_signed:
+        return _refuse_locked(request, case, record)
     form = SignForm(request.POST, request=request)
     if form.is_valid():
         today = timezone.localdate()
         readiness = infusion_readiness(case, record.infused_on, list(case.gate_overrides.all()))
         try:
             if not readiness.is_open:
-                raise InfusionError("The gate or the PA blocks this infusion date; see what blocks above.")
+                raise InfusionError(_blocked_message(readiness))
             if record.infused_on > today:
                 raise InfusionError("A record for a future date cannot be signed.")
             draws = infusion_sign(record=record, by=request.user, today=today)

@@ -37,7 +37,7 @@ def test_the_day_opens_with_the_record_form_when_every_gate_passes(cast, client,
     client.force_login(cast.coordinator)
     body = day(client, ready).content.decode()
     assert "Every blocking gate item passes" in body
-    assert 'action="%s"' % reverse("cases:infusion_record", args=[ready.pk]) in body
+    assert 'action="{}"'.format(reverse("cases:infusion_record", args=[ready.pk])) in body
 
 
 def test_a_blocking_gate_lists_what_blocks_and_shows_no_record_form(cast, client, ready):

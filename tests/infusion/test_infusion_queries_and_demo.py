@@ -82,7 +82,7 @@ def demo_ctx(db):
     ctx = demo.DemoContext(today=TODAY())
     demo.seed(ctx)
     cases = {}
-    for key, site, name, sex, age_days, _scenario in demo.DEMO_CASES:
+    for key, site, name, _sex, age_days, _scenario in demo.DEMO_CASES:
         case = make_case(ctx.sites[site], name=name, mrn=f"DEMO-{key}", dob=TODAY() - timedelta(days=age_days))
         case.stage = Stage.SCHEDULED if key != "follow_up" else Stage.FOLLOW_UP
         case.save()

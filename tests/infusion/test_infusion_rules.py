@@ -44,7 +44,9 @@ def test_a_complete_record_has_nothing_refused_missing_or_warned():
     assert check.kit.kit_ndc == "71894-125-04"
 
 
-@pytest.mark.parametrize(("start", "stop", "minutes"), [((9, 0), (10, 0), 60), ((9, 0), (9, 59), 59), ((8, 45), (10, 20), 95)])
+@pytest.mark.parametrize(
+    ("start", "stop", "minutes"), [((9, 0), (10, 0), 60), ((9, 0), (9, 59), 59), ((8, 45), (10, 20), 95)]
+)
 def test_duration_is_whole_minutes_from_start_to_stop(start, stop, minutes):
     assert duration_minutes(time(*start), time(*stop)) == minutes
 

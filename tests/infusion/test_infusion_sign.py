@@ -187,9 +187,7 @@ def test_an_override_of_an_item_that_does_not_block_is_refused(cast, client, sta
     assert "Select a valid choice" in response.content.decode() and not GateOverride.objects.exists()
 
 
-def test_an_override_with_a_reason_opens_the_day_is_audited_and_shown_on_the_case_and_claim(
-    cast, client, stale_titer
-):
+def test_an_override_with_a_reason_opens_the_day_is_audited_and_shown_on_the_case_and_claim(cast, client, stale_titer):
     client.force_login(cast.physician)
     reason = "Titer 1:25 drawn 17 days ago; antibodies only decline. Clinically stable."
     assert override(client, stale_titer, gate_id="titer", reason=reason).status_code == 302

@@ -224,3 +224,13 @@ def check_record(values: RecordValues) -> RecordCheck:
         if not getattr(values, name).strip():
             check.missing.append(label)
     return check
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def vg_text(vg: Decimal) -> str:
+    """Return vector genomes as the label prints them: Decimal("3.85e14") -> "3.85 × 10¹⁴"."""
+    exponent = vg.adjusted()
+    mantissa = (vg.scaleb(-exponent)).normalize()
+    return f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}"

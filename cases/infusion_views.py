@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
+from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight, to_decimal_kg
 from cases.gate_facts import gate_queryset
 from cases.infusion_claim import claim_summary
 from cases.infusion_export import claim_csv, claim_pdf, keyed_findings
@@ -34,7 +34,7 @@ from cases.infusion_forms import (
     apply_rules,
     vial_rows,
 )
-from cases.infusion_rules import check_record, kit_words
+from cases.infusion_rules import check_record, kit_words, vg_text
 from cases.infusion_workflows import (
     InfusionError,
     amendment_add,
@@ -98,7 +98,7 @@ def _kit_context(request, case: Case, record, on) -> dict:
     weight = record.weight_kg if record else _weight_on(case, on)
     if raw:
         try:
-            weight = round_weight(raw)
+            weight = to_decimal_kg(raw)
             if weight > Decimal("60"):
                 raise ValueError
         except ValueError:
@@ -109,6 +109,7 @@ def _kit_context(request, case: Case, record, on) -> dict:
         "rounded": round_weight(weight) if weight is not None else None,
         "kit": kit,
         "kit_words": kit_words(kit) if kit else "",
+        "total_vg": vg_text(kit.total_vg) if kit else "",
         "weight_error": error,
         "preview": bool(raw),
         "prednisolone_mg": prednisolone_mg_per_day(weight) if weight is not None and not error else None,

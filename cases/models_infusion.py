@@ -47,7 +47,7 @@ class InfusionRecord(models.Model):
     infused_on = models.DateField("Infusion date")
     weight_kg = models.DecimalField("Weight on the day (kg)", max_digits=5, decimal_places=2)
     steroid_started_on = models.DateField("Prednisolone started on", null=True, blank=True)
-    steroid_started_at = models.TimeField("at", null=True, blank=True)
+    steroid_started_at = models.TimeField("Prednisolone start time", null=True, blank=True)
     steroid_mg = models.DecimalField("Dose (mg/day)", max_digits=6, decimal_places=1, null=True, blank=True)
     steroid_confirmed = models.BooleanField("Steroid start confirmed", default=False)
     kit_ndc = models.CharField("Kit NDC", max_length=14, blank=True)

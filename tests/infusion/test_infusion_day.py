@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.infusion_rules import vg_text
 from cases.label import KIT_TABLE
 from cases.models import TiterResult
 from cases.models_infusion import InfusionRecord
@@ -79,7 +80,7 @@ def test_every_weight_band_boundary_shows_the_labels_kit(cast, client, ready, kg
     client.force_login(cast.coordinator)
     body = day(client, ready, weight=str(kg)).content.decode()
     assert f"<strong data-kit-ndc>{kit.kit_ndc}</strong>" in body
-    assert f"{kit.dose_volume_ml} mL" in body and kit.band_label in body
+    assert f"{kit.dose_volume_ml} mL" in body and kit.band_label in body and vg_text(kit.total_vg) in body
     assert f"{kit.vials_5_5} × 5.5 mL, {kit.vials_8_3} × 8.3 mL ({kit.total_vials} in all)" in body
     assert ("awaiting verification against the label" in body) is (not kit.verified)
 

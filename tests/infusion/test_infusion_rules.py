@@ -105,3 +105,9 @@ def test_an_empty_draft_lists_everything_signing_needs():
     for needed in ("kit NDC", "vial lot numbers and expiry dates", "infusion start and stop times", "syringe pump"):
         assert needed in missing
     assert "confirmation that the steroid was started" in check_record(with_(steroid_confirmed=False)).missing
+
+
+def test_vector_genomes_print_as_the_label_writes_them():
+    from cases.infusion_rules import vg_text
+
+    assert vg_text(Decimal("3.85e14")) == "3.85 × 10¹⁴" and vg_text(Decimal("2.31e15")) == "2.31 × 10¹⁵"

@@ -75,6 +75,9 @@ def override_add(*, case: Case, item: GateItem, on: date, reason: str, by) -> Ga
 @transaction.atomic
 def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], version: int | None, by) -> InfusionRecord:
     """Save a draft record and replace its vials. Refuses a signed record or a stale version."""
+    Case.objects.select_for_update().filter(pk=case.pk).exists()  # one writer per case at a time
+    if not record.pk and InfusionRecord.objects.filter(case=case).exists():
+        raise InfusionError("Someone else started this record meanwhile. Reload the page; your entries are below.")
     if record.pk:
         current = InfusionRecord.objects.select_for_update().get(pk=record.pk)
         if current.is_signed:

@@ -62,3 +62,25 @@ def test_a_physician_records_and_signs_the_infusion_day(cast, page, browser_logi
     page.get_by_role("link", name="Claim lines and scrubber").click()
     assert page.get_by_role("heading", name="Claim summary · J3399").is_visible()
     screenshot(page, "infusion-claim")
+
+
+def test_a_physician_overrides_a_stale_titer_with_a_reason_on_a_tablet(cast, page, browser_login):
+    from cases.models import TiterResult
+
+    case = ready_case(cast.site_a, name="Blocked Child", mrn="BR-2")
+    TiterResult.objects.filter(case=case).update(drawn_on=timezone.localdate() - timedelta(days=17))
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(cast.physician)
+    page.goto(f"/cases/{case.pk}/infusion/")
+    assert page.get_by_text("The infusion day cannot open").is_visible()
+    page.get_by_text("Override a gate item (physician)").click()
+    page.get_by_role("button", name="Record override").click()
+    assert page.get_by_text("An override needs a written reason.").is_visible()
+    screenshot(page, "infusion-day-blocked-override-refused")
+    page.get_by_label("Reason (clinical justification)").fill(
+        "Titer 1:25 drawn 17 days ago; antibodies only decline. Clinically stable."
+    )
+    page.get_by_role("button", name="Record override").click()
+    page.wait_for_selector("text=Override of")
+    assert page.get_by_text("or is overridden by a physician").is_visible()
+    screenshot(page, "infusion-day-overridden-tablet")

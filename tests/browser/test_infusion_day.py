@@ -84,3 +84,6 @@ def test_a_physician_overrides_a_stale_titer_with_a_reason_on_a_tablet(cast, pag
     page.wait_for_selector("text=Override of")
     assert page.get_by_text("or is overridden by a physician").is_visible()
     screenshot(page, "infusion-day-overridden-tablet")
+    page.goto(f"/cases/{case.pk}/")
+    assert page.get_by_text("Physician gate overrides").is_visible()
+    screenshot(page, "case-page-infusion-panel")

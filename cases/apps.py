@@ -26,3 +26,6 @@ class CasesConfig(AppConfig):
             auditlog.register(model)
         auditlog.register(models.Membership)
         auditlog.register(models.Site)
+        # Infusion day (cases/models_infusion.py): record, vials, amendments, gate overrides.
+        for model in (models.InfusionRecord, models.InfusionVial, models.InfusionAmendment, models.GateOverride):
+            auditlog.register(model)

@@ -325,3 +325,6 @@ class Document(CaseChild):
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+
+from cases.models_infusion import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial  # noqa: E402,F401

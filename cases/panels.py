@@ -10,7 +10,7 @@ import importlib
 
 PANELS = [
     "billing.panels.case_panel",
-    # "cases.infusion_panels.case_panel",
+    "cases.infusion_panels.case_panel",
     "monitoring.panels.case_panel",
 ]
 

@@ -20,3 +20,7 @@ urlpatterns = [
     path("<int:pk>/documents/", views.document_add, name="document_add"),
     path("<int:pk>/documents/<int:document_pk>/", views.document_download, name="document"),
 ]
+
+from cases.infusion_urls import urlpatterns as infusion_urlpatterns  # noqa: E402
+
+urlpatterns += infusion_urlpatterns

@@ -1,0 +1,358 @@
+"""Infusion-day views. Each view: decorators → access helper → role → form → save → response.
+
+Roles: coordinators and physicians enter the record; only physicians override and sign;
+billing reads the claim lines and downloads the summary; managers read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from auditlog.signals import accessed
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight, to_decimal_kg
+from cases.gate_facts import gate_queryset
+from cases.infusion_claim import claim_summary
+from cases.infusion_export import claim_csv, claim_pdf, keyed_findings
+from cases.infusion_forms import (
+    AmendmentForm,
+    InfusionRecordForm,
+    KeyedClaimForm,
+    KeyedLineFormSet,
+    OverrideForm,
+    SignForm,
+    VialFormSet,
+    apply_rules,
+    vial_rows,
+)
+from cases.infusion_rules import check_record, kit_words, vg_text
+from cases.infusion_workflows import (
+    InfusionError,
+    amendment_add,
+    infusion_readiness,
+    infusion_sign,
+    override_add,
+    record_save,
+)
+from cases.models import Case
+from cases.models_infusion import InfusionAmendment, InfusionRecord
+from common.access import cases_for, has_role, require_role
+
+ENTER_ROLES = ("coordinator", "physician")
+SIGN_ROLES = ("physician",)
+DAY_ROLES = ("coordinator", "physician", "manager", "admin")
+CLAIM_ROLES = ("coordinator", "physician", "billing", "manager", "admin")
+
+
+# --- Access helpers -----------------------------------------------------------------------------
+def _get_case_for_user(request, pk: int) -> Case:
+    """The case with its gate facts, if at one of the user's sites; 404 otherwise. Audited."""
+    case = get_object_or_404(gate_queryset(cases_for(request.user)), pk=pk)
+    accessed.send(sender=Case, instance=case)
+    return case
+
+
+def _get_record(case: Case) -> InfusionRecord | None:
+    return (
+        InfusionRecord.objects.filter(case=case)
+        .select_related("signed_by")
+        .prefetch_related("vials", Prefetch("amendments", queryset=InfusionAmendment.objects.order_by("at", "pk")))
+        .first()
+    )
+
+
+def _get_signed_record(case: Case) -> InfusionRecord:
+    record = _get_record(case)
+    if record is None or not record.is_signed:
+        raise Http404("No signed infusion record")
+    return record
+
+
+# --- Page assembly ------------------------------------------------------------------------------
+def _day_date(case: Case, record: InfusionRecord | None):
+    if record is not None:
+        return record.infused_on
+    return case.planned_infusion_date or timezone.localdate()
+
+
+def _weight_on(case: Case, on):
+    for w in case.weights.all():  # prefetched newest first (gate_queryset)
+        if w.measured_on <= on:
+            return w.kg
+    return None
+
+
+def _kit_context(request, case: Case, record, on) -> dict:
+    """The dose-and-kit panel: a weight typed in the preview, else the record's, else the day's."""
+    raw = request.GET.get("weight", "").strip()
+    error = ""
+    weight = record.weight_kg if record else _weight_on(case, on)
+    if raw:
+        try:
+            weight = to_decimal_kg(raw)
+            if weight > Decimal("60"):
+                raise ValueError
+        except ValueError:
+            error = f"“{raw[:20]}” is not a weight in kg; enter e.g. 5.4."
+    kit = kit_for_weight(weight) if weight is not None and not error else None
+    return {
+        "weight": weight,
+        "rounded": round_weight(weight) if weight is not None else None,
+        "kit": kit,
+        "kit_words": kit_words(kit) if kit else "",
+        "total_vg": vg_text(kit.total_vg) if kit else "",
+        "weight_error": error,
+        "preview": bool(raw),
+        "prednisolone_mg": prednisolone_mg_per_day(weight) if weight is not None and not error else None,
+    }
+
+
+def _new_record_forms(case: Case, on, kit_ctx: dict):
+    kit, weight = kit_ctx["kit"], kit_ctx["weight"]
+    initial = {
+        "infused_on": on,
+        "weight_kg": weight,
+        "steroid_started_on": on - timedelta(days=1),
+        "steroid_mg": kit_ctx["prednisolone_mg"],
+        "kit_ndc": kit.kit_ndc if kit else "",
+    }
+    sizes = ["5.5"] * kit.vials_5_5 + ["8.3"] * kit.vials_8_3 if kit else []
+    form = InfusionRecordForm(initial=initial, instance=InfusionRecord(case=case))
+    return form, VialFormSet(prefix="vial", initial=[{"size_ml": s} for s in sizes])
+
+
+def _record_forms(record: InfusionRecord, kit_ctx: dict):
+    vials = [{"size_ml": v.size_ml, "lot_number": v.lot_number, "expires_on": v.expires_on} for v in record.vials.all()]
+    kit = kit_ctx["kit"]
+    missing = (kit.total_vials - len(vials)) if kit else 0
+    blanks = [{} for _ in range(max(0, missing))]
+    return InfusionRecordForm(instance=record), VialFormSet(prefix="vial", initial=vials + blanks)
+
+
+def _render_day(request, case: Case, status: int = 200, **forms):
+    """Render the infusion day page; ``forms`` replaces the default form of that name (bound, with errors)."""
+    record = _get_record(case)
+    on = _day_date(case, record)
+    overrides = list(case.gate_overrides.all())
+    readiness = infusion_readiness(case, on, overrides)
+    kit_ctx = _kit_context(request, case, record, on)
+    user = request.user
+    can_enter, is_physician = has_role(user, *ENTER_ROLES), has_role(user, *SIGN_ROLES)
+    check = check_record(record.values()) if record else None
+    ctx = {
+        "case": case,
+        "record": record,
+        "on": on,
+        "readiness": readiness,
+        "overrides": overrides,
+        "check": check,
+        "can_enter": can_enter,
+        "is_physician": is_physician,
+        **kit_ctx,
+    }
+    if record is None or not record.is_signed:
+        if can_enter and (readiness.is_open or "record_form" in forms):
+            default = _record_forms(record, kit_ctx) if record else _new_record_forms(case, on, kit_ctx)
+            ctx["record_form"] = forms.get("record_form") or default[0]
+            ctx["vial_formset"] = forms.get("vial_formset") or default[1]
+        if is_physician and (readiness.blockers or "override_form" in forms):
+            ctx["override_form"] = forms.get("override_form") or OverrideForm(items=readiness.blockers)
+        if is_physician and record is not None:
+            ctx["sign_form"] = forms.get("sign_form") or SignForm(request=request)
+    elif can_enter:
+        vials = list(record.vials.all())
+        ctx["amend_form"] = forms.get("amend_form") or AmendmentForm(record=record, vials=vials)
+    template = "cases/infusion/day.html#kit" if request.htmx else "cases/infusion/day.html"
+    return render(request, template, ctx, status=status)
+
+
+def _refuse_locked(request, case: Case, record: InfusionRecord):
+    messages.error(
+        request, f"The record was signed by {record.signed_name} and is locked; changes are added as amendments."
+    )
+    return redirect(_day_url(case))
+
+
+def _blocked_message(readiness) -> str:
+    what = [item.title for item in readiness.blockers] + (["prior authorization"] if readiness.pa.blocks else [])
+    return f"The infusion cannot proceed on {readiness.on.isoformat()}; blocking: {'; '.join(what)}."
+
+
+def _day_url(case: Case) -> str:
+    return reverse("cases:infusion", args=[case.pk])
+
+
+# --- Views --------------------------------------------------------------------------------------
+@require_GET
+def infusion_day(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *DAY_ROLES)
+    return _render_day(request, case)
+
+
+@require_POST
+def infusion_record_save(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *ENTER_ROLES)
+    record = _get_record(case)
+    if record is not None and record.is_signed:
+        return _refuse_locked(request, case, record)
+    form = InfusionRecordForm(request.POST, instance=record or InfusionRecord(case=case))
+    vial_formset = VialFormSet(request.POST, prefix="vial")
+    check = apply_rules(form, vial_formset)
+    if check is not None:
+        on = form.cleaned_data["infused_on"]
+        readiness = infusion_readiness(case, on, list(case.gate_overrides.all()))
+        if not readiness.is_open:
+            form.add_error("infused_on", _blocked_message(readiness))
+        else:
+            vials = [f.cleaned_data for _, f in vial_rows(vial_formset)]
+            try:
+                record_save(
+                    case=case,
+                    record=form.instance,
+                    vials=vials,
+                    version=form.cleaned_data.get("version"),
+                    by=request.user,
+                )
+            except InfusionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Infusion record saved.")
+                return redirect(_day_url(case))
+    return _render_day(request, case, record_form=form, vial_formset=vial_formset)
+
+
+@require_POST
+def infusion_override(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *SIGN_ROLES)
+    record = _get_record(case)
+    if record is not None and record.is_signed:
+        raise PermissionDenied("The record is signed.")
+    on = _day_date(case, record)
+    readiness = infusion_readiness(case, on, list(case.gate_overrides.all()))
+    form = OverrideForm(request.POST, items=readiness.blockers)
+    if form.is_valid():
+        item = readiness.gate.item(form.cleaned_data["gate_id"])
+        try:
+            override_add(case=case, item=item, on=on, reason=form.cleaned_data["reason"], by=request.user)
+        except InfusionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Override of “{item.title}” recorded.")
+            return redirect(_day_url(case))
+    return _render_day(request, case, override_form=form)
+
+
+@require_POST
+def infusion_sign_view(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *SIGN_ROLES)
+    record = _get_record(case)
+    if record is None:
+        raise Http404("No infusion record")
+    if record.is_signed:
+        return _refuse_locked(request, case, record)
+    form = SignForm(request.POST, request=request)
+    if form.is_valid():
+        today = timezone.localdate()
+        readiness = infusion_readiness(case, record.infused_on, list(case.gate_overrides.all()))
+        try:
+            if not readiness.is_open:
+                raise InfusionError(_blocked_message(readiness))
+            if record.infused_on > today:
+                raise InfusionError("A record for a future date cannot be signed.")
+            draws = infusion_sign(record=record, by=request.user, today=today)
+        except InfusionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Signed. The case moved to monitoring; {len(draws)} draws scheduled.")
+            return redirect(_day_url(case))
+    return _render_day(request, case, sign_form=form)
+
+
+@require_POST
+def infusion_amend(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *ENTER_ROLES)
+    record = _get_signed_record(case)
+    form = AmendmentForm(request.POST, record=record, vials=list(record.vials.all()))
+    if form.is_valid():
+        data = form.cleaned_data
+        amendment_add(
+            record=record,
+            field=data["field"],
+            label=data["label"],
+            old=data["old"],
+            new=data["new"],
+            apply=form.applier(),
+            reason=data["reason"],
+            by=request.user,
+        )
+        messages.success(request, f"Amendment to “{data['label']}” added.")
+        return redirect(_day_url(case))
+    return _render_day(request, case, amend_form=form)
+
+
+@require_GET
+def infusion_claim(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *CLAIM_ROLES)
+    record = _get_record(case)
+    summary = claim_summary(case, record) if record and record.is_signed else None
+    ctx = {"case": case, "record": record, "summary": summary, "overrides": list(case.gate_overrides.all())}
+    if summary is not None:
+        if "check" in request.GET:
+            ctx["keyed_form"] = KeyedClaimForm(request.GET)
+            ctx["keyed_lines"] = KeyedLineFormSet(request.GET, prefix="line")
+            ctx["keyed_findings"] = keyed_findings(summary, ctx["keyed_form"], ctx["keyed_lines"])
+        else:
+            ctx["keyed_form"], ctx["keyed_lines"] = _keyed_initial(summary)
+    return render(request, "cases/infusion/claim.html", ctx)
+
+
+def _keyed_initial(summary):
+    rows = [
+        {
+            "code": ln.code,
+            "units": ln.units,
+            "ndc": ln.ndc_11 or "",
+            "ndc_unit": ln.ndc_unit or "",
+            "pos": ln.place_of_service or "",
+        }
+        for ln in summary.lines
+    ]
+    form = KeyedClaimForm(initial={"pa_number": summary.pa.auth_number or ""})
+    return form, KeyedLineFormSet(prefix="line", initial=rows + [{}, {}])
+
+
+@require_GET
+def infusion_claim_csv(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *CLAIM_ROLES)
+    record = _get_signed_record(case)
+    body = claim_csv(case, claim_summary(case, record), list(case.gate_overrides.all()))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="claim-summary-case-{case.pk}.csv"'
+    return response
+
+
+@require_GET
+def infusion_claim_pdf(request, pk: int):
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *CLAIM_ROLES)
+    record = _get_signed_record(case)
+    pdf = claim_pdf(case, claim_summary(case, record), list(case.gate_overrides.all()))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="claim-summary-case-{case.pk}.pdf"'
+    return response

@@ -46,7 +46,7 @@ DEMO_INFUSIONS = (
     DemoInfusion("monitoring_abnormal", 30, "5.8", time(10, 5), 62, "2507BX", override=True),
     DemoInfusion(
         "overdue",
-        25,
+        27,
         "6.9",
         time(9, 30),
         61,
@@ -158,6 +158,7 @@ def _amend(record: InfusionRecord, coordinator) -> None:
 
 
 def seed(ctx) -> None:
+    _schedule_ready(ctx)
     cases = ctx.extra.get("cases") or {}
     for spec in DEMO_INFUSIONS:
         case = cases.get(spec.key)
@@ -174,3 +175,16 @@ def seed(ctx) -> None:
         infusion_sign(record=record, by=physician, today=ctx.today, at=signed_at)
         if spec.amendment:
             _amend(record, coordinator)
+
+
+def _schedule_ready(ctx) -> None:
+    """The "ready" case: PA approved and every gate passing, so its infusion is confirmed."""
+    from cases.models import Stage
+    from cases.pipeline import case_advance
+
+    case = (ctx.extra.get("cases") or {}).get("ready")
+    if case is None:
+        return
+    case.refresh_from_db()
+    if case.stage == Stage.PA_APPROVED:
+        case_advance(case=case, to=Stage.SCHEDULED, by=ctx.users.get("coordinator"), note="Demo: infusion confirmed")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/gate/", views.case_gate_panel, name="gate"),
     path("<int:pk>/pipeline/", views.case_pipeline_panel, name="pipeline"),
     path("<int:pk>/gating/", views.case_start_gating, name="start_gating"),
+    path("<int:pk>/stage/", views.case_stage_move, name="stage_move"),
     path("<int:pk>/weights/", views.weight_add, name="weight_add"),
     path("<int:pk>/titers/", views.titer_add, name="titer_add"),
     path("<int:pk>/labs/", views.labs_add, name="labs_add"),

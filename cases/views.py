@@ -41,6 +41,7 @@ from cases.label import BASELINE_LAB_ANALYTES
 from cases.models import BaselineLab, Case, Document, Patient, Stage, TiterResult, WeightMeasurement
 from cases.panels import panel_contexts
 from cases.pipeline import ORDER, TransitionError, case_advance
+from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
 from common.access import cases_for, has_role, require_role, sites_for, user_site_ids
 
@@ -94,6 +95,7 @@ def _pipeline_ctx(request, case: Case) -> dict:
         "stages": pipeline_rows(list(Stage.choices), events, case.stage, timezone.now()),
         "time_to_therapy": time_to_therapy(events, Stage.INTAKE, Stage.INFUSED),
         "can_start_gating": case.stage == Stage.INTAKE and has_role(request.user, *ENTER_ROLES),
+        "stage_actions": [a for a in actions_for_case(case) if has_role(request.user, *a.roles)],
     }
 
 
@@ -406,6 +408,34 @@ def case_start_gating(request, pk: int):
     else:
         if moved:
             messages.success(request, "The case is now in gating.")
+    if request.htmx:
+        response = render(request, "cases/case_detail.html#pipeline", _pipeline_ctx(request, case))
+        return trigger_client_event(response, FACTS_CHANGED)
+    return redirect("cases:detail", pk=case.pk)
+
+
+@require_POST
+def case_stage_move(request, pk: int):
+    """Take one of the hand-made pipeline moves (cases.stage_rules) if it is allowed now."""
+    case = _get_case_for_user(request, pk, viewed=False)
+    wanted = request.POST.get("to", "")
+    action = next((a for a in actions_for_case(case) if a.to == wanted), None)
+    if action is None:
+        messages.error(request, "That move does not apply to this case now.")
+    else:
+        require_role(request.user, *action.roles)
+        note = request.POST.get("note", "").strip()[:300]
+        if not action.allowed:
+            messages.error(request, f"Not yet: {action.reason}.")
+        elif action.needs_note and len(note) < 5:
+            messages.error(request, "Add a short note saying why the case is being closed.")
+        else:
+            try:
+                case_advance(case=case, to=action.to, by=request.user, note=note or action.label)
+            except TransitionError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Done: {action.label}.")
     if request.htmx:
         response = render(request, "cases/case_detail.html#pipeline", _pipeline_ctx(request, case))
         return trigger_client_event(response, FACTS_CHANGED)

@@ -50,7 +50,7 @@ NORMAL = {
     "pt": Decimal("12.1"),
     "platelets": Decimal(285),
     "hemoglobin": Decimal("11.8"),
-    "troponin_i": Decimal(18),
+    "troponin_i": Decimal(10),  # at or below the baseline 12 ng/L: back to baseline
 }
 
 
@@ -104,6 +104,7 @@ def seed(ctx) -> None:
         case = cases.get(key)
         if case is None:
             continue
+        case.refresh_from_db()  # the infusion step signs through its own copy of the case
         if not Draw.objects.filter(case=case).exists():
             infused_on = case.infused_on or _infused_on(key, today)
             stage = "follow_up" if key == "follow_up" else "monitoring"
@@ -128,7 +129,11 @@ def seed(ctx) -> None:
             case,
             28,
             by["monitoring_abnormal"],
-            {("liver", 21): {"alt": Decimal(99)}, ("liver", 28): {"alt": Decimal("170.5")}},
+            {
+                ("liver", 21): {"alt": Decimal(99)},
+                ("liver", 28): {"alt": Decimal("170.5")},
+                ("troponin", 28): {"troponin_i": Decimal(18)},
+            },
         )
         _decide(
             case,
@@ -174,6 +179,11 @@ def seed(ctx) -> None:
             milestone.state, milestone.next_change_at = "done", None
             milestone.completed_at = datetime.combine(milestone.due_on, time(12), tzinfo=ZoneInfo(case.site.timezone))
             milestone.save(update_fields=["state", "next_change_at", "completed_at"])
+        case.refresh_from_db()
+        if case.stage == "monitoring" and not case.draws.exclude(state__in=("done", "missed")).exists():
+            from cases.pipeline import case_advance
+
+            case_advance(case=case, to="follow_up", by=physician, note="Demo: lab monitoring complete")
     if "lpc_overdue" in cases:
         _record_through(cases["lpc_overdue"], 7, by["lpc_overdue"])  # day 14 left open -> overdue
     draws_advance()

@@ -1,0 +1,118 @@
+"""Shared material for the attack suite: the demo world, XSS payloads, free-text fields, URL ids."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.management import call_command
+from django.db.models import CharField, F, TextField, Value
+from django.db.models.functions import Cast, Concat
+
+# Short enough for every free-text column; each would run script if a page emitted it raw.
+PAYLOADS = [
+    "<script>alert('gg1')</script>",
+    '"><img src=x onerror=alert(2)>',
+    "<svg onload=alert(3)>",
+]
+
+# Every free-text field a person types into, per model (a test checks the list is complete).
+FREE_TEXT = {
+    "cases.Patient": ["legal_name", "guardian_name", "guardian_phone", "preferred_language", "mrn"],
+    "cases.Case": ["plan_name", "member_id", "ordering_physician_name"],
+    "cases.StageEvent": ["note"],
+    "cases.TiterResult": ["lab", "method"],
+    "cases.Document": ["original_name"],
+    "cases.GateOverride": ["reason"],
+    "cases.InfusionRecord": ["syringe_pump", "catheter", "adverse_events", "administered_by"],
+    "cases.InfusionVial": ["lot_number"],
+    "cases.InfusionAmendment": ["reason", "old_value", "new_value"],
+    "billing.Payer": ["oba_terms", "key_documentation", "age_wording"],
+    "billing.PriorAuthorization": ["reference_number", "auth_number", "notes"],
+    "billing.PAEvent": ["note"],
+    "billing.OneGeneEnrollment": ["reference", "notes"],
+    "billing.SupportProgram": ["notes"],
+    "monitoring.ProtocolVersion": ["change_note"],
+    "monitoring.Draw": ["missed_reason"],
+    "monitoring.SteroidDecision": ["reason"],
+    "monitoring.Assessment": ["notes"],
+    "monitoring.Acknowledgement": ["reason"],
+}
+# Columns that are codes, units, hashes or computed text, not typed by a person.
+NOT_FREE_TEXT = {
+    "cases.Site": "*",
+    "billing.ReferencePrice": "*",
+    "billing.PAPacket": "*",
+    "monitoring.Flag": "*",
+    "monitoring.Result": "*",
+    "cases.BaselineLab": "*",
+    "cases.Patient": ["guardian_email"],
+    "cases.Case": ["primary_diagnosis", "secondary_diagnosis", "ordering_physician_npi"],
+    "cases.TiterResult": ["result_text"],
+    "cases.Document": ["content_type", "sha256"],
+    "cases.GateOverride": ["gate_id", "gate_title", "detail_at_override", "by_name"],
+    "cases.InfusionRecord": ["kit_ndc", "signed_name"],
+    "cases.InfusionAmendment": ["field", "field_label", "by_name"],
+    "billing.Payer": ["name", "source"],
+    "billing.SupportProgram": ["slug", "name", "phone", "web", "source"],
+    "monitoring.ProtocolVersion": ["version", "source"],
+    "monitoring.Draw": ["kind", "reason"],
+}
+
+
+def text_columns(model) -> list[str]:
+    return [
+        f.name
+        for f in model._meta.get_fields()
+        if isinstance(f, CharField | TextField)
+        and f.concrete
+        and not f.choices
+        and f.get_internal_type() in ("CharField", "TextField")
+    ]
+
+
+def seed_world():
+    call_command("seed_demo", verbosity=0)
+
+
+def inject(payload: str) -> None:
+    """Write ``payload`` into every free-text field of every row (unique ones get the pk)."""
+    for label, fields in FREE_TEXT.items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        for name in fields:
+            field = model._meta.get_field(name)
+            if name == "mrn":
+                value = Concat(Value(payload[:30]), Cast(F("pk"), output_field=CharField()))
+            else:
+                value = Value(payload[: field.max_length] if field.max_length else payload)
+            model.objects.update(**{name: value})
+
+
+def url_ids() -> dict[str, int]:
+    """One object id per URL parameter name, from the richest demo case."""
+    from billing.models import PAPacket, Payer, ReferencePrice, SupportProgram
+    from cases.models import Case, Document
+    from monitoring.models import Draw, Milestone
+
+    case = Case.objects.filter(infusion_record__isnull=False, draws__state="done").order_by("pk").first()
+    ids = {"pk": case.pk, "case_pk": case.pk}
+    ids["draw_pk"] = Draw.objects.filter(case=case, state="done").first().pk
+    ids["milestone_pk"] = Milestone.objects.filter(case=case).first().pk
+    doc = Document.objects.order_by("pk").first()
+    ids["document_pk"] = doc.pk if doc else 1
+    packet = PAPacket.objects.order_by("pk").first()
+    ids["packet_pk"] = packet.pk if packet else 1
+    ids["payer_pk"] = Payer.objects.order_by("pk").first().pk
+    ids["price_pk"] = ReferencePrice.objects.order_by("pk").first().pk
+    ids["program_pk"] = SupportProgram.objects.order_by("pk").first().pk
+    try:
+        from monitoring.models import Notification, Reminder
+
+        reminder = Reminder.objects.order_by("pk").first()
+        ids["reminder_pk"] = reminder.pk if reminder else 1
+        note = Notification.objects.order_by("pk").first()
+        ids["notification_pk"] = note.pk if note else 1
+    except ImportError:
+        pass
+    return ids

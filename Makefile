@@ -23,3 +23,6 @@ backup:
 restore:
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=data/backups/<timestamp>"; exit 2; }
 	@.venv/bin/python manage.py restore_data "$(BACKUP)"
+
+bench:
+	@scripts/bench.sh

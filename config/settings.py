@@ -181,6 +181,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# Reminders (monitoring/reminders.py): a row left in "sending" longer than this (a worker killed
+# mid-send) is claimed again and retried.
+REMINDER_VISIBILITY_SECONDS = env_int("REMINDER_VISIBILITY_SECONDS", 600)
 
 # E-mail: console in development, file in tests/demo, SMTP in production.
 EMAIL_BACKEND = env_str(

@@ -17,3 +17,4 @@ class MonitoringConfig(AppConfig):
         auditlog.register(models.ProtocolVersion)
         auditlog.register(models.Flag)
         auditlog.register(models.Milestone)
+        models.register_reminders()

@@ -138,3 +138,6 @@ class Milestone(models.Model):
         ordering = ["due_on"]
         constraints = [models.UniqueConstraint(fields=["case", "month"], name="milestone_unique_case_month")]
         indexes = [models.Index(fields=["next_change_at"], name="milestone_next_change_idx")]
+
+
+from monitoring.models_reminders import *  # noqa: E402, F403  (reminders, acknowledgements: issue 7)

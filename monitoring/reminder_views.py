@@ -126,7 +126,8 @@ def _route_forms(request, bound_site=None):
 def reminder_routes(request):
     site = None
     if request.method == "POST":
-        site = get_object_or_404(sites_for(request.user), pk=request.POST.get("site") or 0)
+        raw = request.POST.get("site", "")
+        site = get_object_or_404(sites_for(request.user), pk=int(raw) if raw.isdigit() else 0)
     require_role(request.user, "manager", "admin")
     forms = _route_forms(request, bound_site=site)
     bound = next((form for form in forms if form.is_bound), None)

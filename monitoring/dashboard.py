@@ -11,10 +11,12 @@ period (the outcome of each is then known).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 
@@ -23,7 +25,7 @@ from monitoring.models import Acknowledgement, Draw, ProtocolVersion, Reminder, 
 from monitoring.reminders import DRAW_KIND_LABELS, local_today
 from monitoring.schedule import OPEN_STATES
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,18 +41,32 @@ class Filters:
 
 @dataclasses.dataclass
 class Scope:
-    """The sites a user sees, each with its local today, and the protocols' grace days."""
+    """The sites a user sees, each with its local today, and the protocols' grace and window.
+
+    Date conditions are grouped by local day (sites in US time zones share one almost always),
+    and every window condition also bounds ``due_on`` (due_on <= window_closes <= due_on +
+    window), so PostgreSQL can range-scan the (site, state, due_on) index.
+    """
 
     sites: list
     todays: dict[int, date]
     graces: dict[int, int]
+    max_window: int
 
     @classmethod
     def for_user(cls, user, now: datetime) -> Scope:
         sites = list(sites_for(user).order_by("short_code"))
         todays = {site.pk: local_today(site.timezone, now) for site in sites}
-        graces = dict(ProtocolVersion.objects.values_list("pk", "grace_days"))
-        return cls(sites=sites, todays=todays, graces=graces)
+        protocols = list(ProtocolVersion.objects.values_list("pk", "grace_days", "window_days"))
+        graces = {pk: grace for pk, grace, _ in protocols}
+        max_window = max((window for _, _, window in protocols), default=0)
+        return cls(sites=sites, todays=todays, graces=graces, max_window=max_window)
+
+    def by_day(self) -> dict[date, list[int]]:
+        groups: dict[date, list[int]] = {}
+        for site_pk, today in self.todays.items():
+            groups.setdefault(today, []).append(site_pk)
+        return groups
 
     def _any(self, terms: list[Q]) -> Q:
         return reduce(or_, terms) if terms else Q(pk__in=[])
@@ -58,28 +74,38 @@ class Scope:
     def late_q(self, min_days: int = 1) -> Q:
         """Window closed at least ``min_days`` days ago (site-local)."""
         days = max(1, min_days)
-        return self._any(
-            [Q(site_id=pk, window_closes__lte=today - timedelta(days=days)) for pk, today in self.todays.items()]
-        )
+        terms = []
+        for today, site_ids in self.by_day().items():
+            cut = today - timedelta(days=days)
+            terms.append(Q(site_id__in=site_ids, due_on__lte=cut, window_closes__lte=cut))
+        return self._any(terms)
 
     def overdue_q(self) -> Q:
         """Grace passed and no snooze running (draw_state step 5)."""
         terms = []
-        for site_pk, today in self.todays.items():
+        for today, site_ids in self.by_day().items():
             for protocol_pk, grace in self.graces.items():
                 terms.append(
-                    Q(site_id=site_pk, protocol_id=protocol_pk, window_closes__lt=today - timedelta(days=grace))
+                    Q(site_id__in=site_ids, protocol_id=protocol_pk, window_closes__lt=today - timedelta(days=grace))
                     & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
                 )
         return self._any(terms)
 
     def closed_since_q(self, days: int) -> Q:
-        return self._any(
-            [
-                Q(site_id=pk, window_closes__gte=today - timedelta(days=days), window_closes__lt=today)
-                for pk, today in self.todays.items()
-            ]
-        )
+        """Window closed within the last ``days`` days (before today)."""
+        terms = []
+        for today, site_ids in self.by_day().items():
+            start = today - timedelta(days=days)
+            terms.append(
+                Q(
+                    site_id__in=site_ids,
+                    due_on__gte=start - timedelta(days=self.max_window),
+                    due_on__lt=today,
+                    window_closes__gte=start,
+                    window_closes__lt=today,
+                )
+            )
+        return self._any(terms)
 
 
 def _filtered(qs: QuerySet, filters: Filters) -> QuerySet:
@@ -167,8 +193,26 @@ def counts_by_coordinator(scope: Scope, filters: Filters) -> list[dict]:
     return out
 
 
+RATES_CACHE_SECONDS = 600
+
+
 def on_time_rates(scope: Scope, filters: Filters) -> list[dict]:
-    """Per site: draws done within their window / draws whose window closed, last 30 and 90 days."""
+    """Per site: draws done within their window / draws whose window closed, last 30 and 90 days.
+
+    The 90-day count reads every draw of the period, and the figures move only as draws are
+    completed, so they are cached for 10 minutes per (sites, day, filters)."""
+    key = (
+        "gg:ontime:"
+        + hashlib.sha256(repr((sorted(scope.todays.items()), dataclasses.astuple(filters))).encode()).hexdigest()
+    )
+    counts = cache.get(key)
+    if counts is None:
+        counts = _on_time_counts(scope, filters)
+        cache.set(key, counts, RATES_CACHE_SECONDS)
+    return _rates_from(scope, filters, counts)
+
+
+def _on_time_counts(scope: Scope, filters: Filters) -> dict[int, dict]:
     in_30, in_90 = scope.closed_since_q(30), scope.closed_since_q(90)
     on_time = Q(state="done", days_late=0)
     qs = _filtered(Draw.objects.filter(site_id__in=list(scope.todays)).filter(in_90), filters)
@@ -182,8 +226,10 @@ def on_time_rates(scope: Scope, filters: Filters) -> list[dict]:
             ok_90=Count("pk", filter=on_time),
         )
     )
-    by_site = {row["site_id"]: row for row in rows}
+    return {row["site_id"]: row for row in rows}
 
+
+def _rates_from(scope: Scope, filters: Filters, by_site: dict[int, dict]) -> list[dict]:
     def pct(ok: int, due: int) -> int | None:
         return round(100 * ok / due) if due else None
 

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateField, Exists, F, IntegerField, OuterRef, Q, Value
+from django.db.models import BooleanField, DateField, Exists, F, IntegerField, OuterRef, Q, Value
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -78,6 +78,9 @@ SUBJECTS = {
 }
 
 _COLS = ("r_src", "r_pk", "r_case", "r_site", "r_sub", "r_due", "r_opens", "r_closes", "r_snooze", "r_grace", "r_tz")
+# Kinds a draw may already have a row of for its current schedule (overdue is filtered in SQL).
+_HAVE_KINDS = (K.DUE_TOMORROW, K.DUE_TODAY, K.LATE, K.STEROID_REVIEW)
+_HAVE_COLS = tuple(f"r_has_{kind}" for kind in _HAVE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,15 @@ def local_today(tz_name: str, now: datetime) -> date:
 
 def _candidates(now: datetime):
     """One UNION query: open draws near or past due, open milestones whose window opened, and
-    urgent flags nobody has been told about, as rows of _COLS."""
+    urgent flags nobody has been told about, as rows of _COLS + _HAVE_COLS (which rows a draw
+    has already, so a steady-state sweep offers nothing to the INSERT)."""
     bound = now.date() + timedelta(days=2)  # later than "tomorrow" in every time zone
     no_date = Value(None, output_field=DateField())
+    no_row = {col: Value(False, output_field=BooleanField()) for col in _HAVE_COLS}
+    has_row = {
+        col: Exists(Reminder.objects.filter(draw=OuterRef("pk"), kind=kind, due_on=OuterRef("due_on")))
+        for col, kind in zip(_HAVE_COLS, _HAVE_KINDS, strict=True)
+    }
     overdue_done = Reminder.objects.filter(draw=OuterRef("pk"), kind=K.OVERDUE, due_on=OuterRef("due_on"))
     draws = (
         Draw.objects.filter(state__in=OPEN_STATES, due_on__lte=bound)
@@ -150,8 +159,9 @@ def _candidates(now: datetime):
             r_snooze=F("snoozed_until"),
             r_grace=F("protocol__grace_days"),
             r_tz=F("site__timezone"),
+            **has_row,
         )
-        .values_list(*_COLS)
+        .values_list(*_COLS, *_HAVE_COLS)
     )
     milestones = (
         Milestone.objects.filter(state__in=OPEN_STATES, completed_at__isnull=True, window_opens__lte=bound)
@@ -171,8 +181,9 @@ def _candidates(now: datetime):
             r_snooze=no_date,
             r_grace=Value(0, output_field=IntegerField()),
             r_tz=F("site__timezone"),
+            **no_row,
         )
-        .values_list(*_COLS)
+        .values_list(*_COLS, *_HAVE_COLS)
     )
     flags = (
         Flag.objects.filter(level="urgent", resolved_at__isnull=True, acknowledged_at__isnull=True)
@@ -190,8 +201,9 @@ def _candidates(now: datetime):
             r_snooze=no_date,
             r_grace=Value(0, output_field=IntegerField()),
             r_tz=F("site__timezone"),
+            **no_row,
         )
-        .values_list(*_COLS)
+        .values_list(*_COLS, *_HAVE_COLS)
     )
     return draws.union(milestones, flags, all=True)
 
@@ -207,15 +219,15 @@ def _rows_for(candidates, now: datetime) -> list[Reminder]:
     """Turn candidate rows into unsaved Reminder objects (no queries)."""
     todays: dict[str, date] = {}
     out = []
-    for src, pk, case_id, site_id, sub, due, opens, closes, snooze, grace, tz in candidates:
+    for src, pk, case_id, site_id, sub, due, opens, closes, snooze, grace, tz, *has in candidates:
         due, opens, closes, snooze = _to_date(due), _to_date(opens), _to_date(closes), _to_date(snooze)
         today = todays.get(tz) or todays.setdefault(tz, local_today(tz, now))
         common = dict(site_id=site_id, case_id=case_id, next_attempt_at=now, created_at=now, updated_at=now)
         if src == "draw":
             state = draw_state(opens, closes, grace, today, done=False, missed=False, snoozed_until=snooze).state
             kind = reminder_kind_for_draw(sub, state, due, today)
-            if kind is None:
-                continue
+            if kind is None or (kind in _HAVE_KINDS and has[_HAVE_KINDS.index(kind)]):
+                continue  # nothing due, or this row exists already
             kept_snooze = snooze if kind == K.OVERDUE else None
             key = draw_target_key(pk, due, kind, kept_snooze)
             out.append(Reminder(kind=kind, target_key=key, draw_id=pk, due_on=due, snoozed_until=kept_snooze, **common))

@@ -502,7 +502,8 @@ def acknowledgement_record(*, draw: Draw, by, reason: str, snoozed_until: date |
     2. Store the acknowledgement (audited) and the draw's new ``snoozed_until`` (audited).
     3. Refresh the draw's stored state: a snooze turns overdue back into late until it ends
        (monitoring.schedule.draw_state).
-    4. Cancel unsent "late" rows (someone knows), and unsent escalations when snoozed.
+    4. Cancel unsent "late" rows (someone knows) and take the late slot, and cancel unsent
+       escalations when snoozed (a new one follows if the snooze runs out with the draw open).
     """
     from monitoring.workflows import apply_state
 
@@ -525,9 +526,29 @@ def acknowledgement_record(*, draw: Draw, by, reason: str, snoozed_until: date |
         draw.snoozed_until = snoozed_until
     apply_state(draw, today)
     draw.save(update_fields=["snoozed_until", "state", "next_change_at", "updated_at"])
+    now = timezone.now()
     kinds = [K.LATE, K.OVERDUE] if snoozed_until is not None else [K.LATE]
     Reminder.objects.filter(draw=draw, kind__in=kinds, status__in=UNSENT).update(
-        status=S.CANCELLED, cancelled_reason="acknowledged", updated_at=timezone.now()
+        status=S.CANCELLED, cancelled_reason="acknowledged", updated_at=now
+    )
+    # Someone knows it is late: take the "late" slot so no late reminder follows (the unique
+    # constraint makes this a no-op when one was already made).
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                kind=K.LATE,
+                status=S.CANCELLED,
+                cancelled_reason="acknowledged",
+                target_key=draw_target_key(draw.pk, draw.due_on, K.LATE, None),
+                site_id=draw.site_id,
+                case_id=draw.case_id,
+                draw=draw,
+                due_on=draw.due_on,
+                created_at=now,
+                updated_at=now,
+            )
+        ],
+        ignore_conflicts=True,
     )
     return ack
 

@@ -38,19 +38,25 @@ def remind_urgent_flag(flag_id: int) -> None:
     sweep_reminders()
 
 
-def _publish(task, args: tuple) -> bool:
+def _publish_many(task, arg_lists: list[tuple]) -> bool:
+    """Publish ``task`` once per argument tuple on one broker connection; False if the broker
+    cannot be reached. Connecting is tried once: Celery's default would retry for minutes and
+    hold up the web request whose commit triggered this."""
+    if not arg_lists:
+        return True
     try:
-        task.apply_async(args, retry=False)
-    except Exception as exc:  # broker down: the database row waits for the next sweep
+        with task.app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=0)
+            for args in arg_lists:
+                task.apply_async(args, connection=conn, retry=False)
+    except Exception as exc:  # broker down: the database rows wait for the next sweep
         logger.warning("could not enqueue %s (%s); the next sweep will pick it up", task.name, type(exc).__name__)
         return False
     return True
 
 
-def _publish_sends(ids: list[int]) -> None:
-    for reminder_id in ids:
-        if not _publish(send_reminder, (reminder_id,)):
-            return  # the broker is down; don't wait on it once per row
+def _publish_sends(ids: list[int]) -> bool:
+    return _publish_many(send_reminder, [(reminder_id,) for reminder_id in ids])
 
 
 def enqueue_sends(ids: list[int]) -> None:
@@ -60,4 +66,4 @@ def enqueue_sends(ids: list[int]) -> None:
 
 
 def enqueue_flag(flag_id: int) -> None:
-    transaction.on_commit(partial(_publish, remind_urgent_flag, (flag_id,)))
+    transaction.on_commit(partial(_publish_many, remind_urgent_flag, [(flag_id,)]))

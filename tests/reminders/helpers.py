@@ -73,3 +73,17 @@ def make_flag(case, draw=None, level: str = "urgent"):
         source="label §5",
         raised_at=NOW - timedelta(minutes=3),
     )
+
+
+def point_celery_at(url: str) -> str:
+    """Send this process's Celery publishes to ``url``; return the previous broker URL."""
+    from kombu import pools
+
+    from config.celery import app
+
+    old = app.conf.broker_url
+    app.conf.broker_url = url
+    pools.reset()  # kombu's shared connection and producer pools hold the old URL
+    app._pool = None
+    app.amqp._producer_pool = None
+    return old

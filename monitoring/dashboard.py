@@ -21,8 +21,8 @@ from django.core.paginator import Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 
 from common.access import sites_for
-from monitoring.models import Acknowledgement, Draw, ProtocolVersion, Reminder, ReminderKind, ReminderStatus
-from monitoring.reminders import DRAW_KIND_LABELS, local_today
+from monitoring.models import Acknowledgement, Draw, ProtocolVersion, Reminder, ReminderStatus
+from monitoring.reminders import DRAW_KIND_LABELS, SHORT_KIND_LABELS, local_today
 from monitoring.schedule import OPEN_STATES
 
 PAGE_SIZE = 25
@@ -265,11 +265,13 @@ def describe_row(draw: Draw, scope: Scope) -> dict:
     return {
         "draw": draw,
         "kind_label": DRAW_KIND_LABELS.get(draw.kind, draw.kind),
-        "analytes": ", ".join(draw.analytes) if draw.analytes else "exam and labs review",
+        "analytes": ", ".join(draw.analytes)
+        if draw.analytes
+        else ("exam and labs" if draw.kind == "steroid_review" else ""),
         "days_late": (today - draw.window_closes).days,
         "status": status,
         "snoozed_until": draw.snoozed_until if snoozed else None,
-        "last_reminder": ReminderKind(draw.last_reminder_kind).label if draw.last_reminder_kind else "",
+        "last_reminder": SHORT_KIND_LABELS.get(draw.last_reminder_kind, "") if draw.last_reminder_kind else "",
     }
 
 

@@ -13,7 +13,7 @@ from django import forms
 from billing.models import Payer
 from cases.models import Site
 from common.access import users_at_sites
-from monitoring.models import ROUTE_ROLES, ReminderKind
+from monitoring.models import DEFAULT_ROUTES, ROUTE_ROLES, ReminderKind
 from monitoring.protocol import KINDS
 from monitoring.reminders import DRAW_KIND_LABELS
 
@@ -72,7 +72,8 @@ class RouteForm(forms.Form):
                 label=label,
                 choices=ROLE_CHOICES,
                 widget=forms.CheckboxSelectMultiple,
-                initial=current.get(kind, []),
+                # A kind the site has no rows for follows the defaults (reminder_recipients does too).
+                initial=current.get(kind) or list(DEFAULT_ROUTES[kind]),
                 error_messages={"required": "Pick at least one role, or nobody gets these reminders."},
             )
         self.helper = FormHelper()

@@ -13,8 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.access import has_role, require_role, scope_to_sites, sites_for
 from monitoring.forms_reminders import AcknowledgeForm, RouteForm
-from monitoring.models import Draw, Notification, Reminder, ReminderRoute
-from monitoring.reminders import DRAW_KIND_LABELS, acknowledgement_record, local_today, routes_save, unread_count
+from monitoring.models import Draw, DrawState, Notification, Reminder, ReminderRoute
+from monitoring.reminders import (
+    DRAW_KIND_LABELS,
+    acknowledgement_record,
+    local_today,
+    routes_save,
+    state_on,
+    unread_count,
+)
 
 ACKNOWLEDGERS = ("coordinator", "manager", "admin")
 
@@ -32,34 +39,10 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
-@require_http_methods(["GET", "POST"])
-def reminder_acknowledge(request, draw_pk: int):
-    draw = _get_draw_for_user(request, draw_pk)
-    require_role(request.user, *ACKNOWLEDGERS)
-    today = local_today(draw.site.timezone, timezone.now())
-    form = AcknowledgeForm(request.POST or None, today=today)
-    if request.method == "POST" and form.is_valid():
-        try:
-            acknowledgement_record(
-                draw=draw,
-                by=request.user,
-                today=today,
-                **{k: form.cleaned_data[k] for k in ("reason", "snoozed_until")},
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request, "Acknowledged." + (" Escalation paused." if form.cleaned_data["snoozed_until"] else "")
-            )
-            fallback = (
-                reverse("monitoring:dashboard")
-                if has_role(request.user, "manager", "admin")
-                else reverse("cases:detail", args=[draw.case_id])
-            )
-            return redirect(_safe_next(request, fallback))
-    context = {
+def _acknowledge_context(request, draw: Draw, form: AcknowledgeForm, today) -> dict:
+    return {
         "draw": draw,
+        "state_label": DrawState(state_on(draw, today)).label,
         "kind_label": DRAW_KIND_LABELS.get(draw.kind, draw.kind),
         "form": form,
         "today": today,
@@ -68,6 +51,30 @@ def reminder_acknowledge(request, draw_pk: int):
         "acknowledgements": draw.acknowledgements.select_related("by"),
         "next": _safe_next(request, ""),
     }
+
+
+def _after_acknowledge(request, draw: Draw) -> str:
+    managers = has_role(request.user, "manager", "admin")
+    fallback = reverse("monitoring:dashboard") if managers else reverse("cases:detail", args=[draw.case_id])
+    return _safe_next(request, fallback)
+
+
+@require_http_methods(["GET", "POST"])
+def reminder_acknowledge(request, draw_pk: int):
+    draw = _get_draw_for_user(request, draw_pk)
+    require_role(request.user, *ACKNOWLEDGERS)
+    today = local_today(draw.site.timezone, timezone.now())
+    form = AcknowledgeForm(request.POST or None, today=today)
+    if request.method == "POST" and form.is_valid():
+        try:
+            acknowledgement_record(draw=draw, by=request.user, today=today, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            paused = " Escalation paused." if form.cleaned_data["snoozed_until"] else ""
+            messages.success(request, "Acknowledged." + paused)
+            return redirect(_after_acknowledge(request, draw))
+    context = _acknowledge_context(request, draw, form, today)
     return render(request, "monitoring/reminders/acknowledge.html", context, status=400 if form.errors else 200)
 
 

@@ -66,6 +66,16 @@ DRAW_KIND_LABELS = {
     "troponin": "Troponin-I",
     "steroid_review": "Steroid end-of-course review",
 }
+# Short words for tables (the dashboard's "last reminder").
+SHORT_KIND_LABELS = {
+    K.DUE_TOMORROW: "Due tomorrow",
+    K.DUE_TODAY: "Due today",
+    K.LATE: "Late",
+    K.OVERDUE: "Escalated",
+    K.STEROID_REVIEW: "Steroid review",
+    K.MILESTONE_DUE: "Milestone due",
+    K.URGENT_FLAG: "Urgent flag",
+}
 # E-mail subjects carry no patient data: kind and site code only (BRIEF, PHI rule).
 SUBJECTS = {
     K.DUE_TOMORROW: "GeneGate: a draw is due tomorrow at {site}",
@@ -125,6 +135,20 @@ def draw_target_key(draw_id: int, due_on: date, kind: str, snoozed_until: date |
 
 def local_today(tz_name: str, now: datetime) -> date:
     return timezone.localtime(now, ZoneInfo(tz_name)).date()
+
+
+def state_on(draw: Draw, today: date) -> str:
+    """The draw's state on ``today`` from its dates, grace and snooze (draw_state); done and
+    missed are recorded facts."""
+    return draw_state(
+        draw.window_opens,
+        draw.window_closes,
+        draw.protocol.grace_days,
+        today,
+        done=draw.state == "done",
+        missed=draw.state == "missed",
+        snoozed_until=draw.snoozed_until,
+    ).state
 
 
 def _candidates(now: datetime):
@@ -338,15 +362,7 @@ def _still_needed(reminder: Reminder, now: datetime) -> str:
             return f"draw {draw.state}"
         if draw.due_on != reminder.due_on:
             return "draw rescheduled"
-        state = draw_state(
-            draw.window_opens,
-            draw.window_closes,
-            draw.protocol.grace_days,
-            today,
-            done=False,
-            missed=False,
-            snoozed_until=draw.snoozed_until,
-        ).state
+        state = state_on(draw, today)
         if reminder.kind == K.OVERDUE and (state != OVERDUE or draw.snoozed_until != reminder.snoozed_until):
             return "escalation snoozed"
         if reminder.kind == K.DUE_TOMORROW and today >= draw.due_on:
@@ -508,15 +524,7 @@ def acknowledgement_record(*, draw: Draw, by, reason: str, snoozed_until: date |
     from monitoring.workflows import apply_state
 
     draw = Draw.objects.select_related("protocol", "site").select_for_update(of=("self",)).get(pk=draw.pk)
-    state = draw_state(
-        draw.window_opens,
-        draw.window_closes,
-        draw.protocol.grace_days,
-        today,
-        done=draw.state == "done",
-        missed=draw.state == "missed",
-        snoozed_until=draw.snoozed_until,
-    ).state
+    state = state_on(draw, today)
     if state not in (LATE, OVERDUE):
         raise ValidationError(f"Only a late or overdue draw can be acknowledged; this one is {state}.")
     ack = Acknowledgement.objects.create(

@@ -62,7 +62,7 @@ def test_a_manager_sees_late_and_overdue_draws_of_their_sites_most_late_first(ca
     body = rows_of(client.get(URL))
     assert MARKER_NAME in body and "Late Lucy" in body and "Bee Outsider" not in body
     assert body.index(MARKER_NAME) < body.index("Late Lucy")  # 7 days late before 1 day late
-    assert "Family rescheduled to Thursday" in body and "Draw overdue (grace passed): escalation" in body
+    assert "Family rescheduled to Thursday" in body and "Escalated" in body
     assert 'hx-trigger="every 60s"' in body and '"X-GeneGate-Background": "1"' in body
     assert 'hx-push-url="true"' in body
 

@@ -20,3 +20,4 @@ class MonitoringConfig(AppConfig):
         auditlog.register(models.SteroidCourse)
         auditlog.register(models.SteroidDecision)
         auditlog.register(models.Assessment)
+        models.register_reminders()

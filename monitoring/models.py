@@ -256,3 +256,6 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"Assessment {self.pk}"
+
+
+from monitoring.models_reminders import *  # noqa: E402, F403  (reminders, acknowledgements: issue 7)

@@ -17,3 +17,7 @@ urlpatterns = [
     path("cases/<int:pk>/schedule.ics", views.case_ics, name="case_ics"),
     path("calendar.ics", views.sites_ics, name="sites_ics"),
 ]
+
+from monitoring.urls_reminders import reminder_urlpatterns  # noqa: E402  (issue 7)
+
+urlpatterns += reminder_urlpatterns

@@ -1,0 +1,337 @@
+"""The managers' overdue-labs dashboard: the queries, kept constant in number as data grows.
+
+A draw is *late* once its window closed and *overdue* once the grace passed too and no snooze
+is running (monitoring.schedule.draw_state; window and grace are product policy [D],
+monitoring/protocol.py). Both are computed here from the dates in each site's time zone, so
+the dashboard never depends on how recently stored states were advanced. The on-time rate is
+draws done within their window (``days_late == 0``) over draws whose window closed in the
+period (the outcome of each is then known).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+
+from common.access import sites_for
+from monitoring.models import Acknowledgement, Draw, ProtocolVersion, Reminder, ReminderStatus
+from monitoring.reminders import DRAW_KIND_LABELS, SHORT_KIND_LABELS, local_today
+from monitoring.schedule import OPEN_STATES
+
+PAGE_SIZE = 25
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """Validated dashboard filters (monitoring.forms_reminders.DashboardFilterForm)."""
+
+    site: int | None = None
+    coordinator: int | None = None
+    payer: int | None = None
+    kind: str = ""
+    min_days: int | None = None
+
+
+@dataclasses.dataclass
+class Scope:
+    """The sites a user sees, each with its local today, and the protocols' grace and window.
+
+    Date conditions are grouped by local day (sites in US time zones share one almost always),
+    and every window condition also bounds ``due_on`` (due_on <= window_closes <= due_on +
+    window), so PostgreSQL can range-scan the (site, state, due_on) index.
+    """
+
+    sites: list
+    todays: dict[int, date]
+    graces: dict[int, int]
+    max_window: int
+
+    @classmethod
+    def for_user(cls, user, now: datetime) -> Scope:
+        sites = list(sites_for(user).order_by("short_code"))
+        todays = {site.pk: local_today(site.timezone, now) for site in sites}
+        protocols = list(ProtocolVersion.objects.values_list("pk", "grace_days", "window_days"))
+        graces = {pk: grace for pk, grace, _ in protocols}
+        max_window = max((window for _, _, window in protocols), default=0)
+        return cls(sites=sites, todays=todays, graces=graces, max_window=max_window)
+
+    def by_day(self) -> dict[date, list[int]]:
+        groups: dict[date, list[int]] = {}
+        for site_pk, today in self.todays.items():
+            groups.setdefault(today, []).append(site_pk)
+        return groups
+
+    def _any(self, terms: list[Q]) -> Q:
+        return reduce(or_, terms) if terms else Q(pk__in=[])
+
+    def late_q(self, min_days: int = 1) -> Q:
+        """Window closed at least ``min_days`` days ago (site-local)."""
+        days = max(1, min_days)
+        terms = []
+        for today, site_ids in self.by_day().items():
+            cut = today - timedelta(days=days)
+            terms.append(Q(site_id__in=site_ids, due_on__lte=cut, window_closes__lte=cut))
+        return self._any(terms)
+
+    def overdue_q(self) -> Q:
+        """Grace passed and no snooze running (draw_state step 5)."""
+        terms = []
+        for today, site_ids in self.by_day().items():
+            for protocol_pk, grace in self.graces.items():
+                terms.append(
+                    Q(site_id__in=site_ids, protocol_id=protocol_pk, window_closes__lt=today - timedelta(days=grace))
+                    & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+                )
+        return self._any(terms)
+
+    def closed_since_q(self, days: int) -> Q:
+        """Window closed within the last ``days`` days (before today)."""
+        terms = []
+        for today, site_ids in self.by_day().items():
+            start = today - timedelta(days=days)
+            terms.append(
+                Q(
+                    site_id__in=site_ids,
+                    due_on__gte=start - timedelta(days=self.max_window),
+                    due_on__lt=today,
+                    window_closes__gte=start,
+                    window_closes__lt=today,
+                )
+            )
+        return self._any(terms)
+
+
+def _filtered(qs: QuerySet, filters: Filters) -> QuerySet:
+    if filters.site:
+        qs = qs.filter(site_id=filters.site)
+    if filters.coordinator:
+        qs = qs.filter(case__coordinator_id=filters.coordinator)
+    if filters.payer:
+        qs = qs.filter(case__payer_id=filters.payer)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    return qs
+
+
+def late_draws(scope: Scope, filters: Filters) -> QuerySet:
+    """Open draws past their window at the user's sites, with the filters applied."""
+    qs = Draw.objects.filter(site_id__in=list(scope.todays), state__in=OPEN_STATES)
+    return _filtered(qs.filter(scope.late_q(filters.min_days or 1)), filters)
+
+
+def table_rows(scope: Scope, filters: Filters) -> QuerySet:
+    """The table: most days late first, with the last reminder and acknowledgement."""
+    sent = Reminder.objects.filter(draw=OuterRef("pk"), status=ReminderStatus.SENT).order_by("-sent_at", "-pk")
+    acks = Acknowledgement.objects.filter(draw=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (
+        late_draws(scope, filters)
+        .select_related("case__patient", "case__coordinator", "case__payer", "site")
+        .annotate(
+            is_overdue=ExpressionWrapper(scope.overdue_q(), output_field=BooleanField()),
+            last_reminder_at=Subquery(sent.values("sent_at")[:1]),
+            last_reminder_kind=Subquery(sent.values("kind")[:1]),
+            ack_reason=Subquery(acks.values("reason")[:1]),
+            ack_at=Subquery(acks.values("created_at")[:1]),
+            ack_snoozed_until=Subquery(acks.values("snoozed_until")[:1]),
+        )
+        .order_by("window_closes", "due_on", "pk")
+    )
+
+
+def counts_by_site(scope: Scope, filters: Filters) -> list[dict]:
+    overdue = scope.overdue_q()
+    rows = (
+        late_draws(scope, filters)
+        .order_by()
+        .values("site_id")
+        .annotate(late=Count("pk", filter=~overdue), overdue=Count("pk", filter=overdue))
+    )
+    by_site = {row["site_id"]: row for row in rows}
+    return [
+        {
+            "site": site,
+            "late": by_site.get(site.pk, {}).get("late", 0),
+            "overdue": by_site.get(site.pk, {}).get("overdue", 0),
+        }
+        for site in scope.sites
+        if not filters.site or site.pk == filters.site
+    ]
+
+
+def counts_by_coordinator(scope: Scope, filters: Filters) -> list[dict]:
+    overdue = scope.overdue_q()
+    rows = (
+        late_draws(scope, filters)
+        .order_by()
+        .values(
+            "case__coordinator_id",
+            "case__coordinator__first_name",
+            "case__coordinator__last_name",
+            "case__coordinator__username",
+        )
+        .annotate(late=Count("pk", filter=~overdue), overdue=Count("pk", filter=overdue), total=Count("pk"))
+        .order_by("-overdue", "-total", "case__coordinator__last_name")
+    )
+    out = []
+    for row in rows:
+        name = " ".join(filter(None, [row["case__coordinator__first_name"], row["case__coordinator__last_name"]]))
+        out.append(
+            {
+                "id": row["case__coordinator_id"],
+                "name": name or row["case__coordinator__username"] or "No coordinator assigned",
+                "late": row["late"],
+                "overdue": row["overdue"],
+            }
+        )
+    return out
+
+
+RATES_CACHE_SECONDS = 600
+
+
+def on_time_rates(scope: Scope, filters: Filters) -> list[dict]:
+    """Per site: draws done within their window / draws whose window closed, last 30 and 90 days.
+
+    The 90-day count reads every draw of the period, and the figures move only as draws are
+    completed, so they are cached for 10 minutes per (sites, day, filters)."""
+    key = (
+        "gg:ontime:"
+        + hashlib.sha256(repr((sorted(scope.todays.items()), dataclasses.astuple(filters))).encode()).hexdigest()
+    )
+    counts = cache.get(key)
+    if counts is None:
+        counts = _on_time_counts(scope, filters)
+        cache.set(key, counts, RATES_CACHE_SECONDS)
+    return _rates_from(scope, filters, counts)
+
+
+def _on_time_counts(scope: Scope, filters: Filters) -> dict[int, dict]:
+    in_30, in_90 = scope.closed_since_q(30), scope.closed_since_q(90)
+    on_time = Q(state="done", days_late=0)
+    qs = _filtered(Draw.objects.filter(site_id__in=list(scope.todays)).filter(in_90), filters)
+    rows = (
+        qs.order_by()
+        .values("site_id")
+        .annotate(
+            due_30=Count("pk", filter=in_30),
+            ok_30=Count("pk", filter=in_30 & on_time),
+            due_90=Count("pk"),
+            ok_90=Count("pk", filter=on_time),
+        )
+    )
+    return {row["site_id"]: row for row in rows}
+
+
+def _rates_from(scope: Scope, filters: Filters, by_site: dict[int, dict]) -> list[dict]:
+    def pct(ok: int, due: int) -> int | None:
+        return round(100 * ok / due) if due else None
+
+    out = []
+    for site in scope.sites:
+        if filters.site and site.pk != filters.site:
+            continue
+        row = by_site.get(site.pk, {"due_30": 0, "ok_30": 0, "due_90": 0, "ok_90": 0})
+        out.append(
+            {
+                "site": site,
+                "rate_30": pct(row["ok_30"], row["due_30"]),
+                "due_30": row["due_30"],
+                "ok_30": row["ok_30"],
+                "rate_90": pct(row["ok_90"], row["due_90"]),
+                "due_90": row["due_90"],
+                "ok_90": row["ok_90"],
+            }
+        )
+    return out
+
+
+def describe_row(draw: Draw, scope: Scope) -> dict:
+    """Display values for one table row (no queries: everything came with the row)."""
+    today = scope.todays[draw.site_id]
+    snoozed = draw.snoozed_until is not None and draw.snoozed_until > today
+    if draw.is_overdue:
+        status = "overdue"
+    elif snoozed:
+        status = "snoozed"
+    else:
+        status = "late"
+    return {
+        "draw": draw,
+        "kind_label": DRAW_KIND_LABELS.get(draw.kind, draw.kind),
+        "analytes": ", ".join(draw.analytes)
+        if draw.analytes
+        else ("exam and labs" if draw.kind == "steroid_review" else ""),
+        "days_late": (today - draw.window_closes).days,
+        "status": status,
+        "snoozed_until": draw.snoozed_until if snoozed else None,
+        "last_reminder": SHORT_KIND_LABELS.get(draw.last_reminder_kind, "") if draw.last_reminder_kind else "",
+    }
+
+
+def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
+    page = Paginator(table_rows(scope, filters), PAGE_SIZE).get_page(page_number)
+    return {
+        "page": page,
+        "rows": [describe_row(draw, scope) for draw in page.object_list],
+        "by_site": _with_rates(counts_by_site(scope, filters), on_time_rates(scope, filters)),
+        "by_coordinator": counts_by_coordinator(scope, filters),
+    }
+
+
+def _with_rates(by_site: list[dict], rates: list[dict]) -> list[dict]:
+    rate_of = {rate["site"].pk: rate for rate in rates}
+    return [{**row, "rate": rate_of.get(row["site"].pk)} for row in by_site]
+
+
+CSV_HEADER = [
+    "case",
+    "initials",
+    "site",
+    "coordinator",
+    "payer",
+    "draw",
+    "day",
+    "analytes",
+    "due_on",
+    "window_closes",
+    "days_late",
+    "status",
+    "last_reminder",
+    "last_reminder_at",
+    "acknowledgement",
+    "snoozed_until",
+]
+
+
+def csv_rows(scope: Scope, filters: Filters):
+    """Yield the CSV header and one row per late draw (initials only, no names)."""
+    yield CSV_HEADER
+    for draw in table_rows(scope, filters).iterator(chunk_size=2000):
+        row = describe_row(draw, scope)
+        coordinator = draw.case.coordinator
+        yield [
+            draw.case_id,
+            draw.case.patient.initials,
+            draw.site.short_code,
+            (coordinator.get_full_name() or coordinator.username) if coordinator else "",
+            draw.case.payer.name if draw.case.payer else "",
+            row["kind_label"],
+            draw.day,
+            row["analytes"],
+            draw.due_on.isoformat(),
+            draw.window_closes.isoformat(),
+            row["days_late"],
+            row["status"],
+            row["last_reminder"],
+            draw.last_reminder_at.isoformat() if draw.last_reminder_at else "",
+            draw.ack_reason or "",
+            draw.ack_snoozed_until.isoformat() if draw.ack_snoozed_until else "",
+        ]

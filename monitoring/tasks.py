@@ -1,0 +1,69 @@
+"""Celery tasks for reminders: thin wrappers that take ids and call monitoring.reminders.
+
+Enqueue with ``transaction.on_commit`` (the row exists when the worker looks). A failed enqueue
+(Redis down) loses nothing: the row stays pending in the database, and the next sweep, or
+``manage.py send_reminders``, sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from celery import shared_task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def sweep_reminders() -> None:
+    """The beat's every-5-minutes sweep: insert due rows, then hand each ready row to a worker."""
+    from monitoring.reminders import reminders_ready_ids, reminders_sweep
+
+    reminders_sweep()
+    enqueue_sends(reminders_ready_ids())
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def send_reminder(reminder_id: int) -> None:
+    from monitoring.reminders import reminder_send
+
+    reminder_send(reminder_id)
+
+
+@shared_task(ignore_result=True)
+def remind_urgent_flag(flag_id: int) -> None:
+    """An urgent flag was raised: sweep (which inserts its row) and send what is ready."""
+    sweep_reminders()
+
+
+def _publish_many(task, arg_lists: list[tuple]) -> bool:
+    """Publish ``task`` once per argument tuple on one broker connection; False if the broker
+    cannot be reached. Connecting is tried once: Celery's default would retry for minutes and
+    hold up the web request whose commit triggered this."""
+    if not arg_lists:
+        return True
+    try:
+        with task.app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=0)
+            for args in arg_lists:
+                task.apply_async(args, connection=conn, retry=False)
+    except Exception as exc:  # broker down: the database rows wait for the next sweep
+        logger.warning("could not enqueue %s (%s); the next sweep will pick it up", task.name, type(exc).__name__)
+        return False
+    return True
+
+
+def _publish_sends(ids: list[int]) -> bool:
+    return _publish_many(send_reminder, [(reminder_id,) for reminder_id in ids])
+
+
+def enqueue_sends(ids: list[int]) -> None:
+    """Hand ``ids`` to the workers once the current transaction commits."""
+    if ids:
+        transaction.on_commit(partial(_publish_sends, list(ids)))
+
+
+def enqueue_flag(flag_id: int) -> None:
+    transaction.on_commit(partial(_publish_many, remind_urgent_flag, [(flag_id,)]))

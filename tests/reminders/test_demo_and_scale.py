@@ -1,0 +1,107 @@
+"""Demo reminders (idempotent) and the synthetic bulk cases used by the benchmarks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases.models import Case
+from common import demo
+from common.bulk_demo import seed_bulk
+from monitoring import demo_reminders
+from monitoring.models import Acknowledgement, Draw, Notification, Reminder, ReminderKind, ReminderRoute
+from monitoring.reminders import reminders_sweep
+from tests.personas import make_case
+from tests.reminders.helpers import NOW, TODAY, make_draw, overdue_due_on
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ctx():
+    with time_machine.travel(NOW, tick=False):
+        context = demo.DemoContext(today=timezone.localdate())
+        demo.seed(context)
+        overdue = make_case(
+            context.sites["NCH"], name="Benjamin Lee", mrn="D-1", coordinator=context.users["coordinator"]
+        )
+        lpc = make_case(context.sites["LPC"], name="Grace Young", mrn="D-2", coordinator=context.users["outsider"])
+        make_draw(overdue, due_on=overdue_due_on(), day=21)
+        make_draw(lpc, due_on=overdue_due_on() - timedelta(days=2), day=14)
+        make_draw(overdue, due_on=TODAY + timedelta(days=1), day=28)
+        context.extra["cases"] = {"overdue": overdue, "lpc_overdue": lpc}
+        yield context
+
+
+def _snapshot():
+    return (
+        sorted(Reminder.objects.values_list("target_key", "kind", "status")),
+        Acknowledgement.objects.count(),
+        Notification.objects.filter(read_at__isnull=True).count(),
+        Notification.objects.count(),
+        ReminderRoute.objects.count(),
+    )
+
+
+def test_the_demo_escalates_both_overdue_cases_acknowledges_one_and_is_idempotent(ctx):
+    with time_machine.travel(NOW, tick=False):
+        demo_reminders.seed(ctx)
+        first = _snapshot()
+        demo_reminders.seed(ctx)
+        assert _snapshot() == first
+    escalations = Reminder.objects.filter(kind=ReminderKind.OVERDUE, status="sent")
+    assert {r.case_id for r in escalations} == {c.pk for c in ctx.extra["cases"].values()}
+    managers = set(Notification.objects.filter(kind=ReminderKind.OVERDUE).values_list("user__username", flat=True))
+    assert managers == {"manager", "manager2"}
+    ack = Acknowledgement.objects.get()
+    assert ack.case == ctx.extra["cases"]["lpc_overdue"] and ack.snoozed_until == TODAY + timedelta(days=3)
+    assert Notification.objects.filter(read_at__isnull=False).exists()
+    assert Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def test_the_demo_without_the_story_cases_still_seeds_routes(db):
+    context = demo.DemoContext(today=timezone.localdate())
+    demo.seed(context)
+    demo_reminders.seed(context)
+    assert ReminderRoute.objects.filter(site=context.sites["LPC"], kind="overdue", role="manager").exists()
+
+
+def test_seed_bulk_makes_cases_with_about_twenty_draws_each_and_a_rerun_makes_none(ctx):
+    with time_machine.travel(NOW, tick=False):
+        assert seed_bulk(ctx, 30) == 30
+        assert seed_bulk(ctx, 30) == 0
+    synthetic = Case.objects.filter(patient__mrn__startswith="SYN-")
+    assert synthetic.count() == 30
+    per_case = Draw.objects.filter(case__in=synthetic).count() / 30
+    assert 20 <= per_case <= 25
+    assert not Reminder.objects.filter(case__in=synthetic, status="pending").exists()  # history, not a mail flood
+    assert "Synthetic Patient" in synthetic.first().patient.legal_name
+
+
+def _sweep(now) -> tuple[int, int, int]:
+    before = Reminder.objects.count()
+    with CaptureQueriesContext(connection) as captured:
+        reminders_sweep(now=now)
+    inserts = sum(1 for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("INSERT"))
+    return len(captured.captured_queries), inserts, Reminder.objects.count() - before
+
+
+def test_on_bulk_data_the_sweep_takes_the_same_queries_at_two_sizes_and_a_rerun_creates_nothing(ctx):
+    with time_machine.travel(NOW, tick=False):
+        seed_bulk(ctx, 40)
+        Reminder.objects.all().delete()  # sweep the backlog ourselves
+        small_total, small_inserts, small_created = _sweep(NOW)
+        seed_bulk(ctx, 160)
+        Reminder.objects.all().delete()
+        large_total, large_inserts, large_created = _sweep(NOW)
+        rerun_total, rerun_inserts, rerun_created = _sweep(NOW + timedelta(minutes=5))
+    assert 0 < small_created < large_created
+    assert small_total - small_inserts == large_total - large_inserts == 2  # one SELECT, one UPDATE
+    if connection.vendor == "postgresql":
+        assert small_total == large_total == 3
+    assert rerun_created == 0 and rerun_inserts == 0 and rerun_total == 2

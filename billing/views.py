@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import pa_rules
 from billing.denials import DENIAL_REASONS
@@ -63,6 +63,7 @@ def payer_list(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 def payer_edit(request, payer_pk: int | None = None):
     payer = get_object_or_404(Payer, pk=payer_pk) if payer_pk else None
     require_role(request.user, *REFERENCE_ROLES)
@@ -75,6 +76,7 @@ def payer_edit(request, payer_pk: int | None = None):
     return render(request, "billing/form_page.html", {"form": form, "title": title, "back": reverse("billing:payers")})
 
 
+@require_GET
 def reference(request):
     require_role(request.user, *STAFF_ROLES)
     context = {
@@ -85,6 +87,7 @@ def reference(request):
     return render(request, "billing/reference.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 def price_edit(request, price_pk: int | None = None):
     price = get_object_or_404(ReferencePrice, pk=price_pk) if price_pk else None
     require_role(request.user, *REFERENCE_ROLES)
@@ -99,6 +102,7 @@ def price_edit(request, price_pk: int | None = None):
     )
 
 
+@require_http_methods(["GET", "POST"])
 def program_edit(request, program_pk: int):
     program = get_object_or_404(SupportProgram, pk=program_pk)
     require_role(request.user, *REFERENCE_ROLES)
@@ -125,6 +129,7 @@ def pa_open(request, pk: int):
     return redirect(_case_url(case))
 
 
+@require_http_methods(["GET", "POST"])
 def pa_details(request, pk: int):
     pa = _get_pa_for_user(request, pk)
     require_role(request.user, *MANAGE_ROLES)
@@ -138,6 +143,7 @@ def pa_details(request, pk: int):
     return render(request, "billing/form_page.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 def pa_move(request, pk: int):
     pa = _get_pa_for_user(request, pk)
     require_role(request.user, *MANAGE_ROLES)
@@ -190,6 +196,7 @@ def packet_generate(request, pk: int):
     return redirect(_case_url(case))
 
 
+@require_GET
 def packet_download(request, packet_pk: int):
     packet = _get_packet_for_user(request, packet_pk)
     require_role(request.user, *STAFF_ROLES)

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from auditlog.signals import accessed
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -238,7 +237,7 @@ def infusion_override(request, pk: int):
     require_role(request.user, *SIGN_ROLES)
     record = _get_record(case)
     if record is not None and record.is_signed:
-        raise PermissionDenied("The record is signed.")
+        return _refuse_locked(request, case, record)  # a state, not a permission: say so
     on = _day_date(case, record)
     readiness = infusion_readiness(case, on, list(case.gate_overrides.all()))
     form = OverrideForm(request.POST, items=readiness.blockers)

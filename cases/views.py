@@ -259,6 +259,7 @@ def _filtered_cases(cases, filters: dict):
     return cases.order_by(f"-{field}" if sort.startswith("-") else field, "pk")
 
 
+@require_GET
 def case_detail(request, pk: int):
     case = _get_case_for_user(request, pk)
     return render(request, "cases/case_detail.html", _detail_context(request, case))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from common.access import sites_for
 
 
+@require_GET
 def home(request):
     """The signed-in landing page: the user's sites and their worklist."""
     from common.home import home_context

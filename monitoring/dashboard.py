@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 
 from common.access import sites_for
+from monitoring.flags import ANALYTES
 from monitoring.models import Acknowledgement, Draw, ProtocolVersion, Reminder, ReminderStatus
 from monitoring.reminders import DRAW_KIND_LABELS, SHORT_KIND_LABELS, local_today
 from monitoring.schedule import OPEN_STATES
@@ -265,7 +266,7 @@ def describe_row(draw: Draw, scope: Scope) -> dict:
     return {
         "draw": draw,
         "kind_label": DRAW_KIND_LABELS.get(draw.kind, draw.kind),
-        "analytes": ", ".join(draw.analytes)
+        "analytes": ", ".join(ANALYTES[a].label if a in ANALYTES else a for a in draw.analytes)
         if draw.analytes
         else ("exam and labs" if draw.kind == "steroid_review" else ""),
         "days_late": (today - draw.window_closes).days,

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case
 from common.access import cases_for, has_role, require_role, scope_to_sites
@@ -64,6 +64,7 @@ def protocol(request):
     return render(request, "monitoring/protocol.html", {"versions": versions})
 
 
+@require_http_methods(["GET", "POST"])
 def protocol_new(request):
     require_role(request.user, "admin")
     form = ProtocolVersionForm(request.POST or None)
@@ -117,6 +118,7 @@ def _draw_page(request, draw: Draw, form=None, miss_form=None, status=200):
     return render(request, "monitoring/draw.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 def draw_results(request, draw_pk: int):
     """Enter (or correct) a draw's results; the draw becomes done and flags are raised."""
     draw = _get_draw_for_user(request, draw_pk)
@@ -159,6 +161,7 @@ def draw_missed(request, draw_pk: int):
 # --- Steroids ---------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "POST"])
 def steroid_review(request, pk: int):
     """The end-of-course review: latest liver results, the label's recommendation, the taper
     plan, and the physician's decision with who and why."""
@@ -206,6 +209,7 @@ def steroid_review(request, pk: int):
 # --- Milestones -------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "POST"])
 def milestone_assess(request, milestone_pk: int):
     """Enter an outcome milestone assessment; out-of-range scores are refused at the field."""
     milestone = _get_milestone_for_user(request, milestone_pk)

@@ -62,6 +62,11 @@ class DemoContext:
 
 
 def seed(ctx: DemoContext) -> None:
+    from django.apps import apps
+
+    from cases.roles import ensure_roles
+
+    ensure_roles(apps)  # idempotent; a flushed database (transactional tests) has no groups
     User = get_user_model()
     for row in SITES:
         site, _ = Site.objects.update_or_create(short_code=row["short_code"], defaults=row)

@@ -72,13 +72,43 @@ def _image_verifies(stream: IO[bytes], expected: str) -> bool:
     return {"PNG": PNG, "JPEG": JPEG}.get(fmt or "") == expected
 
 
+# Markup or script inside a report means a polyglot (a file that is also a web page or carries
+# active content): a lab or genetic report needs neither. OWASP file-upload cheat sheet.
+_ACTIVE_MARKERS = (b"<script", b"<html", b"<iframe", b"<svg", b"<body", b"javascript:", b"/javascript", b"/js ")
+# What must end an image: PNG's IEND chunk (PNG spec §11.2.5), JPEG's EOI marker (ITU T.81).
+_IMAGE_END = {PNG: b"IEND\xaeB`\x82", JPEG: b"\xff\xd9"}
+
+
+def _polyglot_reason(upload: File, content_type: str) -> str | None:
+    """Return why the file looks like a polyglot, or None.
+
+    1. Look for markup or script markers anywhere in the file (case-insensitive).
+    2. For images, refuse bytes after the format's end marker (a page or archive appended).
+    """
+    upload.seek(0)
+    tail = b""
+    for chunk in upload.chunks(_CHUNK):
+        window = (tail + chunk).lower()
+        if any(marker in window for marker in _ACTIVE_MARKERS):
+            return "This file contains web-page markup or script; upload the report as a plain PDF or image."
+        tail = window[-32:]
+    if content_type in _IMAGE_END:
+        upload.seek(0)
+        data = upload.read()
+        end = data.rfind(_IMAGE_END[content_type])
+        if end == -1 or data[end + len(_IMAGE_END[content_type]) :].strip(b"\x00\r\n "):
+            return "This image has extra data after its end; upload a plain PNG or JPEG."
+    return None
+
+
 def document_check(upload: File) -> CheckedDocument:
     """Return the upload's type, size and SHA-256, or raise DocumentRejected saying why.
 
     1. Refuse an empty file or one above DOCUMENT_MAX_BYTES (before reading it).
     2. Read the first bytes: PDF, PNG or JPEG magic, else refuse.
     3. Open it with the matching library (pypdf / Pillow verify): a renamed or broken file fails.
-    4. Hash the whole content.
+    4. Refuse polyglots: markup or script inside, or data after an image's end.
+    5. Hash the whole content.
     """
     size = upload.size or 0
     if size == 0:
@@ -94,6 +124,9 @@ def document_check(upload: File) -> CheckedDocument:
     if not ok:
         kind = "PDF" if content_type == PDF else "image"
         raise DocumentRejected(f"This {kind} is damaged or incomplete and cannot be opened.")
+    reason = _polyglot_reason(upload, content_type)
+    if reason:
+        raise DocumentRejected(reason)
     upload.seek(0)
     digest = hashlib.sha256()
     for chunk in upload.chunks(_CHUNK):

@@ -29,14 +29,16 @@ from billing.pa import pa_start, pa_transition
 from billing.packet import PacketError, packet_create
 from billing.panels import ENROLL_ROLES, MANAGE_ROLES, REFERENCE_ROLES
 from cases.models import Case
-from common.access import cases_for, has_role, require_role, scope_to_sites
+from common.access import get_case_for_user, has_role, require_role, scope_to_sites
 
 STAFF_ROLES = ("coordinator", "physician", "billing", "manager", "admin")
 
 
 def _get_case_for_user(request, pk: int) -> Case:
     """The case, if it belongs to one of the user's sites; 404 otherwise."""
-    return get_object_or_404(cases_for(request.user).select_related("patient", "site", "payer"), pk=pk)
+    return get_case_for_user(
+        request, pk, prefetch=lambda qs: qs.select_related("patient", "site", "payer"), viewed=False
+    )
 
 
 def _get_pa_for_user(request, pk: int) -> PriorAuthorization:

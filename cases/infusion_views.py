@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from auditlog.signals import accessed
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -44,7 +43,7 @@ from cases.infusion_workflows import (
 )
 from cases.models import Case
 from cases.models_infusion import InfusionAmendment, InfusionRecord
-from common.access import cases_for, has_role, require_role
+from common.access import get_case_for_user, has_role, require_role
 
 ENTER_ROLES = ("coordinator", "physician")
 SIGN_ROLES = ("physician",)
@@ -55,9 +54,7 @@ CLAIM_ROLES = ("coordinator", "physician", "billing", "manager", "admin")
 # --- Access helpers -----------------------------------------------------------------------------
 def _get_case_for_user(request, pk: int) -> Case:
     """The case with its gate facts, if at one of the user's sites; 404 otherwise. Audited."""
-    case = get_object_or_404(gate_queryset(cases_for(request.user)), pk=pk)
-    accessed.send(sender=Case, instance=case)
-    return case
+    return get_case_for_user(request, pk, prefetch=gate_queryset)
 
 
 def _get_record(case: Case) -> InfusionRecord | None:

@@ -43,7 +43,7 @@ from cases.panels import panel_contexts
 from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
-from common.access import cases_for, has_role, require_role, sites_for, user_site_ids
+from common.access import cases_for, get_case_for_user, has_role, require_role, sites_for, user_site_ids
 
 ENTER_ROLES = ("coordinator", "admin")  # intake and case edits
 RESULT_ROLES = ("coordinator", "physician", "admin")  # pre-treatment results and documents
@@ -67,10 +67,7 @@ COLUMNS = [
 def _get_case_for_user(request, pk: int, *, viewed: bool = True) -> Case:
     """The case with its gate facts prefetched, if it belongs to one of the user's sites; 404
     otherwise. Records the view in the audit trail."""
-    case = get_object_or_404(gate_queryset(cases_for(request.user)), pk=pk)
-    if viewed:
-        accessed.send(sender=Case, instance=case)
-    return case
+    return get_case_for_user(request, pk, prefetch=gate_queryset, viewed=viewed)
 
 
 def _get_document_for_user(request, pk: int, document_pk: int) -> Document:

@@ -81,3 +81,21 @@ def users_at_sites(site_ids: Iterable[int], role: str) -> QuerySet:
         .objects.filter(is_active=True, groups__name=role, memberships__site_id__in=list(site_ids))
         .distinct()
     )
+
+
+def get_case_for_user(request, pk: int, *, prefetch=None, viewed: bool = True):
+    """The case ``pk`` if it is at one of the user's sites, else Http404 (no hint it exists).
+
+    ``prefetch`` adds select/prefetch to the scoped queryset; ``viewed`` records the view in
+    the audit trail (HIPAA §164.312(b)). Each app's ``_get_case_for_user`` calls this.
+    """
+    from auditlog.signals import accessed
+    from django.shortcuts import get_object_or_404
+
+    from cases.models import Case
+
+    qs = cases_for(request.user)
+    case = get_object_or_404(prefetch(qs) if prefetch else qs, pk=pk)
+    if viewed:
+        accessed.send(sender=Case, instance=case)
+    return case

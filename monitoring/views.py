@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from auditlog.signals import accessed
 from csp.decorators import csp_update
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case
-from common.access import cases_for, has_role, require_role, scope_to_sites
+from common.access import get_case_for_user, has_role, require_role, scope_to_sites
 from monitoring import calendar, charts, steroids
 from monitoring.forms import WHO_FIELDS, AssessmentForm, MissForm, ProtocolVersionForm, ResultsForm, SteroidDecisionForm
 from monitoring.models import OPEN_STATES, Assessment, Draw, Milestone, ProtocolVersion, Result, SteroidCourse
@@ -34,9 +33,7 @@ ENTER_ROLES = ("coordinator", "physician")
 
 
 def _get_case_for_user(request, pk: int) -> Case:
-    case = get_object_or_404(cases_for(request.user).select_related("patient", "site"), pk=pk)
-    accessed.send(sender=Case, instance=case)
-    return case
+    return get_case_for_user(request, pk, prefetch=lambda qs: qs.select_related("patient", "site"))
 
 
 def _get_draw_for_user(request, draw_pk: int) -> Draw:

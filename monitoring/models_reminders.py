@@ -193,7 +193,7 @@ def register_reminders() -> None:
 
     from monitoring.models import Flag
 
-    for model in (ReminderRoute, Reminder, Acknowledgement, Notification):
+    for model in (ReminderRoute, Reminder, ReminderAttempt, Acknowledgement, Notification):
         if not auditlog.contains(model):
             auditlog.register(model)
     post_save.connect(_flag_saved, sender=Flag, dispatch_uid="reminders_urgent_flag")

@@ -55,6 +55,10 @@ NOT_FREE_TEXT = {
     "billing.SupportProgram": ["slug", "name", "phone", "web", "source"],
     "monitoring.ProtocolVersion": ["version", "source"],
     "monitoring.Draw": ["kind", "reason"],
+    "monitoring.ReminderRoute": ["role"],
+    "monitoring.Reminder": ["target_key", "last_error", "cancelled_reason"],
+    "monitoring.ReminderAttempt": ["error"],
+    "monitoring.Notification": ["title", "body", "url"],  # written by the app, from escaped parts
 }
 
 

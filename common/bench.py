@@ -46,6 +46,7 @@ def time_request(client: Client, method: str, path: str, runs: int = 30, warmup:
         call(path)
     with CaptureQueriesContext(connection) as ctx:
         response = call(path)
+    queries = len(ctx.captured_queries)  # read now: the list is a view that reset_queries empties
     durations = []
     gc.collect()
     for _ in range(runs):
@@ -53,9 +54,7 @@ def time_request(client: Client, method: str, path: str, runs: int = 30, warmup:
         call(path)
         durations.append((time.perf_counter() - start) * 1000)
     reset_queries()
-    return Timing(
-        statistics.median(durations), percentile(durations, 95), len(ctx.captured_queries), response.status_code
-    )
+    return Timing(statistics.median(durations), percentile(durations, 95), queries, response.status_code)
 
 
 def time_call(func: Callable[[], object], runs: int = 5) -> tuple[float, int]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 LOGIN_AT = "genegate_login_at"
 LAST_SEEN = "genegate_last_seen"
+ACTIVITY_RESOLUTION_SECONDS = 15
 
 
 class SessionTimeoutMiddleware:
@@ -35,7 +36,8 @@ class SessionTimeoutMiddleware:
                 return self._expire(request, "You were signed out after 15 minutes without activity.")
             if now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds():
                 return self._expire(request, "You were signed out: sessions last at most 12 hours.")
-            if request.headers.get("X-GeneGate-Background") != "1":
+            # Write the session at most every 15 s: a save per request costs a database write.
+            if request.headers.get("X-GeneGate-Background") != "1" and idle > ACTIVITY_RESOLUTION_SECONDS:
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
 

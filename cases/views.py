@@ -9,7 +9,6 @@ from auditlog.signals import accessed
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
 from django.http import FileResponse, Http404
@@ -44,6 +43,7 @@ from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
 from common.access import cases_for, get_case_for_user, has_role, require_role, sites_for, user_site_ids
+from common.paging import KeysFirstPaginator
 
 ENTER_ROLES = ("coordinator", "admin")  # intake and case edits
 RESULT_ROLES = ("coordinator", "physician", "admin")  # pre-treatment results and documents
@@ -225,7 +225,7 @@ def case_list(request):
     form = CaseFilterForm(request.GET, sites=list(sites_for(request.user)), payers=list(Payer.objects.all()))
     filters = form.cleaned_data if form.is_valid() else {}
     cases = _filtered_cases(cases_for(request.user), filters)
-    page = Paginator(gate_queryset(cases), 25).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(cases, 25, load=gate_queryset).get_page(request.GET.get("page"))
     rows = [(case, case_gate(case)) for case in page]
     context = {
         "form": form,

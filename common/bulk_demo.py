@@ -171,6 +171,9 @@ def seed_bulk(ctx, n: int) -> int:
         created += len(chunk)
     if created:
         _sweep_history()
+        from monitoring.dashboard import dashboard_changed
+
+        dashboard_changed()  # COPY and bulk_create send no signals
     return created
 
 

@@ -95,7 +95,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'genegate.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Persistent connections: opening one costs PostgreSQL a process and its catalog caches
+        # (several ms of CPU) on every request otherwise. Checked before reuse.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -109,6 +112,18 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (monitoring/bench_reminders.py at 10,000 cases). Off for this app's connections.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    # Per-process memory. Shared state between processes lives in Redis (common/fragments.py
+    # keeps only generation tokens there, never patient data).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "genegate-default"},
+    # Rendered fragments with patient data (common/fragments.py): bounded, per process.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "genegate-fragments",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
 
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out username+address is refused before the password is checked.

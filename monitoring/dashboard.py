@@ -17,16 +17,29 @@ from functools import reduce
 from operator import or_
 
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 
 from common.access import sites_for
+from common.fragments import bump
+from common.paging import KeysFirstPaginator
 from monitoring.flags import ANALYTES
 from monitoring.models import Acknowledgement, Draw, ProtocolVersion, Reminder, ReminderStatus
 from monitoring.reminders import DRAW_KIND_LABELS, SHORT_KIND_LABELS, local_today
 from monitoring.schedule import OPEN_STATES
 
 PAGE_SIZE = 25
+
+# The rendered data region is cached per web process (common/fragments.py) under this family;
+# dashboard_changed() renews it on every change it shows. The TTL matches the page's own
+# minute refresh: the ceiling on staleness for a change no signal reports.
+DASHBOARD_FRAGMENTS = "dashboard"
+DASHBOARD_TTL_SECONDS = 60
+
+
+def dashboard_changed(**_kwargs) -> None:
+    """Renew the dashboard's cached regions once the current transaction commits (a signal
+    receiver for the models it shows, and called after set-based writes)."""
+    bump(DASHBOARD_FRAGMENTS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,22 +140,26 @@ def late_draws(scope: Scope, filters: Filters) -> QuerySet:
     return _filtered(qs.filter(scope.late_q(filters.min_days or 1)), filters)
 
 
+TABLE_ORDER = ("window_closes", "due_on", "pk")
+
+
 def table_rows(scope: Scope, filters: Filters) -> QuerySet:
     """The table: most days late first, with the last reminder and acknowledgement."""
+    return _with_details(late_draws(scope, filters), scope).order_by(*TABLE_ORDER)
+
+
+def _with_details(qs: QuerySet, scope: Scope) -> QuerySet:
+    """What a table row shows beyond the draw: case, patient, coordinator, payer, site, whether
+    it is overdue, and the last reminder sent and acknowledgement made."""
     sent = Reminder.objects.filter(draw=OuterRef("pk"), status=ReminderStatus.SENT).order_by("-sent_at", "-pk")
     acks = Acknowledgement.objects.filter(draw=OuterRef("pk")).order_by("-created_at", "-pk")
-    return (
-        late_draws(scope, filters)
-        .select_related("case__patient", "case__coordinator", "case__payer", "site")
-        .annotate(
-            is_overdue=ExpressionWrapper(scope.overdue_q(), output_field=BooleanField()),
-            last_reminder_at=Subquery(sent.values("sent_at")[:1]),
-            last_reminder_kind=Subquery(sent.values("kind")[:1]),
-            ack_reason=Subquery(acks.values("reason")[:1]),
-            ack_at=Subquery(acks.values("created_at")[:1]),
-            ack_snoozed_until=Subquery(acks.values("snoozed_until")[:1]),
-        )
-        .order_by("window_closes", "due_on", "pk")
+    return qs.select_related("case__patient", "case__coordinator", "case__payer", "site").annotate(
+        is_overdue=ExpressionWrapper(scope.overdue_q(), output_field=BooleanField()),
+        last_reminder_at=Subquery(sent.values("sent_at")[:1]),
+        last_reminder_kind=Subquery(sent.values("kind")[:1]),
+        ack_reason=Subquery(acks.values("reason")[:1]),
+        ack_at=Subquery(acks.values("created_at")[:1]),
+        ack_snoozed_until=Subquery(acks.values("snoozed_until")[:1]),
     )
 
 
@@ -278,7 +295,9 @@ def describe_row(draw: Draw, scope: Scope) -> dict:
 
 def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
     """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
-    page = Paginator(table_rows(scope, filters), PAGE_SIZE).get_page(page_number)
+    page = KeysFirstPaginator(
+        late_draws(scope, filters).order_by(*TABLE_ORDER), PAGE_SIZE, load=lambda qs: _with_details(qs, scope)
+    ).get_page(page_number)
     return {
         "page": page,
         "rows": [describe_row(draw, scope) for draw in page.object_list],

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from common.access import require_role
-from monitoring.dashboard import Filters, Scope, csv_rows, dashboard_context
+from common.fragments import cached_fragment
+from monitoring.dashboard import (
+    DASHBOARD_FRAGMENTS,
+    DASHBOARD_TTL_SECONDS,
+    Filters,
+    Scope,
+    csv_rows,
+    dashboard_context,
+)
 from monitoring.forms_reminders import DashboardFilterForm
 
 MANAGERS = ("manager", "admin")
@@ -39,12 +50,24 @@ def dashboard(request):
     require_role(request.user, *MANAGERS)
     scope = Scope.for_user(request.user, timezone.now())
     form = DashboardFilterForm(request.GET, site_ids=list(scope.todays))
-    context = dashboard_context(scope, _filters(form), request.GET.get("page"))
-    context.update(form=form, ignored=form.ignored_messages(), query=_query(request), refreshed_at=timezone.now())
+    filters, page, full_path = _filters(form), request.GET.get("page"), request.get_full_path()
+    ignored, query = form.ignored_messages(), _query(request)
+
+    def render_data() -> str:
+        context = dashboard_context(scope, filters, page)
+        context.update(ignored=ignored, query=query, full_path=full_path, refreshed_at=timezone.now())
+        # No request: no context processors, so nothing particular to this viewer is cached.
+        return render_to_string("monitoring/dashboard/_data.html", context)
+
+    # Everything the region depends on besides the data; the data's changes renew the generation.
+    parts = (sorted(scope.todays.items()), dataclasses.astuple(filters), page, full_path, ignored)
+    data_html = mark_safe(cached_fragment(DASHBOARD_FRAGMENTS, parts, DASHBOARD_TTL_SECONDS, render_data))
+    if request.htmx and request.htmx.target == "dashboard-data":
+        return HttpResponse(data_html)
     template = "monitoring/dashboard/dashboard.html"
     if request.htmx:
-        template += "#data" if request.htmx.target == "dashboard-data" else "#dashboard"
-    return render(request, template, context)
+        template += "#dashboard"
+    return render(request, template, {"form": form, "data_html": data_html})
 
 
 class _Echo:

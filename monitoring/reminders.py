@@ -496,6 +496,9 @@ def reminder_send(reminder_id: int, *, now: datetime | None = None, connection=N
     finished = timezone.now()
     mine.update(status=S.SENT, sent_at=finished, last_error="", updated_at=finished)
     ReminderAttempt.objects.filter(pk=attempt.pk).update(finished_at=finished, ok=True, recipients=len(users))
+    from monitoring.dashboard import dashboard_changed
+
+    dashboard_changed()  # the table shows the last reminder sent; update() sends no signals
     return "sent"
 
 

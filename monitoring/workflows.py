@@ -162,7 +162,15 @@ def draws_advance(now: datetime | None = None, batch_size: int = 500) -> int:
         if batch:
             model.objects.bulk_update(batch, ["state", "next_change_at"])
             count += len(batch)
+    if count:
+        _dashboard_changed()  # bulk_update sends no signals
     return count
+
+
+def _dashboard_changed() -> None:
+    from monitoring.dashboard import dashboard_changed
+
+    dashboard_changed()
 
 
 # --- Schedule ---------------------------------------------------------------------------------
@@ -220,6 +228,7 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
         apply_state(draw, today)
         draws.append(draw)
     Draw.objects.bulk_create(draws)
+    _dashboard_changed()  # bulk_create sends no signals
     milestones_create(case=case, infused_on=infused_on, today=today)
     steroid_course_start(case=case, infused_on=infused_on)
     return draws

@@ -1,43 +1,74 @@
 """The coordinator's monitoring worklist on the home page: what is due, late or overdue at
-the user's sites, open flags and outcome assessments due. A fixed number of queries: it reads
-the indexed state columns the sweep (workflows.draws_advance) keeps current."""
+the user's sites, open flags and outcome assessments due. A fixed number of queries whatever
+the data size: it reads the indexed state columns the sweep (workflows.draws_advance) keeps
+current, counts every group in one query and reads at most ``ROWS`` draws of each group
+through the (site, state, due_on) index."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.db.models import Count, Q
+
 from common.access import scope_to_sites
+from common.paging import load_in_order
 from monitoring.models import Draw, DrawState, Flag, Milestone
 
-# Enough rows for a busy clinic's week; the counts say when there are more.
+# Rows shown per group: a busy clinic's day fits; the badge gives the whole count.
+ROWS = 25
+# Open flags and assessments shown (they are few; a longer list is a sign of a backlog).
 LIMIT = 50
+
+GROUP_TITLES = {
+    "overdue": "Overdue",
+    "late": "Late (window passed)",
+    "today": "Due today",
+    "week": "Due this week",
+}
+
+
+def _group_filters(today: date, week_end: date) -> dict[str, Q]:
+    """Each open draw due by ``week_end`` falls in exactly one group."""
+    due_today = Q(state=DrawState.DUE, due_on__lte=today)
+    return {
+        "overdue": Q(state=DrawState.OVERDUE),
+        "late": Q(state=DrawState.LATE),
+        "today": due_today,
+        "week": Q(state__in=[DrawState.UPCOMING, DrawState.DUE]) & ~due_today,
+    }
 
 
 def worklist_for(user, today: date) -> dict:
     """Return the worklist groups for ``user``'s sites on ``today``.
 
-    1. Draws: overdue, late, due today (window open, due date reached) and due this week
-       (due in the next 7 days), one query over the open states.
+    1. Draws: overdue, late (oldest first), due today (window open, due date reached) and due
+       this week (in the next 7 days): one count query, the keys of up to ``ROWS`` draws a
+       group, then those draws (common.paging: sorting keys, not joined rows).
     2. Open flags, most severe first. 3. Milestone assessments whose window is open or past.
     """
     week_end = today + timedelta(days=7)
-    open_draws = (
-        scope_to_sites(Draw.objects.all(), user)
-        .filter(state__in=[DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE])
-        .filter(due_on__lte=week_end)
-        .select_related("case__patient", "site")
-        .order_by("due_on", "pk")
+    open_draws = scope_to_sites(Draw.objects.all(), user).filter(
+        state__in=[DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE], due_on__lte=week_end
     )
-    groups: dict[str, list[Draw]] = {"overdue": [], "late": [], "today": [], "week": []}
-    for draw in open_draws[: LIMIT * 4]:
-        if draw.state == DrawState.OVERDUE:
-            groups["overdue"].append(draw)
-        elif draw.state == DrawState.LATE:
-            groups["late"].append(draw)
-        elif draw.due_on <= today and draw.state == DrawState.DUE:
-            groups["today"].append(draw)
-        else:
-            groups["week"].append(draw)
+    filters = _group_filters(today, week_end)
+    counts = open_draws.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
+    keys = {
+        key: list(open_draws.filter(q).order_by("due_on", "pk").values_list("pk", flat=True)[:ROWS])
+        for key, q in filters.items()
+    }
+    rows = load_in_order(
+        open_draws, [pk for ids in keys.values() for pk in ids], lambda qs: qs.select_related("case__patient", "site")
+    )
+    by_pk = {draw.pk: draw for draw in rows}
+    draw_groups = [
+        {
+            "key": key,
+            "title": GROUP_TITLES[key],
+            "draws": [by_pk[pk] for pk in ids if pk in by_pk],
+            "count": counts[key],
+        }
+        for key, ids in keys.items()
+    ]
     level_order = {"urgent": 0, "taper_blocked": 1, "watch": 2}
     flags = list(
         scope_to_sites(Flag.objects.filter(resolved_at__isnull=True), user)
@@ -51,12 +82,8 @@ def worklist_for(user, today: date) -> dict:
         .order_by("due_on")[:LIMIT]
     )
     return {
-        "draw_groups": [
-            ("overdue", "Overdue", groups["overdue"][:LIMIT]),
-            ("late", "Late (window passed)", groups["late"][:LIMIT]),
-            ("today", "Due today", groups["today"][:LIMIT]),
-            ("week", "Due this week", groups["week"][:LIMIT]),
-        ],
+        "draw_groups": draw_groups,
+        "draws_open": sum(counts.values()),
         "open_flags": flags,
         "milestones_due": milestones,
         "today": today,

@@ -22,6 +22,16 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty per-process caches (rendered fragments, on-time rates):
+    test databases reuse primary keys, so a copy from an earlier test could match a key."""
+    from django.core.cache import caches
+
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
+
+
 @pytest.fixture
 def cast(db) -> Personas:
     return Personas()

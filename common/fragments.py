@@ -1,0 +1,96 @@
+"""Rendered page fragments kept in the web process's memory, valid for one *generation*.
+
+Some regions (the managers' overdue dashboard) cost tens of milliseconds of queries and
+rendering and are polled every minute by every manager's open tab. They are cached here:
+
+- The HTML stays in the process that rendered it (a local-memory cache): patient data is never
+  copied into Redis or any other shared store.
+- Redis holds only a random token per fragment family, the *generation*. Any change that can
+  alter the fragment replaces the token (``bump``, after the transaction commits), so every
+  web process stops using its copies at once.
+- Each copy also expires after ``ttl`` seconds, a ceiling on staleness for a change no signal
+  reports.
+- When Redis cannot be reached the generation is unknown and nothing is cached or served from
+  cache: pages are computed fresh, slower but never stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def _redis() -> redis.Redis:
+    url = settings.REDIS_URL
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=0.25, socket_timeout=0.25, health_check_interval=30
+        )
+    return _clients[url]
+
+
+def _gen_key(family: str) -> str:
+    return f"gg:gen:{family}"
+
+
+def generation(family: str) -> str | None:
+    """The current token of ``family``, created if missing; None when Redis is unreachable."""
+    try:
+        client = _redis()
+        token = client.get(_gen_key(family))
+        if token is None:
+            client.set(_gen_key(family), uuid.uuid4().hex, nx=True)
+            token = client.get(_gen_key(family))
+        return token.decode() if token is not None else None
+    except redis.RedisError as exc:
+        log.warning("fragment cache: generation of %s unavailable (%s); serving uncached", family, type(exc).__name__)
+        return None
+
+
+def _bump_now(family: str) -> None:
+    try:
+        _redis().set(_gen_key(family), uuid.uuid4().hex)
+    except redis.RedisError as exc:
+        # Copies made before Redis went away expire within their TTL; while Redis is away
+        # nothing is served from cache (generation() returns None).
+        log.warning("fragment cache: could not renew %s (%s)", family, type(exc).__name__)
+
+
+def bump(family: str) -> None:
+    """Invalidate every cached fragment of ``family`` now and again when the current
+    transaction commits: a page rendered in between (from data not yet committed) is cached
+    under the first token only, so the second renewal drops it."""
+    if transaction.get_connection().in_atomic_block:
+        _bump_now(family)
+    transaction.on_commit(lambda: _bump_now(family))
+
+
+def cached_fragment(family: str, parts: tuple, ttl: int, render: Callable[[], str]) -> str:
+    """The fragment for ``parts`` (everything it depends on besides the data), from this
+    process's cache when the generation still matches, otherwise rendered and kept."""
+    token = generation(family)
+    if token is None:
+        return render()
+    key = f"gg:frag:{family}:{token}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    store = caches["fragments"]
+    html = store.get(key)
+    if html is None:
+        html = render()
+        store.set(key, html, ttl)
+    return html
+
+
+def clear() -> None:
+    """Forget this process's fragments (tests)."""
+    caches["fragments"].clear()

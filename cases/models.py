@@ -194,7 +194,11 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["site", "stage"])]
+        indexes = [
+            models.Index(fields=["site", "stage"]),
+            # "Recently updated cases" on the home page: the newest few of the user's sites.
+            models.Index(fields=["site", "updated_at"], name="case_site_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Case {self.pk}"

@@ -39,17 +39,29 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def time_request(client: Client, method: str, path: str, runs: int = 30, warmup: int = 3) -> Timing:
-    """Median and p95 of ``runs`` requests after ``warmup``; queries of one request."""
+def time_request(
+    client: Client,
+    method: str,
+    path: str,
+    runs: int = 30,
+    warmup: int = 3,
+    before: Callable[[], object] | None = None,
+) -> Timing:
+    """Median and p95 of ``runs`` requests after ``warmup``; queries of one request.
+    ``before`` runs ahead of each request, untimed (e.g. to empty a cache)."""
     call = getattr(client, method)
     for _ in range(warmup):
         call(path)
+    if before:
+        before()
     with CaptureQueriesContext(connection) as ctx:
         response = call(path)
     queries = len(ctx.captured_queries)  # read now: the list is a view that reset_queries empties
     durations = []
     gc.collect()
     for _ in range(runs):
+        if before:
+            before()
         start = time.perf_counter()
         call(path)
         durations.append((time.perf_counter() - start) * 1000)

@@ -10,6 +10,7 @@ rendering and are polled every minute by every manager's open tab. They are cach
   web process stops using its copies at once.
 - Each copy also expires after ``ttl`` seconds, a ceiling on staleness for a change no signal
   reports.
+- ``GENEGATE_FRAGMENT_CACHE=0`` turns it off (the benchmark measures both ways).
 - When Redis cannot be reached the generation is unknown and nothing is cached or served from
   cache: pages are computed fresh, slower but never stale.
 """
@@ -79,6 +80,8 @@ def bump(family: str) -> None:
 def cached_fragment(family: str, parts: tuple, ttl: int, render: Callable[[], str]) -> str:
     """The fragment for ``parts`` (everything it depends on besides the data), from this
     process's cache when the generation still matches, otherwise rendered and kept."""
+    if not settings.FRAGMENT_CACHE:
+        return render()
     token = generation(family)
     if token is None:
         return render()

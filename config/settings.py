@@ -192,6 +192,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Redis and Celery.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6390/0")
+# Rendered regions cached per process under a Redis generation token (common/fragments.py).
+FRAGMENT_CACHE = env_bool("GENEGATE_FRAGMENT_CACHE", True)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-send leaves the task to be redelivered

@@ -31,6 +31,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from common import fragments
 from common.bench import ratio, time_request
 from common.demo import DemoContext
 
@@ -104,6 +105,8 @@ class Command(BaseCommand):
         report["packet"] = self._packet()
         if load_seconds:
             report["load"] = self._load(load_seconds)
+            # The same with the region's cache off: every request queries and renders afresh.
+            report["load_uncached"] = self._load(load_seconds, fragment_cache=False)
         report["verdict"] = self._verdict(report, str(counts[-1]))
         text = json.dumps(report, indent=2)
         if out:
@@ -128,7 +131,10 @@ class Command(BaseCommand):
         case = Case.objects.filter(site__short_code="NCH", infused_on__isnull=False).order_by("-pk").first()
         empty = time_request(coordinator, "post", "/session/keepalive", runs)
         pages = {
-            "overdue_dashboard": time_request(manager, "get", "/monitoring/dashboard/", runs),
+            # Uncached: the data region rendered afresh each time (a change just happened).
+            "overdue_dashboard": time_request(manager, "get", "/monitoring/dashboard/", runs, before=fragments.clear),
+            # Cached: what a manager's minute refresh gets while nothing changed.
+            "overdue_dashboard_cached": time_request(manager, "get", "/monitoring/dashboard/", runs),
             "coordinator_worklist": time_request(coordinator, "get", "/", runs),
             "case_page": time_request(coordinator, "get", f"/cases/{case.pk}/", runs),
             "case_list": time_request(coordinator, "get", "/cases/", runs),
@@ -207,7 +213,7 @@ class Command(BaseCommand):
         result["seconds_per_page"] = round(result["median_s"] / max(1, result["pages"]), 3)
         return result
 
-    def _load(self, seconds: int) -> dict:
+    def _load(self, seconds: int, fragment_cache: bool = True) -> dict:
         """Dashboard under load: gunicorn (2 workers) on a free loopback port, wrk for ``seconds``."""
         wrk = shutil.which("wrk")
         if not wrk:
@@ -231,6 +237,7 @@ class Command(BaseCommand):
             SECURE_COOKIES="0",
             GENEGATE_REQUIRE_2FA="0",
             SESSION_IDLE_MINUTES="600",
+            GENEGATE_FRAGMENT_CACHE="1" if fragment_cache else "0",
         )
         env.setdefault("SECRET_KEY", settings.SECRET_KEY)
         server = subprocess.Popen(
@@ -288,6 +295,7 @@ class Command(BaseCommand):
         return _parse_wrk(result.stdout) | {
             "seconds": seconds,
             "warmup_seconds": 3,
+            "fragment_cache": fragment_cache,
             "connections": 8,
             "gunicorn_workers": 2,
         }

@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_pa_packets_reference'),
-        ('cases', '0003_infusion_day'),
+        ("billing", "0002_pa_packets_reference"),
+        ("cases", "0003_infusion_day"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['site', 'updated_at'], name='case_site_updated_idx'),
+            model_name="case",
+            index=models.Index(fields=["site", "updated_at"], name="case_site_updated_idx"),
         ),
     ]

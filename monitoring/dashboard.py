@@ -143,6 +143,8 @@ def late_draws(scope: Scope, filters: Filters) -> QuerySet:
 
 
 TABLE_ORDER = ("window_closes", "due_on", "pk")
+# The table and CSV show the payer's name only; its policy text and JSON lists stay unread.
+PAYER_COLUMNS_NOT_SHOWN = ("key_documentation", "documentation_checklist", "oba_terms", "allowed_pos", "source")
 
 
 def table_rows(scope: Scope, filters: Filters) -> QuerySet:
@@ -165,28 +167,9 @@ def _with_details(qs: QuerySet, scope: Scope) -> QuerySet:
     )
 
 
-def counts_by_site(scope: Scope, filters: Filters) -> list[dict]:
-    overdue = scope.overdue_q()
-    rows = (
-        late_draws(scope, filters)
-        .order_by()
-        .values("site_id")
-        .annotate(late=Count("pk", filter=~overdue), overdue=Count("pk", filter=overdue))
-    )
-    by_site = {row["site_id"]: row for row in rows}
-    return [
-        {
-            "site": site,
-            "late": by_site.get(site.pk, {}).get("late", 0),
-            "overdue": by_site.get(site.pk, {}).get("overdue", 0),
-        }
-        for site in scope.sites
-        if not filters.site or site.pk == filters.site
-    ]
-
-
-def counts_by_coordinator(scope: Scope, filters: Filters) -> list[dict]:
-    """Late and overdue draws per coordinator, most overdue first.
+def late_counts(scope: Scope, filters: Filters) -> tuple[list[dict], list[dict]]:
+    """Late and overdue draws per site and per coordinator (most overdue first), from one
+    query grouped by both.
 
     The case's coordinator is read by a correlated lookup on the case's primary key for each
     late draw, not by joining the cases table: PostgreSQL misjudges how few open draws are
@@ -197,25 +180,35 @@ def counts_by_coordinator(scope: Scope, filters: Filters) -> list[dict]:
         late_draws(scope, filters)
         .order_by()
         .annotate(coordinator_id=coordinator)
-        .values("coordinator_id")
-        .annotate(late=Count("pk", filter=~overdue), overdue=Count("pk", filter=overdue), total=Count("pk"))
+        .values("site_id", "coordinator_id")
+        .annotate(late=Count("pk", filter=~overdue), overdue=Count("pk", filter=overdue))
     )
-    users = get_user_model().objects.in_bulk([row["coordinator_id"] for row in rows if row["coordinator_id"]])
-    out = []
+    sites: dict[int, dict] = {}
+    coordinators: dict[int | None, dict] = {}
     for row in rows:
-        user = users.get(row["coordinator_id"])
-        out.append(
+        for key, totals in ((row["site_id"], sites), (row["coordinator_id"], coordinators)):
+            entry = totals.setdefault(key, {"late": 0, "overdue": 0})
+            entry["late"] += row["late"]
+            entry["overdue"] += row["overdue"]
+    by_site = [
+        {"site": site, **sites.get(site.pk, {"late": 0, "overdue": 0})}
+        for site in scope.sites
+        if not filters.site or site.pk == filters.site
+    ]
+    users = get_user_model().objects.in_bulk([pk for pk in coordinators if pk])
+    by_coordinator = []
+    for pk, counts in coordinators.items():
+        user = users.get(pk)
+        by_coordinator.append(
             {
-                "id": row["coordinator_id"],
+                "id": pk,
                 "name": (user.get_full_name() or user.username) if user else "No coordinator assigned",
-                "late": row["late"],
-                "overdue": row["overdue"],
-                "total": row["total"],
                 "last_name": user.last_name if user else "",
+                **counts,
             }
         )
-    out.sort(key=lambda r: (-r["overdue"], -r["total"], r["last_name"]))
-    return out
+    by_coordinator.sort(key=lambda r: (-r["overdue"], -(r["late"] + r["overdue"]), r["last_name"]))
+    return by_site, by_coordinator
 
 
 RATES_CACHE_SECONDS = 600
@@ -302,7 +295,7 @@ def describe_row(draw: Draw, scope: Scope) -> dict:
 
 def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
     """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
-    by_site = counts_by_site(scope, filters)
+    by_site, by_coordinator = late_counts(scope, filters)
     paginator = KeysFirstPaginator(
         late_draws(scope, filters).order_by(*TABLE_ORDER), PAGE_SIZE, load=lambda qs: _with_details(qs, scope)
     )
@@ -313,7 +306,7 @@ def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
         "page": page,
         "rows": [describe_row(draw, scope) for draw in page.object_list],
         "by_site": _with_rates(by_site, on_time_rates(scope, filters)),
-        "by_coordinator": counts_by_coordinator(scope, filters),
+        "by_coordinator": by_coordinator,
     }
 
 

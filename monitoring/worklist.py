@@ -28,13 +28,14 @@ GROUP_TITLES = {
 
 
 def _group_filters(today: date, week_end: date) -> dict[str, Q]:
-    """Each open draw due by ``week_end`` falls in exactly one group."""
-    due_today = Q(state=DrawState.DUE, due_on__lte=today)
+    """Each open draw due by ``week_end`` falls in exactly one group. "Due today" takes a draw
+    whose due date has come even if the sweep has not yet opened its window; "due this week" is
+    then a due-date range the (site, state, due_on) index reads directly."""
     return {
         "overdue": Q(state=DrawState.OVERDUE),
         "late": Q(state=DrawState.LATE),
-        "today": due_today,
-        "week": Q(state__in=[DrawState.UPCOMING, DrawState.DUE]) & ~due_today,
+        "today": Q(state__in=[DrawState.UPCOMING, DrawState.DUE], due_on__lte=today),
+        "week": Q(state__in=[DrawState.UPCOMING, DrawState.DUE], due_on__gt=today),
     }
 
 

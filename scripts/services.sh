@@ -68,11 +68,16 @@ case "$cmd" in
     if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
     ;;
   stop)
+    # DIR is a server's own folder or the folder holding them (e.g. DIR/redis and DIR/pg).
     dir=$(realpath -m "$2")
-    if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
-    if [ -f "$dir/pgdata/postmaster.pid" ]; then
-      as_pg "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -m fast -w stop >/dev/null 2>&1 || true
-    fi
+    for pidfile in "$dir/redis.pid" "$dir"/*/redis.pid; do
+      if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+    done
+    for pgdata in "$dir/pgdata" "$dir"/*/pgdata; do
+      if [ -f "$pgdata/postmaster.pid" ]; then
+        as_pg "$(pg_bindir)/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
+      fi
+    done
     ;;
   pg-bindir) pg_bindir ;;
   *) echo "usage: $0 start-redis DIR PORT | start-postgres DIR PORT | restart-postgres DIR | stop-redis DIR | stop DIR" >&2; exit 2 ;;

@@ -126,8 +126,15 @@ def _labs_ctx(request, case: Case, form=None) -> dict:
         "case": case,
         "can_result": has_role(request.user, *RESULT_ROLES),
         "lab_panels": panels,
-        "lab_form": form or LabPanelForm(case=case, initial={"drawn_on": timezone.localdate()}),
+        # The 25-field panel form is rendered when asked for (it is most of the page's
+        # rendering time otherwise): opening "Add a lab panel" loads it (labs_add GET), and
+        # ?add=labs renders it in place without JavaScript. A form with errors always shows.
+        "lab_form": form or (_blank_lab_form(case) if request.GET.get("add") == "labs" else None),
     }
+
+
+def _blank_lab_form(case: Case) -> LabPanelForm:
+    return LabPanelForm(case=case, initial={"drawn_on": timezone.localdate()})
 
 
 def _documents_ctx(request, case: Case, form=None) -> dict:
@@ -466,10 +473,14 @@ def titer_add(request, pk: int):
     return _section_response(request, case, "titers", saved="AAV9 titer recorded.")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def labs_add(request, pk: int):
     case = _get_case_for_user(request, pk, viewed=False)
     require_role(request.user, *RESULT_ROLES)
+    if request.method == "GET":  # the empty form, loaded when "Add a lab panel" is opened
+        if not request.htmx:
+            return redirect(reverse("cases:detail", args=[case.pk]) + "?add=labs#labs")
+        return render(request, "cases/case_detail.html#lab_form", {"case": case, "lab_form": _blank_lab_form(case)})
     form = LabPanelForm(request.POST, case=case)
     if not form.is_valid():
         return _section_response(request, case, "labs", form=form)

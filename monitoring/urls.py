@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:pk>/charts/<slug:chart>.svg", views.chart, name="chart"),
     path("cases/<int:pk>/schedule.ics", views.case_ics, name="case_ics"),
     path("calendar.ics", views.sites_ics, name="sites_ics"),
+    path("worklist/<slug:group>/", views.worklist_group, name="worklist_group"),
 ]
 
 from monitoring.urls_reminders import reminder_urlpatterns  # noqa: E402  (issue 7)

@@ -282,6 +282,20 @@ def case_ics(request, pk: int):
 
 
 @require_GET
+def worklist_group(request, group: str):
+    """One group of the home page's monitoring worklist (overdue, late, due today, due this
+    week) whole, paged: the home page shows the first few of each."""
+    from monitoring.worklist import GROUP_TITLES, worklist_group_page
+
+    if group not in GROUP_TITLES:
+        raise Http404("No such worklist group.")
+    page = worklist_group_page(request.user, timezone.localdate(), group, request.GET.get("page"))
+    return render(
+        request, "monitoring/worklist_group.html", {"page": page, "group": group, "title": GROUP_TITLES[group]}
+    )
+
+
+@require_GET
 def sites_ics(request):
     """The coordinator's calendar: open draws and milestones at the user's sites, initials only."""
     draws = scope_to_sites(Draw.objects.filter(state__in=OPEN_STATES), request.user).select_related("case__patient")

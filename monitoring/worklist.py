@@ -11,11 +11,13 @@ from datetime import date, timedelta
 from django.db.models import Count, Q
 
 from common.access import scope_to_sites
-from common.paging import load_in_order
+from common.paging import KeysFirstPaginator, load_in_order
 from monitoring.models import Draw, DrawState, Flag, Milestone
 
-# Rows shown per group: a busy clinic's day fits; the badge gives the whole count.
-ROWS = 25
+# Rows shown per group on the home page; the badge gives the whole count and "See all" opens
+# the group's own paged list (worklist_group_page).
+ROWS = 10
+GROUP_PAGE_SIZE = 25
 # Open flags and assessments shown (they are few; a longer list is a sign of a backlog).
 LIMIT = 50
 
@@ -39,6 +41,20 @@ def _group_filters(today: date, week_end: date) -> dict[str, Q]:
     }
 
 
+def _open_draws(user, week_end: date):
+    return scope_to_sites(Draw.objects.all(), user).filter(
+        state__in=[DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE], due_on__lte=week_end
+    )
+
+
+def worklist_group_page(user, today: date, key: str, page_number):
+    """One worklist group whole, a page at a time, earliest due first (KeyError: no group)."""
+    q = _group_filters(today, today + timedelta(days=7))[key]
+    draws = _open_draws(user, today + timedelta(days=7)).filter(q).order_by("due_on", "pk")
+    paginator = KeysFirstPaginator(draws, GROUP_PAGE_SIZE, load=lambda qs: qs.select_related("case__patient", "site"))
+    return paginator.get_page(page_number)
+
+
 def worklist_for(user, today: date) -> dict:
     """Return the worklist groups for ``user``'s sites on ``today``.
 
@@ -48,9 +64,7 @@ def worklist_for(user, today: date) -> dict:
     2. Open flags, most severe first. 3. Milestone assessments whose window is open or past.
     """
     week_end = today + timedelta(days=7)
-    open_draws = scope_to_sites(Draw.objects.all(), user).filter(
-        state__in=[DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE], due_on__lte=week_end
-    )
+    open_draws = _open_draws(user, week_end)
     filters = _group_filters(today, week_end)
     counts = open_draws.aggregate(**{key: Count("pk", filter=q) for key, q in filters.items()})
     keys = {

@@ -247,3 +247,32 @@ def test_a_document_of_another_case_cannot_be_fetched_through_this_case(cast, lo
     document = Document.objects.get()
     assert client.get(_url("document", cast.case_a, document.pk)).status_code == 404
     assert client.get(_url("document", other, document.pk)).status_code == 200
+
+
+def test_the_lab_panel_form_loads_when_opened_and_not_with_every_page(cast, login):
+    client = login(cast.coordinator)
+    page = client.get(_url("detail", cast.case_a)).content.decode()
+    assert 'id="lab_drawn_on"' not in page  # not rendered with the page
+    assert 'hx-trigger="toggle once"' in page and "?add=labs#labs" in page  # loaded on open, or without JS
+    loaded = client.get(_url("labs_add", cast.case_a), **HTMX)
+    assert loaded.status_code == 200
+    body = loaded.content.decode()
+    assert "<html" not in body and 'id="lab_drawn_on"' in body and "csrfmiddlewaretoken" in body
+    assert client.get(_url("labs_add", cast.case_a)).url.endswith("?add=labs#labs")  # no JS: the page with it
+    inline = client.get(_url("detail", cast.case_a), {"add": "labs"}).content.decode()
+    assert 'id="lab_drawn_on"' in inline and '<details class="mb-3" open' in inline
+
+
+def test_the_lab_panel_form_is_refused_to_other_sites_and_to_billing(cast, login):
+    other = login(cast.outsider).get(_url("labs_add", cast.case_a), **HTMX)
+    assert other.status_code == 404 and MARKER_NAME not in other.content.decode()
+    assert login(cast.billing).get(_url("labs_add", cast.case_a), **HTMX).status_code == 403
+    assert login(cast.billing).get(_url("detail", cast.case_a), {"add": "labs"}).status_code == 200
+
+
+def test_a_lab_panel_with_errors_shows_its_form_open_with_the_values_kept(cast, login):
+    data = lab_data(timezone.localdate(), alt_value="not a number")
+    response = login(cast.coordinator).post(_url("labs_add", cast.case_a), data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert '<details class="mb-3" open' in body and 'id="lab_drawn_on"' in body and 'value="not a number"' in body

@@ -33,7 +33,7 @@ SPEC = {
     "cases:start_gating": {"post": ENTER},
     "cases:weight_add": {"post": RESULTS},
     "cases:titer_add": {"post": RESULTS},
-    "cases:labs_add": {"post": RESULTS},
+    "cases:labs_add": {"get": RESULTS, "post": RESULTS},  # GET: the empty panel form
     "cases:document_add": {"post": RESULTS},
     "cases:document": {"get": ALL},
     "cases:infusion": {"get": ("coordinator", "physician", "manager", "admin")},

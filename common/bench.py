@@ -39,34 +39,46 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def time_request(
-    client: Client,
-    method: str,
-    path: str,
-    runs: int = 30,
-    warmup: int = 3,
-    before: Callable[[], object] | None = None,
-) -> Timing:
-    """Median and p95 of ``runs`` requests after ``warmup``; queries of one request.
-    ``before`` runs ahead of each request, untimed (e.g. to empty a cache)."""
-    call = getattr(client, method)
-    for _ in range(warmup):
-        call(path)
-    if before:
-        before()
-    with CaptureQueriesContext(connection) as ctx:
-        response = call(path)
-    queries = len(ctx.captured_queries)  # read now: the list is a view that reset_queries empties
-    durations = []
+@dataclass
+class Request:
+    client: Client
+    method: str
+    path: str
+    before: Callable[[], object] | None = None  # untimed, ahead of each request
+
+    def __call__(self):
+        return getattr(self.client, self.method)(self.path)
+
+
+def time_requests(requests: dict[str, Request], runs: int = 30, warmup: int = 3) -> dict[str, Timing]:
+    """Median and p95 of each request over ``runs`` rounds, the requests interleaved within a
+    round, so that every figure and its ratio to another see the same machine: on a shared
+    machine the speed drifts over seconds, and timing one page after another would put the
+    drift into the ratios. Queries of one request each."""
+    for request in requests.values():
+        for _ in range(warmup):
+            request()
+    queries, statuses = {}, {}
+    for name, request in requests.items():
+        if request.before:
+            request.before()
+        with CaptureQueriesContext(connection) as ctx:
+            statuses[name] = request().status_code
+        queries[name] = len(ctx.captured_queries)  # read now: reset_queries empties the list
+    durations: dict[str, list[float]] = {name: [] for name in requests}
     gc.collect()
     for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter()
-        call(path)
-        durations.append((time.perf_counter() - start) * 1000)
+        for name, request in requests.items():
+            if request.before:
+                request.before()
+            start = time.perf_counter()
+            request()
+            durations[name].append((time.perf_counter() - start) * 1000)
     reset_queries()
-    return Timing(statistics.median(durations), percentile(durations, 95), queries, response.status_code)
+    return {
+        name: Timing(statistics.median(d), percentile(d, 95), queries[name], statuses[name])
+        for name, d in durations.items()
+    }
 
 
 def time_call(func: Callable[[], object], runs: int = 5) -> tuple[float, int]:

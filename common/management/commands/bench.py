@@ -32,7 +32,7 @@ from django.test import Client
 from django.utils import timezone
 
 from common import fragments
-from common.bench import ratio, time_request
+from common.bench import Request, ratio, time_requests
 from common.demo import DemoContext
 
 TARGETS = {
@@ -64,6 +64,10 @@ class Command(BaseCommand):
             counts = sorted(int(s) for s in sizes.split(","))
         except ValueError as exc:
             raise CommandError(f"--sizes takes whole numbers, e.g. 1000,10000 (got {sizes!r})") from exc
+        if any(n < 1 for n in counts):
+            raise CommandError(f"--sizes takes whole numbers above 0, e.g. 1000,10000 (got {sizes!r})")
+        if runs < 1 or load_seconds < 0:
+            raise CommandError("--runs takes 1 or more, --load-seconds 0 (no load test) or more")
         from common.bulk_demo import seed_bulk
 
         call_command("seed_demo", verbosity=0)
@@ -129,20 +133,24 @@ class Command(BaseCommand):
         coordinator.force_login(users.get(username="coordinator"))
         manager.force_login(users.get(username="manager"))
         case = Case.objects.filter(site__short_code="NCH", infused_on__isnull=False).order_by("-pk").first()
-        empty = time_request(coordinator, "post", "/session/keepalive", runs)
-        pages = {
-            # Uncached: the data region rendered afresh each time (a change just happened).
-            "overdue_dashboard": time_request(manager, "get", "/monitoring/dashboard/", runs, before=fragments.clear),
-            # Cached: what a manager's minute refresh gets while nothing changed.
-            "overdue_dashboard_cached": time_request(manager, "get", "/monitoring/dashboard/", runs),
-            "coordinator_worklist": time_request(coordinator, "get", "/", runs),
-            "case_page": time_request(coordinator, "get", f"/cases/{case.pk}/", runs),
-            "case_list": time_request(coordinator, "get", "/cases/", runs),
-        }
+        timings = time_requests(
+            {
+                "empty_view": Request(coordinator, "post", "/session/keepalive"),
+                # Uncached: the data region rendered afresh each time (a change just happened).
+                "overdue_dashboard": Request(manager, "get", "/monitoring/dashboard/", before=fragments.clear),
+                # Cached: what a manager's minute refresh gets while nothing changed.
+                "overdue_dashboard_cached": Request(manager, "get", "/monitoring/dashboard/"),
+                "coordinator_worklist": Request(coordinator, "get", "/"),
+                "case_page": Request(coordinator, "get", f"/cases/{case.pk}/"),
+                "case_list": Request(coordinator, "get", "/cases/"),
+            },
+            runs,
+        )
+        empty = timings.pop("empty_view")
         return {
             "empty_view": empty.as_dict(),
             "pages": {
-                name: t.as_dict() | {"vs_empty": ratio(t.median_ms, empty.median_ms)} for name, t in pages.items()
+                name: t.as_dict() | {"vs_empty": ratio(t.median_ms, empty.median_ms)} for name, t in timings.items()
             },
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from cases.gate_facts import case_gate, gate_queryset
+from cases.gate_facts import case_gate, gate_queryset, has_gate_facts
 from cases.infusion_pa import pa_status_for
 from cases.models import Case
 from cases.stage_rules import SCHEDULE_FROM, StageAction, StageFacts, stage_actions
@@ -15,7 +15,7 @@ def actions_for_case(case: Case) -> list[StageAction]:
     ready, blocking, pa_required, pa_valid = False, 0, False, False
     open_draws = open_milestones = 0
     if case.stage in SCHEDULE_FROM and case.planned_infusion_date:
-        full = gate_queryset(Case.objects.filter(pk=case.pk)).get()
+        full = case if has_gate_facts(case) else gate_queryset(Case.objects.filter(pk=case.pk)).get()
         report = case_gate(full, case.planned_infusion_date)
         ready, blocking = report.is_ready, len(report.blocking_items)
         pa = pa_status_for(full, case.planned_infusion_date)

@@ -67,7 +67,18 @@ COLUMNS = [
 def _get_case_for_user(request, pk: int, *, viewed: bool = True) -> Case:
     """The case with its gate facts prefetched, if it belongs to one of the user's sites; 404
     otherwise. Records the view in the audit trail."""
-    return get_case_for_user(request, pk, prefetch=gate_queryset, viewed=viewed)
+    return get_case_for_user(request, pk, prefetch=_page_queryset, viewed=viewed)
+
+
+def _page_queryset(qs):
+    return gate_queryset(qs, for_display=True)
+
+
+def _rows(case: Case, name: str, fresh):
+    """The case's ``name`` rows as the page fetched them (with the gate's facts), or ``fresh()``
+    once a save has made them stale (_section_response drops them)."""
+    cache = getattr(case, "_prefetched_objects_cache", {})
+    return list(cache[name]) if name in cache else list(fresh())
 
 
 def _get_document_for_user(request, pk: int, document_pk: int) -> Document:
@@ -101,7 +112,9 @@ def _weights_ctx(request, case: Case, form=None) -> dict:
     return {
         "case": case,
         "can_result": has_role(request.user, *RESULT_ROLES),
-        "weights": WeightMeasurement.objects.filter(case=case).select_related("entered_by"),
+        "weights": _rows(
+            case, "weights", lambda: WeightMeasurement.objects.filter(case=case).select_related("entered_by")
+        ),
         "weight_form": form or WeightForm(case=case, initial={"measured_on": today}),
     }
 
@@ -111,13 +124,17 @@ def _titers_ctx(request, case: Case, form=None) -> dict:
     return {
         "case": case,
         "can_result": has_role(request.user, *RESULT_ROLES),
-        "titers": TiterResult.objects.filter(case=case).select_related("entered_by"),
+        "titers": _rows(case, "titers", lambda: TiterResult.objects.filter(case=case).select_related("entered_by")),
         "titer_form": form or TiterForm(case=case, initial={"drawn_on": today, "method": "ELISA"}),
     }
 
 
 def _labs_ctx(request, case: Case, form=None) -> dict:
-    labs = BaselineLab.objects.filter(case=case).select_related("entered_by").order_by("-drawn_on", "analyte")
+    labs = _rows(
+        case,
+        "baseline_labs",
+        lambda: BaselineLab.objects.filter(case=case).select_related("entered_by").order_by("-drawn_on", "analyte"),
+    )
     panels = [
         (drawn_on, sorted(rows, key=lambda lab: LAB_ORDER.get(lab.analyte, 99)))
         for drawn_on, rows in groupby(labs, key=lambda lab: lab.drawn_on)
@@ -141,7 +158,7 @@ def _documents_ctx(request, case: Case, form=None) -> dict:
     return {
         "case": case,
         "can_result": has_role(request.user, *RESULT_ROLES),
-        "documents": Document.objects.filter(case=case).select_related("uploaded_by"),
+        "documents": _rows(case, "documents", lambda: Document.objects.filter(case=case).select_related("uploaded_by")),
         "document_form": form or DocumentForm(case=case),
     }
 
@@ -215,8 +232,13 @@ def _detail_context(request, case: Case, **forms) -> dict:
     return context
 
 
+SECTION_ROWS = {"weights": "weights", "titers": "titers", "labs": "baseline_labs", "documents": "documents"}
+
+
 def _section_response(request, case: Case, section: str, *, saved: str = "", form=None):
     """Answer a result POST: the section partial (htmx) or the page (redirect / errors)."""
+    if saved:  # the rows fetched with the case are from before the save
+        getattr(case, "_prefetched_objects_cache", {}).pop(SECTION_ROWS[section], None)
     if request.htmx:
         response = render(request, f"cases/case_detail.html#{section}", SECTIONS[section](request, case, form))
         return trigger_client_event(response, FACTS_CHANGED) if saved else response

@@ -276,3 +276,28 @@ def test_a_lab_panel_with_errors_shows_its_form_open_with_the_values_kept(cast, 
     assert response.status_code == 400
     body = response.content.decode()
     assert '<details class="mb-3" open' in body and 'id="lab_drawn_on"' in body and 'value="not a number"' in body
+
+
+@pytest.mark.parametrize(
+    ("section", "post", "shown"),
+    [
+        ("weight_add", lambda today: {"measured_on": today.isoformat(), "kg": "6.25"}, "6.25"),
+        (
+            "titer_add",
+            lambda today: {"drawn_on": today.isoformat(), "result_text": "1:25", "lab": "Quest", "method": "ELISA"},
+            '<td class="fw-semibold">1:25</td>',
+        ),
+        ("labs_add", lambda today: lab_data(today), "Drawn"),
+    ],
+)
+def test_a_saved_result_shows_in_its_section_with_the_earlier_ones(cast, login, section, post, shown):
+    """The page shows result tables from the rows fetched with the case; after a save the
+    section must read them again, or the new row would be missing."""
+    today = timezone.localdate()
+    WeightMeasurement.objects.create(case=cast.case_a, measured_on=today - timedelta(days=3), kg=Decimal("5.10"))
+    response = login(cast.coordinator).post(_url(section, cast.case_a), post(today), **HTMX)
+    assert response.status_code == 200, response.content.decode()[:500]
+    assert shown in response.content.decode()
+    assert "HX-Trigger" in response  # saved, not refused
+    if section == "weight_add":
+        assert "5.10" in response.content.decode()  # the earlier weight too

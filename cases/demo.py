@@ -85,7 +85,7 @@ def _scenarios(today: date) -> dict[str, Scenario]:
         "infused_recent": Scenario(infused_days_ago=3),
         "monitoring_normal": Scenario(infused_days_ago=40),
         "monitoring_abnormal": Scenario(infused_days_ago=30),
-        "overdue": Scenario(infused_days_ago=25),
+        "overdue": Scenario(infused_days_ago=27),
         "extension": Scenario(infused_days_ago=100),
         "follow_up": Scenario(infused_days_ago=follow_up_days),
         "lpc_ready": Scenario(planned=7, weight=-2, titer=-4, labs=-2),

@@ -43,6 +43,7 @@ class GateView:
     judged_for: str  # "the planned infusion date Dec 5" / "today (no infusion date planned)"
     warnings: int
     planned_outside_window: bool
+    summary: str  # "Ready for PA" / "2 items block"; after infusion, the infusion day's verdict
 
 
 def gate_view(case: Case, today: date) -> GateView:
@@ -85,6 +86,8 @@ def gate_view(case: Case, today: date) -> GateView:
     judged_for = (
         f"the planned infusion date {day_words(planned, today)}" if planned else "today (no infusion date planned yet)"
     )
+    if case.infused_on:
+        judged_for = f"the infusion day, {day_words(case.infused_on, today)} (the record of the pre-treatment checks)"
     return GateView(
         report=report,
         window=window,
@@ -93,4 +96,16 @@ def gate_view(case: Case, today: date) -> GateView:
         judged_for=judged_for,
         warnings=sum(1 for item in report.items if item.status == "warning"),
         planned_outside_window=outside,
+        summary=gate_summary(case, report),
     )
+
+
+def gate_summary(case: Case, report: GateReport) -> str:
+    """ "Ready for PA" / "2 items block"; once infused the gate is history (judged for the
+    infusion day, gate_facts.gate_date), so it says what held on that day, not a step ahead."""
+    if not case.infused_on:
+        return report.summary
+    if report.is_ready:
+        return "Met on the infusion day"
+    blocking = len(report.blocking_items)
+    return f"{blocking} item{'s' if blocking != 1 else ''} not met on the infusion day (see overrides)"

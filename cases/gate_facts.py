@@ -124,8 +124,9 @@ def facts_for_case(case: Case) -> GateFacts:
 
 
 def gate_date(case: Case, today: date | None = None) -> date:
-    """The date the gate is judged for: the planned infusion date, or today when none."""
-    return case.planned_infusion_date or today or timezone.localdate()
+    """The date the gate is judged for: the infusion day once infused (the record of the
+    pre-treatment checks), else the planned infusion date, or today when none."""
+    return case.infused_on or case.planned_infusion_date or today or timezone.localdate()
 
 
 def case_gate(case: Case, on: date | None = None) -> GateReport:

@@ -33,7 +33,7 @@ from cases.forms import (
     VersionForm,
     WeightForm,
 )
-from cases.gate_display import gate_view
+from cases.gate_display import gate_summary, gate_view
 from cases.gate_facts import case_gate, gate_queryset
 from cases.intake import DuplicateCase, EditConflict, case_create, case_update, patient_duplicate, result_recorded
 from cases.label import BASELINE_LAB_ANALYTES
@@ -255,7 +255,7 @@ def case_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     cases = _filtered_cases(cases_for(request.user), filters)
     page = KeysFirstPaginator(cases, 25, load=gate_queryset).get_page(request.GET.get("page"))
-    rows = [(case, case_gate(case)) for case in page]
+    rows = [(case, report, gate_summary(case, report)) for case in page for report in [case_gate(case)]]
     context = {
         "form": form,
         "page": page,

@@ -15,7 +15,7 @@ URL = reverse("cases:list")
 
 
 def _names(response) -> list[str]:
-    return [case.patient.legal_name for case, _report in response.context["rows"]]
+    return [case.patient.legal_name for case, _report, _summary in response.context["rows"]]
 
 
 def _cast_with_cases(cast):

@@ -116,3 +116,22 @@ def test_the_gate_partial_runs_the_same_number_of_queries_for_1_and_15_results(c
     _grow(cast.case_a, 14)
     with django_assert_num_queries(len(small)):
         client.get(url)
+
+
+def test_after_infusion_the_gate_reads_as_the_record_of_the_infusion_day(cast, login):
+    """Judged for the infusion day, not for a planned date still ahead: "Ready for PA" would
+    read as a step still to take."""
+    from datetime import date
+
+    from cases.eligibility import GateReport
+    from cases.gate_display import gate_summary
+    from cases.gate_facts import gate_date
+
+    case = cast.case_a
+    case.infused_on, case.planned_infusion_date = date(2026, 11, 3), date(2026, 11, 10)
+    case.save()
+    assert gate_date(case, date(2026, 12, 1)) == date(2026, 11, 3)
+    body = login(cast.coordinator).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Ready for PA" not in body and "the infusion day, Nov 3" in body
+    assert "on the infusion day" in body
+    assert gate_summary(case, GateReport(on=case.infused_on, items=())) == "Met on the infusion day"

@@ -17,7 +17,7 @@ INFUSED = {
     "infused_recent": 3,
     "monitoring_normal": 40,
     "monitoring_abnormal": 30,
-    "overdue": 25,
+    "overdue": 27,
     "extension": 100,
     "lpc_overdue": 20,
 }
@@ -59,6 +59,7 @@ def test_infused_cases_have_complete_facts_dated_before_their_infusion(demo):
     for key, days in INFUSED.items():
         case = demo[key]
         assert case.planned_infusion_date == today - timedelta(days=days), key
+        assert case.infused_on == case.planned_infusion_date, key  # infused on the planned day
         assert _blocking(case) == set(), key
         assert all(w.measured_on < case.planned_infusion_date for w in case.weights.all())
         assert case.documents.filter(kind=Document.Kind.TITER_REPORT).exists()

@@ -88,6 +88,33 @@ def _script(key, case, today):
     return None
 
 
+def _after_gating(script: list, case, today) -> list:
+    """Move the story's dates after the case entered gating (its results were on file), keeping
+    their order and before the infusion, so the pipeline never shows a PA sent before intake."""
+    from cases.models import Stage, StageEvent
+
+    events = StageEvent.objects.filter(case=case)
+    gated = events.filter(stage=Stage.GATING).order_by("entered_at").values_list("entered_at", flat=True).first()
+    gated = gated or events.filter(stage=Stage.INTAKE).values_list("entered_at", flat=True).first()
+    if not script or gated is None:
+        return script
+    start = timezone.localtime(gated).date() + timedelta(days=1)
+    first, last = script[0][1], script[-1][1]
+    if first >= start:
+        return script
+    infusion = case.infused_on or case.planned_infusion_date
+    end = min(today, infusion - timedelta(days=1)) if infusion and infusion <= today else today
+    end = max(end, start)
+    span, room = max((last - first).days, 1), (end - start).days
+    moved = []
+    for status, day, extra in script:
+        new_day = start + timedelta(days=min((day - first).days, round((day - first).days * room / span)))
+        if "valid_from" in extra:
+            extra = {**extra, "valid_from": new_day}
+        moved.append((status, new_day, extra))
+    return moved
+
+
 def seed(ctx) -> None:
     cases = ctx.extra.get("cases")
     if not cases:
@@ -102,6 +129,7 @@ def seed(ctx) -> None:
         user = ctx.users.get(BILLING_USER_FOR_SITE.get(site_of.get(key, ""), "billing"))
         if PriorAuthorization.objects.filter(case=case).exists():
             continue
+        script = _after_gating(script, case, ctx.today)
         first = script[0][1] if script else ctx.today
         pa, _ = pa_start(case=case, by=user, on=first, at=_at(first))
         for status, day, extra in script:

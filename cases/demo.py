@@ -66,6 +66,7 @@ class Scenario:
     ga_weeks: int = 39
     sma: str = "1"
     extra: dict = field(default_factory=dict)
+    opened: int | None = None  # intake date when the case's story began before its current results
 
 
 def _scenarios(today: date) -> dict[str, Scenario]:
@@ -81,7 +82,8 @@ def _scenarios(today: date) -> dict[str, Scenario]:
         "intake": Scenario(genetics=False, sma="pre"),
         "age_out": Scenario(weight=0, titer=0, labs=0, sma="2", extra=dict(respiratory_support_hours=10, respiratory_support_days=30)),
         "premature": Scenario(planned=10, weight=-1, titer=-2, labs=-1, ga_weeks=32, sma="pre"),
-        "pa_denied": Scenario(planned=8, weight=-1, titer=-2, labs=-1),
+        # Denied a month ago, appealed: the results on file now were redrawn for the appeal.
+        "pa_denied": Scenario(planned=8, weight=-1, titer=-2, labs=-1, opened=-40),
         "infused_recent": Scenario(infused_days_ago=3),
         "monitoring_normal": Scenario(infused_days_ago=40),
         "monitoring_abnormal": Scenario(infused_days_ago=30),
@@ -187,6 +189,9 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
     case = Case.objects.create(patient=patient, site=site, **fields)
     first = min([d for d in (weight, titer, labs) if d is not None], default=None)
     opened = (first or today) - timedelta(days=3)
+    if sc.opened is not None:
+        opened = today + timedelta(days=sc.opened)
+        first = opened + timedelta(days=3) if first is not None else None  # gating: first results then
     StageEvent.objects.create(
         case=case, stage=Stage.INTAKE, by=by, entered_at=_at(max(opened, dob)), note="Demo intake"
     )

@@ -167,7 +167,9 @@ def seed(ctx) -> None:
         physician, coordinator = _users(ctx, case)
         if physician is None:
             continue
-        on = ctx.today - timedelta(days=spec.days_ago)
+        # Infused on the planned date the intake scenario gave the case (cases/demo.py), so the
+        # gate judged for the infusion day reads the facts the scenario dated before it.
+        on = case.planned_infusion_date or ctx.today - timedelta(days=spec.days_ago)
         if spec.override:
             _override(case, on, physician)
         record = _record(case, spec, on, coordinator)

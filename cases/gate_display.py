@@ -108,4 +108,4 @@ def gate_summary(case: Case, report: GateReport) -> str:
     if report.is_ready:
         return "Met on the infusion day"
     blocking = len(report.blocking_items)
-    return f"{blocking} item{'s' if blocking != 1 else ''} not met on the infusion day (see overrides)"
+    return f"{blocking} item{'s' if blocking != 1 else ''} not met on the infusion day"

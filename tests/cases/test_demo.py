@@ -77,3 +77,17 @@ def test_demo_reports_are_real_pdfs(demo):
     document = demo["ready"].documents.filter(kind=Document.Kind.GENETIC_REPORT).get()
     with document.file.open("rb") as handle:
         assert "genetic report" in PdfReader(handle).pages[0].extract_text()
+
+
+def test_demo_pipelines_run_in_order_pa_after_gating_and_before_infusion(demo):
+    from billing.models import PAEvent
+    from cases.models import StageEvent
+
+    for key, case in demo.items():
+        events = StageEvent.objects.filter(case=case).order_by("entered_at")
+        first_gating = events.filter(stage="gating").first() or events.filter(stage="intake").first()
+        gated = first_gating.entered_at
+        for event in PAEvent.objects.filter(prior_authorization__case=case):
+            assert event.at > gated, (key, event.to_status, event.at, gated)
+            if case.infused_on:
+                assert timezone.localtime(event.at).date() < case.infused_on, (key, event.to_status)

@@ -16,7 +16,7 @@ class StageRow:
     label: str
     reached_at: datetime | None  # first time the case entered the stage
     days: int | None  # whole days spent in the stage (all visits), None when never reached
-    state: str  # "done", "current" or "todo"
+    state: str  # "done", "skipped" (passed without entering it), "current" or "todo"
 
 
 def _days(seconds: float) -> int:
@@ -31,7 +31,8 @@ def pipeline_rows(
     1. Sort the events by time; each lasts until the next event (the last one until ``now``).
     2. A stage's first visit gives ``reached_at``; all its visits add up to ``days`` (a case sent
        back to gating after a denied PA counts both stays).
-    3. Stages before the current one in the pipeline are "done", the current one "current".
+    3. Stages before the current one in the pipeline are "done" (or "skipped" when the case
+       never entered them, e.g. infused straight from "PA approved"), the current one "current".
     """
     ordered = sorted(events, key=lambda e: e[1])
     first: dict[str, datetime] = {}
@@ -46,6 +47,8 @@ def pipeline_rows(
     for index, (key, label) in enumerate(stages):
         state = "current" if index == current_index else "done" if index < current_index else "todo"
         reached = first.get(key)
+        if state == "done" and reached is None:
+            state = "skipped"
         rows.append(StageRow(key, label, reached, _days(seconds[key]) if key in seconds else None, state))
     return rows
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
@@ -30,6 +31,17 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 _clients: dict[str, redis.Redis] = {}
+_WARN_EVERY_SECONDS = 60.0
+_last_warned: dict[str, float] = {}
+
+
+def _warn(what: str, exc: Exception) -> None:
+    """Log a Redis failure at most once a minute per kind (a page a second must not flood the
+    log while Redis is down; /healthz reports the outage)."""
+    now = time.monotonic()
+    if now - _last_warned.get(what, -_WARN_EVERY_SECONDS) >= _WARN_EVERY_SECONDS:
+        _last_warned[what] = now
+        log.warning("fragment cache: %s (%s); serving uncached until Redis answers", what, type(exc).__name__)
 
 
 def _redis() -> redis.Redis:
@@ -55,7 +67,7 @@ def generation(family: str) -> str | None:
             token = client.get(_gen_key(family))
         return token.decode() if token is not None else None
     except redis.RedisError as exc:
-        log.warning("fragment cache: generation of %s unavailable (%s); serving uncached", family, type(exc).__name__)
+        _warn(f"generation of {family} unavailable", exc)
         return None
 
 
@@ -65,7 +77,7 @@ def _bump_now(family: str) -> None:
     except redis.RedisError as exc:
         # Copies made before Redis went away expire within their TTL; while Redis is away
         # nothing is served from cache (generation() returns None).
-        log.warning("fragment cache: could not renew %s (%s)", family, type(exc).__name__)
+        _warn(f"could not renew {family}", exc)
 
 
 def bump(family: str) -> None:

@@ -109,7 +109,10 @@ def test_the_cached_region_holds_nothing_of_the_viewer(cast, client, clock, redi
     assert "Quentin Second" in page and '"X-CSRFToken": "' in page and first_region in page
 
 
-def test_without_redis_the_dashboard_is_computed_fresh_on_every_request(cast, client, clock, redis_unreachable, caplog):
+def test_without_redis_the_dashboard_is_computed_fresh_on_every_request(
+    cast, client, clock, redis_unreachable, caplog, monkeypatch
+):
+    monkeypatch.setattr(fragments, "_last_warned", {})
     draw = make_draw(cast.case_a, due_on=overdue_due_on() - timedelta(days=1), day=14)
     client.force_login(cast.manager)
     with caplog.at_level(logging.WARNING, logger="common.fragments"):
@@ -118,6 +121,7 @@ def test_without_redis_the_dashboard_is_computed_fresh_on_every_request(cast, cl
         second, second_queries = _get(client)
     assert MARKER_NAME in first and first_queries == second_queries  # nothing cached
     assert "serving uncached" in caplog.text and MARKER_NAME not in caplog.text
+    assert caplog.text.count("generation of dashboard unavailable") == 1  # once a minute, not per page
     draw.state = DrawState.DONE
     draw.save()  # the renewal fails quietly; the next page is fresh anyway
     assert MARKER_NAME not in _get(client)[0]

@@ -44,6 +44,9 @@ def _lines(text: str, *, what: str, max_items: int, max_chars: int) -> list[str]
     return items
 
 
+MAX_MILESTONE_MONTH = 60
+
+
 class PayerForm(forms.ModelForm):
     """A payer's policy. Windows are whole days 1-120; POS codes come from billing/codes.py."""
 
@@ -52,6 +55,14 @@ class PayerForm(forms.ModelForm):
         choices=POS_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         help_text="Payer site-of-care rule (domain.md §6c, §11.10). The card allows 21, 22 and 19.",
+    )
+    milestone_months = forms.CharField(
+        label="Outcome milestone months",
+        required=False,
+        help_text=(
+            "Months after the infusion at which the outcomes-based agreement assesses the child, "
+            "e.g. 6, 12, 24 (up to 60). Empty: the billing card's 6, 12, 24, 36, 60."
+        ),
     )
     documentation_checklist = forms.CharField(
         label="Documentation checklist",
@@ -77,6 +88,7 @@ class PayerForm(forms.ModelForm):
             "labs_max_age_days",
             "age_wording",
             "accepts_96413",
+            "milestone_months",
             "source",
         ]
         widgets = {
@@ -88,6 +100,7 @@ class PayerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["documentation_checklist"] = "\n".join(self.instance.documentation_checklist or [])
+            self.initial["milestone_months"] = ", ".join(str(m) for m in self.instance.milestone_months or [])
         for name in ("titer_max_age_days", "weight_max_age_days", "labs_max_age_days"):
             field = self.fields[name]
             field.min_value, field.max_value = WINDOW_MIN_DAYS, WINDOW_MAX_DAYS
@@ -96,6 +109,26 @@ class PayerForm(forms.ModelForm):
         self.fields["titer_ceiling_denominator"].help_text = "N in 1:N; the card and most payers use 50."
         self.fields["titer_ceiling_denominator"].max_value = 100000
         self.helper = _helper("Save payer")
+
+    def clean_milestone_months(self) -> list[int]:
+        """Whole months 1-60 (outcomes-based agreements run up to 5 years, domain.md §8), each
+        once; stored in order. Empty keeps the card's defaults."""
+        text = (self.cleaned_data.get("milestone_months") or "").strip()
+        if not text:
+            return []
+        months = []
+        for part in text.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or not 1 <= int(part) <= MAX_MILESTONE_MONTH:
+                raise forms.ValidationError(
+                    f"“{part[:20]}” is not a month: enter whole months from 1 to {MAX_MILESTONE_MONTH}, e.g. 6, 12, 24."
+                )
+            months.append(int(part))
+        if len(set(months)) != len(months):
+            raise forms.ValidationError("Each month once, please: a month appears twice.")
+        return sorted(months)
 
     def clean_documentation_checklist(self) -> list[str]:
         return _lines(

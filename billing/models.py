@@ -55,6 +55,10 @@ class Payer(models.Model):
     labs_max_age_days = _window("Baseline labs within (days)")
     age_wording = models.CharField(max_length=120, default="< 2 years (FDA label)")
     accepts_96413 = models.BooleanField("Accepts CPT 96413 for administration", null=True, blank=True)
+    # Outcome milestone months of the payer's outcomes-based agreement. Contract months are not
+    # public (domain.md §8, §11.17 [U]): empty means the card's 6/12/24/36/60
+    # (monitoring.milestones.DEFAULT_MONTHS), read by monitoring.workflows.milestone_months_for.
+    milestone_months = models.JSONField("Outcome milestone months", default=list, blank=True)
     source = models.CharField(max_length=300, default="Billing card (CareCost Estimate, Q2 2026), payer table")
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -144,7 +144,14 @@ def late_draws(scope: Scope, filters: Filters) -> QuerySet:
 
 TABLE_ORDER = ("window_closes", "due_on", "pk")
 # The table and CSV show the payer's name only; its policy text and JSON lists stay unread.
-PAYER_COLUMNS_NOT_SHOWN = ("key_documentation", "documentation_checklist", "oba_terms", "allowed_pos", "source")
+PAYER_COLUMNS_NOT_SHOWN = (
+    "key_documentation",
+    "documentation_checklist",
+    "oba_terms",
+    "allowed_pos",
+    "milestone_months",
+    "source",
+)
 
 
 def table_rows(scope: Scope, filters: Filters) -> QuerySet:

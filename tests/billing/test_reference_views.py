@@ -83,6 +83,12 @@ def test_an_admin_edits_a_payer_and_the_change_is_audited(client, admin_user, se
         ({"documentation_checklist": "\n".join(f"item {n}" for n in range(31))}, "documentation_checklist"),
         ({"name": ""}, "name"),
         ({"outcomes_based_agreement": "maybe"}, "outcomes_based_agreement"),
+        ({"milestone_months": "6, twelve"}, "milestone_months"),
+        ({"milestone_months": "0, 12"}, "milestone_months"),
+        ({"milestone_months": "6, 61"}, "milestone_months"),
+        ({"milestone_months": "6, 6, 12"}, "milestone_months"),
+        ({"milestone_months": "-6"}, "milestone_months"),
+        ({"milestone_months": "6.5"}, "milestone_months"),
     ],
 )
 def test_bad_payer_data_is_refused_next_to_the_field_and_nothing_changes(client, admin_user, seeded, change, field):
@@ -93,6 +99,33 @@ def test_bad_payer_data_is_refused_next_to_the_field_and_nothing_changes(client,
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert Payer.objects.filter(pk=aetna.pk).values().get() == before
+
+
+def test_a_payers_milestone_months_are_kept_in_order_and_shape_new_schedules(client, admin_user, seeded, cast):
+    from datetime import date
+
+    from monitoring.models import Milestone
+    from monitoring.workflows import schedule_create
+
+    client.force_login(admin_user)
+    aetna = Payer.objects.get(name="Aetna")
+    response = client.post(reverse("billing:payer_edit", args=[aetna.pk]), {**GOOD, "milestone_months": "24; 6, 12 "})
+    assert response.status_code == 302
+    aetna.refresh_from_db()
+    assert aetna.milestone_months == [6, 12, 24]
+    assert "milestones at 6, 12, 24 months" in client.get(reverse("billing:payers")).content.decode()
+    assert (
+        client.get(reverse("billing:payer_edit", args=[aetna.pk])).context["form"].initial["milestone_months"]
+        == "6, 12, 24"
+    )
+    case = cast.case_a
+    case.payer = aetna
+    case.save()
+    schedule_create(case=case, infused_on=date(2026, 6, 1), today=date(2026, 6, 1))
+    assert list(Milestone.objects.filter(case=case).values_list("month", flat=True).order_by("month")) == [6, 12, 24]
+    response = client.post(reverse("billing:payer_edit", args=[aetna.pk]), {**GOOD, "milestone_months": ""})
+    aetna.refresh_from_db()
+    assert aetna.milestone_months == []  # empty: the card's months again
 
 
 def test_a_duplicate_payer_name_is_refused(client, admin_user, seeded):

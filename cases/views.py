@@ -9,6 +9,7 @@ from auditlog.signals import accessed
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
 from django.http import FileResponse, Http404
@@ -48,7 +49,8 @@ from common.paging import KeysFirstPaginator
 ENTER_ROLES = ("coordinator", "admin")  # intake and case edits
 RESULT_ROLES = ("coordinator", "physician", "admin")  # pre-treatment results and documents
 AUDIT_ROLES = ("manager",)  # the case's audit history
-AUDIT_SHOWN = 50
+AUDIT_SHOWN = 20  # on the case page; the case's history page shows every entry, paged
+AUDIT_PAGE_SIZE = 50
 FACTS_CHANGED = "case-facts-changed"
 # The label's baseline order (cases.label); an INR result sits where PT does.
 LAB_ORDER = {**{a: i for i, a in enumerate(BASELINE_LAB_ANALYTES)}, "inr": BASELINE_LAB_ANALYTES.index("pt")}
@@ -163,17 +165,24 @@ def _documents_ctx(request, case: Case, form=None) -> dict:
     }
 
 
-def _audit_entries(case: Case) -> tuple[list[dict], int]:
-    """The newest audit entries of the case and its child rows (cases.models get_additional_data),
-    as plain rows: when, who, what, and the names of the fields that changed."""
+def _audit_queryset(case: Case):
+    """Audit entries of the case and its child rows (cases.models get_additional_data), newest first."""
     types = ContentType.objects.get_for_models(Case, Patient)
-    entries = LogEntry.objects.filter(
-        Q(content_type=types[Case], object_id=case.pk)
-        | Q(content_type=types[Patient], object_id=case.patient_id)
-        | Q(additional_data__case_id=case.pk)
-    ).select_related("actor", "content_type")
+    return (
+        LogEntry.objects.filter(
+            Q(content_type=types[Case], object_id=case.pk)
+            | Q(content_type=types[Patient], object_id=case.patient_id)
+            | Q(additional_data__case_id=case.pk)
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def _audit_rows(entries) -> list[dict]:
+    """Plain rows: when, who, what, and the names of the fields that changed."""
     rows = []
-    for entry in entries.order_by("-timestamp", "-pk")[:AUDIT_SHOWN]:
+    for entry in entries:
         model = entry.content_type.model_class()
         rows.append(
             {
@@ -186,7 +195,13 @@ def _audit_entries(case: Case) -> tuple[list[dict], int]:
                 else [],
             }
         )
-    return rows, entries.count()
+    return rows
+
+
+def _audit_entries(case: Case) -> tuple[list[dict], int]:
+    """The newest entries for the case page, and how many there are in all."""
+    entries = _audit_queryset(case)
+    return _audit_rows(entries[:AUDIT_SHOWN]), entries.count()
 
 
 def _field_name(model, name: str) -> str:
@@ -283,6 +298,17 @@ def _filtered_cases(cases, filters: dict):
         stage_order=SqlCase(*(When(stage=s, then=Value(i)) for i, s in enumerate(ORDER)), output_field=IntegerField())
     )
     return cases.order_by(f"-{field}" if sort.startswith("-") else field, "pk")
+
+
+@require_GET
+def case_audit(request, pk: int):
+    """The case's whole audit history, 50 entries a page (managers; reading it is a view of the case)."""
+    case = _get_case_for_user(request, pk)
+    require_role(request.user, *AUDIT_ROLES)
+    page = Paginator(_audit_queryset(case), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "cases/case_audit.html", {"case": case, "page": page, "audit_entries": _audit_rows(page.object_list)}
+    )
 
 
 @require_GET

@@ -113,7 +113,7 @@ def test_a_payers_milestone_months_are_kept_in_order_and_shape_new_schedules(cli
     assert response.status_code == 302
     aetna.refresh_from_db()
     assert aetna.milestone_months == [6, 12, 24]
-    assert "milestones at 6, 12, 24 months" in client.get(reverse("billing:payers")).content.decode()
+    assert "milestones: 6, 12, 24 months" in client.get(reverse("billing:payers")).content.decode()
     assert (
         client.get(reverse("billing:payer_edit", args=[aetna.pk])).context["form"].initial["milestone_months"]
         == "6, 12, 24"

@@ -67,6 +67,33 @@ def test_managers_see_the_audit_history_and_others_do_not(cast, login):
         assert "Audit history" not in login(user).get(reverse("cases:detail", args=[cast.case_a.pk])).content.decode()
 
 
+def test_managers_page_through_the_whole_audit_history_and_reading_it_is_audited(cast, login):
+    from auditlog.models import LogEntry
+
+    from tests.personas import MARKER_NAME
+
+    case = cast.case_a
+    for i in range(60):
+        WeightMeasurement.objects.create(
+            case=case, measured_on=timezone.localdate() - timedelta(days=i), kg=Decimal("5.1")
+        )
+    manager = login(cast.manager)
+    page = manager.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    url = reverse("cases:audit", args=[case.pk])
+    assert url in page and "See the whole history" in page
+    first = manager.get(url)
+    assert first.status_code == 200 and len(first.context["audit_entries"]) == 50
+    last = manager.get(url, {"page": first.context["page"].paginator.num_pages}).context["page"]
+    assert len(last.object_list) == last.paginator.count - 50 * (last.number - 1) > 0  # each read adds one entry
+    assert manager.get(url, {"page": "junk"}).status_code == 200
+    accessed = LogEntry.objects.get_for_object(case).filter(action=LogEntry.Action.ACCESS, actor=cast.manager)
+    assert accessed.count() >= 3  # the case page and each history page
+    for user in (cast.coordinator, cast.billing, cast.physician):
+        assert login(user).get(url).status_code == 403
+    other = login(cast.outsider).get(url)
+    assert other.status_code == 404 and MARKER_NAME not in other.content.decode()
+
+
 def _grow(case, n: int) -> None:
     today = timezone.localdate()
     for i in range(n):

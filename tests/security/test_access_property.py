@@ -36,6 +36,7 @@ SPEC = {
     "cases:labs_add": {"get": RESULTS, "post": RESULTS},  # GET: the empty panel form
     "cases:document_add": {"post": RESULTS},
     "cases:document": {"get": ALL},
+    "cases:audit": {"get": ("manager",)},
     "cases:infusion": {"get": ("coordinator", "physician", "manager", "admin")},
     "cases:infusion_record": {"post": CLINICAL},
     "cases:infusion_override": {"post": ("physician",)},

@@ -75,9 +75,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # Form widgets (inputs, selects, their attributes) render through Django's own Jinja2 widget
-# templates: the same HTML as the Django-template versions in about half the time. Pages
-# still use Django templates and crispy-forms.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# templates: the same HTML as the Django-template versions in about half the time; widgets
+# that exist only as Django templates (the admin's) fall back to them. Pages still use Django
+# templates and crispy-forms.
+FORM_RENDERER = "common.forms_renderer.JinjaFirstRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

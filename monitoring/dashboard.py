@@ -164,13 +164,17 @@ def _with_details(qs: QuerySet, scope: Scope) -> QuerySet:
     it is overdue, and the last reminder sent and acknowledgement made."""
     sent = Reminder.objects.filter(draw=OuterRef("pk"), status=ReminderStatus.SENT).order_by("-sent_at", "-pk")
     acks = Acknowledgement.objects.filter(draw=OuterRef("pk")).order_by("-created_at", "-pk")
-    return qs.select_related("case__patient", "case__coordinator", "case__payer", "site").annotate(
-        is_overdue=ExpressionWrapper(scope.overdue_q(), output_field=BooleanField()),
-        last_reminder_at=Subquery(sent.values("sent_at")[:1]),
-        last_reminder_kind=Subquery(sent.values("kind")[:1]),
-        ack_reason=Subquery(acks.values("reason")[:1]),
-        ack_at=Subquery(acks.values("created_at")[:1]),
-        ack_snoozed_until=Subquery(acks.values("snoozed_until")[:1]),
+    return (
+        qs.select_related("case__patient", "case__coordinator", "case__payer", "site")
+        .defer(*(f"case__payer__{name}" for name in PAYER_COLUMNS_NOT_SHOWN))
+        .annotate(
+            is_overdue=ExpressionWrapper(scope.overdue_q(), output_field=BooleanField()),
+            last_reminder_at=Subquery(sent.values("sent_at")[:1]),
+            last_reminder_kind=Subquery(sent.values("kind")[:1]),
+            ack_reason=Subquery(acks.values("reason")[:1]),
+            ack_at=Subquery(acks.values("created_at")[:1]),
+            ack_snoozed_until=Subquery(acks.values("snoozed_until")[:1]),
+        )
     )
 
 

@@ -3,6 +3,8 @@ billing/packet.py decide what happens."""
 
 from __future__ import annotations
 
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -45,6 +47,7 @@ def _lines(text: str, *, what: str, max_items: int, max_chars: int) -> list[str]
 
 
 MAX_MILESTONE_MONTH = 60
+MONTH_TEXT = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "²".isdigit() is true, int("²") fails
 
 
 class PayerForm(forms.ModelForm):
@@ -59,6 +62,7 @@ class PayerForm(forms.ModelForm):
     milestone_months = forms.CharField(
         label="Outcome milestone months",
         required=False,
+        max_length=200,
         help_text=(
             "Months after the infusion at which the outcomes-based agreement assesses the child, "
             "e.g. 6, 12, 24 (up to 60). Empty: the billing card's 6, 12, 24, 36, 60."
@@ -121,7 +125,7 @@ class PayerForm(forms.ModelForm):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or not 1 <= int(part) <= MAX_MILESTONE_MONTH:
+            if not MONTH_TEXT.fullmatch(part) or not 1 <= int(part) <= MAX_MILESTONE_MONTH:
                 raise forms.ValidationError(
                     f"“{part[:20]}” is not a month: enter whole months from 1 to {MAX_MILESTONE_MONTH}, e.g. 6, 12, 24."
                 )

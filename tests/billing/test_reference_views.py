@@ -89,6 +89,9 @@ def test_an_admin_edits_a_payer_and_the_change_is_audited(client, admin_user, se
         ({"milestone_months": "6, 6, 12"}, "milestone_months"),
         ({"milestone_months": "-6"}, "milestone_months"),
         ({"milestone_months": "6.5"}, "milestone_months"),
+        ({"milestone_months": "²"}, "milestone_months"),
+        ({"milestone_months": "١٢"}, "milestone_months"),  # Arabic-Indic digits
+        ({"milestone_months": "9" * 5000}, "milestone_months"),
     ],
 )
 def test_bad_payer_data_is_refused_next_to_the_field_and_nothing_changes(client, admin_user, seeded, change, field):

@@ -115,7 +115,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     3. Codes: J3399 × 1; CPT from the planned minutes (claim_rules.admin_codes_for_duration:
        96366 only past 90 minutes); ICD-10 with official descriptors (billing/codes.py).
     4. Baseline labs, newest per analyte, with ×ULN (monitoring.flags.uln_multiple).
-    5. Monitoring plan: monitoring.schedule.planned_draws on the planned date, PROTOCOL_V1.
+    5. Monitoring plan: monitoring.schedule.planned_draws from the infusion day (once infused)
+       or the planned date, PROTOCOL_V1: the day the gate, weight and kit were judged for.
     6. The newest genetic and titer report documents to append.
     """
     today = today or timezone.localdate()
@@ -152,7 +153,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
         for t in case.titers.all()
     ]
     labs = _baseline_labs(case, on)
-    infusion_day = planned or on
+    infusion_day = case.infused_on or planned or on  # the same day the gate was judged for
     draws = planned_draws(infusion_day, PROTOCOL_V1)
     monitoring = []
     for draw in draws:

@@ -206,3 +206,17 @@ def test_the_snapshot_is_plain_json(ready_case):
 
 def test_packet_module_names_its_sources():
     assert "issue #4" in packet_module.__doc__ and "domain.md" in packet_module.__doc__
+
+
+def test_after_infusion_the_packet_dates_everything_from_the_infusion_day(ready_case, cast, today):
+    """The gate, weight and kit are judged for the infusion day once infused (gate_date); the
+    monitoring plan must start from the same day, not from the planned one."""
+    from billing.summary import billing_summary
+
+    case = ready_case
+    case.infused_on = case.planned_infusion_date - timedelta(days=1)
+    case.save()
+    snapshot = packet_snapshot(packet_case(case.pk), today=today)
+    assert snapshot["monitoring"]["infusion_date"] == case.infused_on.isoformat()
+    summary = billing_summary(packet_case(case.pk), today=today)
+    assert summary["five"].steroid_start == case.infused_on - timedelta(days=1)

@@ -302,12 +302,27 @@ def _filtered_cases(cases, filters: dict):
 
 @require_GET
 def case_audit(request, pk: int):
-    """The case's whole audit history, 50 entries a page (managers; reading it is a view of the case)."""
+    """The case's whole audit history, 50 entries a page (managers; reading it is a view of the
+    case). Pages are pinned to the newest entry when the history was opened (?upto=), so the
+    entries each page view adds do not shift older ones onto the next page."""
     case = _get_case_for_user(request, pk)
     require_role(request.user, *AUDIT_ROLES)
-    page = Paginator(_audit_queryset(case), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = _audit_queryset(case)
+    try:
+        upto = int(request.GET.get("upto", ""))
+    except ValueError:
+        upto = entries.values_list("pk", flat=True).first() or 0
+    page = Paginator(entries.filter(pk__lte=upto), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "cases/case_audit.html", {"case": case, "page": page, "audit_entries": _audit_rows(page.object_list)}
+        request,
+        "cases/case_audit.html",
+        {
+            "case": case,
+            "page": page,
+            "upto": upto,
+            "upto_query": f"upto={upto}",
+            "audit_entries": _audit_rows(page.object_list),
+        },
     )
 
 

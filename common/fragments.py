@@ -33,6 +33,20 @@ log = logging.getLogger(__name__)
 _clients: dict[str, redis.Redis] = {}
 _WARN_EVERY_SECONDS = 60.0
 _last_warned: dict[str, float] = {}
+# After a failure, Redis is not asked again for this long: a Redis that times out (rather than
+# refusing) would otherwise cost every save and every page 0.25 s.
+_RETRY_AFTER_SECONDS = 5.0
+_down_until = 0.0
+
+
+def _redis_resting() -> bool:
+    return time.monotonic() < _down_until
+
+
+def _failed(what: str, exc: Exception) -> None:
+    global _down_until
+    _down_until = time.monotonic() + _RETRY_AFTER_SECONDS
+    _warn(what, exc)
 
 
 def _warn(what: str, exc: Exception) -> None:
@@ -59,6 +73,8 @@ def _gen_key(family: str) -> str:
 
 def generation(family: str) -> str | None:
     """The current token of ``family``, created if missing; None when Redis is unreachable."""
+    if _redis_resting():
+        return None
     try:
         client = _redis()
         token = client.get(_gen_key(family))
@@ -67,26 +83,38 @@ def generation(family: str) -> str | None:
             token = client.get(_gen_key(family))
         return token.decode() if token is not None else None
     except redis.RedisError as exc:
-        _warn(f"generation of {family} unavailable", exc)
+        _failed(f"generation of {family} unavailable", exc)
         return None
 
 
 def _bump_now(family: str) -> None:
+    if _redis_resting():
+        return  # nothing is served from cache in this process meanwhile; copies elsewhere expire
     try:
         _redis().set(_gen_key(family), uuid.uuid4().hex)
     except redis.RedisError as exc:
         # Copies made before Redis went away expire within their TTL; while Redis is away
         # nothing is served from cache (generation() returns None).
-        _warn(f"could not renew {family}", exc)
+        _failed(f"could not renew {family}", exc)
 
 
 def bump(family: str) -> None:
     """Invalidate every cached fragment of ``family`` now and again when the current
     transaction commits: a page rendered in between (from data not yet committed) is cached
-    under the first token only, so the second renewal drops it."""
-    if transaction.get_connection().in_atomic_block:
+    under the first token only, so the second renewal drops it. One renewal after commit per
+    transaction and family, however many rows it saves."""
+    _bump_now(family)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    if any(getattr(func, "_genegate_family", None) == family for _sids, func, _robust in connection.run_on_commit):
+        return  # already queued for this transaction (a rollback empties the queue)
+
+    def after_commit() -> None:
         _bump_now(family)
-    transaction.on_commit(lambda: _bump_now(family))
+
+    after_commit._genegate_family = family  # type: ignore[attr-defined]
+    transaction.on_commit(after_commit)
 
 
 def cached_fragment(family: str, parts: tuple, ttl: int, render: Callable[[], str]) -> str:

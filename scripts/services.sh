@@ -65,15 +65,24 @@ case "$cmd" in
     ;;
   stop-redis)
     dir=$(realpath -m "$2")
-    if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
+    if [ -f "$dir/redis.pid" ]; then
+      pid=$(cat "$dir/redis.pid")
+      if ps -p "$pid" -o comm= 2>/dev/null | grep -q '^redis-server'; then kill "$pid" 2>/dev/null || true; fi
+      rm -f "$dir/redis.pid"
+    fi
     ;;
   stop)
-    # DIR is a server's own folder or the folder holding them (e.g. DIR/redis and DIR/pg).
+    # DIR is a server's own folder or the folder make test / make bench / make run give
+    # (holding redis/ and pg/). A Redis pid is killed only if that process is a redis-server.
     dir=$(realpath -m "$2")
-    for pidfile in "$dir/redis.pid" "$dir"/*/redis.pid; do
-      if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+    for pidfile in "$dir/redis.pid" "$dir/redis/redis.pid"; do
+      if [ -f "$pidfile" ]; then
+        pid=$(cat "$pidfile")
+        if ps -p "$pid" -o comm= 2>/dev/null | grep -q '^redis-server'; then kill "$pid" 2>/dev/null || true; fi
+        rm -f "$pidfile"
+      fi
     done
-    for pgdata in "$dir/pgdata" "$dir"/*/pgdata; do
+    for pgdata in "$dir/pgdata" "$dir/pg/pgdata"; do
       if [ -f "$pgdata/postmaster.pid" ]; then
         as_pg "$(pg_bindir)/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
       fi

@@ -28,8 +28,12 @@ def _fresh_caches():
     test databases reuse primary keys, so a copy from an earlier test could match a key."""
     from django.core.cache import caches
 
+    from common import fragments
+
     for alias in ("default", "fragments"):
         caches[alias].clear()
+    fragments._down_until = 0.0  # an earlier test's unreachable Redis is not this test's
+    fragments._last_warned.clear()
 
 
 @pytest.fixture

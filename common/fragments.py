@@ -12,7 +12,10 @@ rendering and are polled every minute by every manager's open tab. They are cach
   reports.
 - ``GENEGATE_FRAGMENT_CACHE=0`` turns it off (the benchmark measures both ways).
 - When Redis cannot be reached the generation is unknown and nothing is cached or served from
-  cache: pages are computed fresh, slower but never stale.
+  cache in that process: its pages are computed fresh. After a failure the process leaves Redis
+  alone for 5 s rather than wait on it for every save and page.
+- A renewal lost to a brief Redis failure leaves copies in other processes for at most their
+  TTL: the TTL is the ceiling on staleness in every case.
 """
 
 from __future__ import annotations

@@ -270,7 +270,10 @@ def case_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     cases = _filtered_cases(cases_for(request.user), filters)
     page = KeysFirstPaginator(cases, 25, load=gate_queryset).get_page(request.GET.get("page"))
-    rows = [(case, report, gate_summary(case, report)) for case in page for report in [case_gate(case)]]
+    rows = []
+    for case in page:
+        report = case_gate(case)
+        rows.append((case, report, gate_summary(case, report)))
     context = {
         "form": form,
         "page": page,

@@ -16,19 +16,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 
-def load_in_order(qs: QuerySet, ids: list, load: Callable[[QuerySet], QuerySet] | None = None) -> list:
-    """The rows of ``qs`` whose keys are ``ids``, in the order of ``ids``, loaded through
-    ``load`` (which adds select_related, prefetches or annotations). ``qs`` keeps its filters,
-    so a key that no longer matches (e.g. another site's) is dropped, never shown."""
-    if not ids:
-        return []
-    rows = qs.filter(pk__in=ids).order_by()
-    if load is not None:
-        rows = load(rows)
-    by_pk = {row.pk: row for row in rows}
-    return [by_pk[pk] for pk in ids if pk in by_pk]
-
-
 class KeysFirstPaginator(Paginator):
     """A Paginator over a filtered, ordered queryset that reads a page as keys, then rows.
 
@@ -41,4 +28,8 @@ class KeysFirstPaginator(Paginator):
 
     def _get_page(self, object_list, number, paginator) -> Page:
         ids = list(object_list.values_list("pk", flat=True))
-        return Page(load_in_order(self.object_list, ids, self.load), number, paginator)
+        # The page's rows through the same filters, so a key that stopped matching (e.g. a draw
+        # done since) is dropped, never shown; in the order of the keys.
+        rows = self.object_list.order_by()
+        by_pk = (self.load(rows) if self.load else rows).in_bulk(ids) if ids else {}
+        return Page([by_pk[pk] for pk in ids if pk in by_pk], number, paginator)

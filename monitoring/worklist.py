@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q
 
 from common.access import scope_to_sites
-from common.paging import KeysFirstPaginator, load_in_order
+from common.paging import KeysFirstPaginator
 from monitoring.models import Draw, DrawState, Flag, Milestone
 
 # Rows shown per group on the home page; the badge gives the whole count and "See all" opens
@@ -60,7 +60,7 @@ def worklist_for(user, today: date) -> dict:
 
     1. Draws: overdue, late (oldest first), due today (window open, due date reached) and due
        this week (in the next 7 days): one count query, the keys of up to ``ROWS`` draws a
-       group, then those draws (common.paging: sorting keys, not joined rows).
+       group, then those draws in one query (sorting keys, not joined rows: common.paging).
     2. Open flags, most severe first. 3. Milestone assessments whose window is open or past.
     """
     week_end = today + timedelta(days=7)
@@ -71,10 +71,7 @@ def worklist_for(user, today: date) -> dict:
         key: list(open_draws.filter(q).order_by("due_on", "pk").values_list("pk", flat=True)[:ROWS])
         for key, q in filters.items()
     }
-    rows = load_in_order(
-        open_draws, [pk for ids in keys.values() for pk in ids], lambda qs: qs.select_related("case__patient", "site")
-    )
-    by_pk = {draw.pk: draw for draw in rows}
+    by_pk = open_draws.select_related("case__patient", "site").in_bulk([pk for ids in keys.values() for pk in ids])
     draw_groups = [
         {
             "key": key,

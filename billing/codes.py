@@ -1,9 +1,9 @@
 """Reference code sets for a Zolgensma claim: ICD-10-CM, HCPCS, CPT, POS and NDC helpers.
 
-Pure data plus a few lookups. Descriptors are the official ones (domain.md §6-§7), never the
-billing card's paraphrases (domain.md header: "Code descriptors printed in the product ... are the
+Pure data plus a few lookups. Descriptors are the official ones (docs/domain.md §6-§7), never the
+billing card's paraphrases (docs/domain.md header: "Code descriptors printed in the product ... are the
 official ones in section 7"). Each entry carries its source and a confidence flag: "V" seen in a
-cited public source, "D" derived, "U" unverified (domain.md confidence tags). Flags are data for
+cited public source, "D" derived, "U" unverified (docs/domain.md confidence tags). Flags are data for
 the reader; no rule below branches on them.
 """
 
@@ -13,22 +13,14 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-# --- Code systems -------------------------------------------------------------------------------
-ICD10_CM = "ICD-10-CM"
-HCPCS = "HCPCS"
-CPT = "CPT"
-POS = "POS"
+from cases.diagnoses import ICD10  # ICD-10-CM lives with the diagnosis (cases.diagnoses)
+from common.codesets import CPT, HCPCS, POS, UNVERIFIED, VERIFIED, Code
 
-# Flags (domain.md "Confidence tags").
-VERIFIED = "V"
-DERIVED = "D"
-UNVERIFIED = "U"
-
-# Zolgensma's HCPCS code (domain.md §6a).
+# Zolgensma's HCPCS code (docs/domain.md §6a).
 ZOLGENSMA_HCPCS = "J3399"
 
 # Novartis Gene Therapies' NDC labeler code: every Zolgensma kit NDC starts 71894
-# (domain.md §1a kit table; openFDA NDC record for 71894-120-02).
+# (docs/domain.md §1a kit table; openFDA NDC record for 71894-120-02).
 ZOLGENSMA_NDC_LABELER = "71894"
 
 # NDC unit-of-measure qualifiers accepted in the 837P CTP05-1 / CMS-1500 item 24 shaded area
@@ -40,120 +32,13 @@ NDC_PRODUCT_QUALIFIER = "N4"
 NDC_QUANTITY_MAX_DECIMALS = 3
 
 # Hyphenated 10-digit NDC configurations and the segment each pads to reach HIPAA's 11-digit
-# 5-4-2 form (CMS-derived 11-digit NDC adopted under HIPAA; domain.md §1a uses 4-4-2/5-3-2 NDCs
+# 5-4-2 form (CMS-derived 11-digit NDC adopted under HIPAA; docs/domain.md §1a uses 4-4-2/5-3-2 NDCs
 # in their labeled 10-digit form).
 _NDC_SEGMENT_WIDTHS = (5, 4, 2)
 _NDC10_PATTERN = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
 
 
-@dataclass(frozen=True)
-class Code:
-    """One code with its official descriptor, where it came from and what it is for."""
-
-    code: str
-    system: str
-    descriptor: str
-    note: str
-    source: str
-    flag: str = VERIFIED
-    use_for_zolgensma: bool = False
-
-
-# --- ICD-10-CM (domain.md §7) -------------------------------------------------------------------
-ICD10: dict[str, Code] = {
-    c.code: c
-    for c in (
-        Code(
-            "G12.0",
-            ICD10_CM,
-            "Infantile spinal muscular atrophy, type I [Werdnig-Hoffman]",
-            "SMA type 1. Primary diagnosis.",
-            "domain.md §7; hccbuddy.com/icd10/G12.0 (FY2026)",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "G12.1",
-            ICD10_CM,
-            "Other inherited spinal muscular atrophy",
-            "Includes childhood form type II, juvenile form type III [Kugelberg-Welander], adult "
-            "form, distal SMA, scapuloperoneal form, progressive bulbar palsy of childhood "
-            "[Fazio-Londe]. Not specific to 5q SMA. Primary diagnosis.",
-            "domain.md §7, §11.14; diseasedb.com/icd10/G12.1",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "G12.8",
-            ICD10_CM,
-            "Other spinal muscular atrophies and related syndromes",
-            "Not on the billing card; a valid primary choice (domain.md §11.14).",
-            "domain.md §7; icdlist.com/icd-10/G12.8",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "G12.9",
-            ICD10_CM,
-            "Spinal muscular atrophy, unspecified",
-            "Primary diagnosis when the SMA type is not documented.",
-            "domain.md §7; icdlist.com/icd-10/G12.9",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "P09.8",
-            ICD10_CM,
-            "Other abnormal findings on neonatal screening",
-            "Abnormal newborn screen for SMA before confirmation; code G12.x once confirmed "
-            "(domain.md §11.11). Replaces the card's misuse of Z13.228.",
-            "domain.md §7, §11.11; icdlist.com/icd-10/P09; eleplan.com/icd10/P09 (FY2026)",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "P09.9",
-            ICD10_CM,
-            "Abnormal findings on neonatal screening, unspecified",
-            "Unspecified abnormal newborn screen; prefer P09.8 for an SMA screen.",
-            "domain.md §7; icdlist.com/icd-10/P09",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "Z82.0",
-            ICD10_CM,
-            "Family history of epilepsy and other diseases of the nervous system",
-            "Covers a family history of any G00-G99 condition, so usable for a sibling with SMA. "
-            "The card paraphrases it as 'Family history of SMA' (domain.md §11.12).",
-            "domain.md §7, §11.12; CDC/CMS ICD-10-CM tabular",
-            use_for_zolgensma=True,
-        ),
-        Code(
-            "Z13.228",
-            ICD10_CM,
-            "Encounter for screening for other metabolic disorders",
-            "Misused on the card as 'NBS-identified pre-symptomatic'. It is a screening-encounter "
-            "code for metabolic disorders, not an SMA diagnosis: use P09.8, then G12.x "
-            "(domain.md §11.11). Not offered.",
-            "domain.md §7, §11.11; diseasedb.com",
-        ),
-        Code(
-            "Z00.121",
-            ICD10_CM,
-            "Encounter for routine child health examination with abnormal findings",
-            "Misused on the card as a 'workup window' visit. A well-child exam code for a child "
-            "over 28 days old; newborns use Z00.110/Z00.111 (domain.md §11.13). Not offered.",
-            "domain.md §7, §11.13; medonix.io; imedicalcode.com Z00 tabular",
-        ),
-    )
-}
-
-_PRIMARY_DIAGNOSIS_CODES = ("G12.0", "G12.1", "G12.8", "G12.9")
-_SECONDARY_DIAGNOSIS_CODES = ("P09.8", "P09.9", "Z82.0")
-
-# G12.2 (Motor neuron disease) and its subcodes G12.20-G12.29 (domain.md §7, §11.14).
-_FORBIDDEN_SMA_PREFIX = "G12.2"
-FORBIDDEN_SMA_MESSAGE = (
-    "G12.2x codes (G12.20-G12.29, e.g. G12.25 Progressive spinal muscle atrophy) are motor "
-    "neuron disease codes, not 5q-SMA codes. Use G12.0, G12.1, G12.8 or G12.9."
-)
-
-# --- HCPCS (domain.md §6a, §11.19; card "TOP DENIALS & FIXES") -----------------------------------
+# --- HCPCS (docs/domain.md §6a, §11.19; card "TOP DENIALS & FIXES") -----------------------------------
 HCPCS_CODES: dict[str, Code] = {
     c.code: c
     for c in (
@@ -203,7 +88,7 @@ HCPCS_CODES: dict[str, Code] = {
 
 WRONG_HCPCS = frozenset({"J3590", "J3490", "C9399"})
 
-# --- CPT administration codes (domain.md §6b, §11.8-§11.9) ---------------------------------------
+# --- CPT administration codes (docs/domain.md §6b, §11.8-§11.9) ---------------------------------------
 CPT_CODES: dict[str, Code] = {
     c.code: c
     for c in (
@@ -257,7 +142,7 @@ CPT_CODES: dict[str, Code] = {
 
 WRONG_ADMIN_CPT = frozenset({"96374", "79101"})
 
-# --- Place of service (domain.md §6c) ------------------------------------------------------------
+# --- Place of service (docs/domain.md §6c) ------------------------------------------------------------
 POS_CODES: dict[str, Code] = {
     c.code: c
     for c in (
@@ -316,7 +201,7 @@ POS_CODES: dict[str, Code] = {
 }
 
 
-# --- SMA class: not interchangeable (card "SMA CLASS"; domain.md §6a, §11.15) -------------------
+# --- SMA class: not interchangeable (card "SMA CLASS"; docs/domain.md §6a, §11.15) -------------------
 @dataclass(frozen=True)
 class SmaTherapy:
     """One SMA therapy the clinic may be asked about instead of, or after, Zolgensma."""
@@ -378,39 +263,6 @@ ALTERNATIVES: tuple[SmaTherapy, ...] = (
 
 
 # --- Lookups ------------------------------------------------------------------------------------
-def normalize_icd10(code: str) -> str:
-    """Return an ICD-10-CM code in upper case with its dot ("g1225" -> "G12.25").
-
-    Raises ValueError when the text is not shaped like an ICD-10-CM code (a letter, two
-    characters, then optionally a dot and up to four more characters).
-    """
-    if not isinstance(code, str):
-        raise ValueError(f"ICD-10-CM code must be text, got {type(code).__name__}")
-    text = code.strip().upper()
-    if "." not in text and len(text) > 3:
-        text = f"{text[:3]}.{text[3:]}"
-    if not re.fullmatch(r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?", text):
-        raise ValueError(f"{code!r} is not an ICD-10-CM code (expected e.g. 'G12.0')")
-    return text
-
-
-def is_forbidden_sma_code(code: str) -> bool:
-    """Return True when `code` is G12.2 or G12.20-G12.29 (motor neuron disease, not 5q SMA).
-
-    The reason to show the user is FORBIDDEN_SMA_MESSAGE (domain.md §7, §11.14).
-    Raises ValueError when `code` is not shaped like an ICD-10-CM code.
-    """
-    return normalize_icd10(code).startswith(_FORBIDDEN_SMA_PREFIX)
-
-
-def _choice(code: str) -> tuple[str, str]:
-    return (code, f"{code} — {ICD10[code].descriptor}")
-
-
-# Form choices: (value, "code — official descriptor").
-PRIMARY_DIAGNOSIS_CHOICES: tuple[tuple[str, str], ...] = tuple(_choice(c) for c in _PRIMARY_DIAGNOSIS_CODES)
-SECONDARY_DIAGNOSIS_CHOICES: tuple[tuple[str, str], ...] = tuple(_choice(c) for c in _SECONDARY_DIAGNOSIS_CODES)
-
 _ALL_CODES: dict[str, Code] = {**ICD10, **HCPCS_CODES, **CPT_CODES, **POS_CODES}
 
 

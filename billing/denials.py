@@ -1,9 +1,9 @@
 """The billing card's top Zolgensma denials and their fixes, as data; plus the OneGene contact.
 
 Each reason keeps the card's "TOP DENIALS & FIXES" order. Where the card is wrong or outdated,
-the fix is corrected by domain.md §11 and the source says so. Payer practices the card states
+the fix is corrected by docs/domain.md §11 and the source says so. Payer practices the card states
 but the label does not (titer within 14 days) stay as the card's default policy, named as such
-(domain.md header).
+(docs/domain.md header).
 """
 
 from __future__ import annotations

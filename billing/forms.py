@@ -115,7 +115,7 @@ class PayerForm(forms.ModelForm):
         self.helper = _helper("Save payer")
 
     def clean_milestone_months(self) -> list[int]:
-        """Whole months 1-60 (outcomes-based agreements run up to 5 years, domain.md §8), each
+        """Whole months 1-60 (outcomes-based agreements run up to 5 years, docs/domain.md §8), each
         once; stored in order. Empty keeps the card's defaults."""
         text = (self.cleaned_data.get("milestone_months") or "").strip()
         if not text:

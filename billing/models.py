@@ -18,7 +18,7 @@ WINDOW_MAX_DAYS = 120
 
 def default_allowed_pos() -> list[str]:
     # Billing card, "Site of care": POS 21, 22, 19 allowed; 11, 49, 12 not (payer practice,
-    # domain.md §11.10: a payer site-of-care rule, kept per payer).
+    # docs/domain.md §11.10: a payer site-of-care rule, kept per payer).
     return ["21", "22", "19"]
 
 
@@ -56,7 +56,7 @@ class Payer(models.Model):
     age_wording = models.CharField(max_length=120, default="< 2 years (FDA label)")
     accepts_96413 = models.BooleanField("Accepts CPT 96413 for administration", null=True, blank=True)
     # Outcome milestone months of the payer's outcomes-based agreement. Contract months are not
-    # public (domain.md §8, §11.17 [U]): empty means the card's 6/12/24/36/60
+    # public (docs/domain.md §8, §11.17 [U]): empty means the card's 6/12/24/36/60
     # (monitoring.milestones.DEFAULT_MONTHS), read by monitoring.workflows.milestone_months_for.
     milestone_months = models.JSONField("Outcome milestone months", default=list, blank=True)
     source = models.CharField(max_length=300, default="Billing card (CareCost Estimate, Q2 2026), payer table")
@@ -96,14 +96,14 @@ class PriorAuthorization(models.Model):
     submitted_on = models.DateField("Submission date", null=True, blank=True)
     reference_number = models.CharField("Payer reference number", max_length=60, blank=True)
     auth_number = models.CharField("Authorization number", max_length=60, blank=True)
-    # J3399 is always 1 unit (domain.md §6a): the field records what the payer approved.
+    # J3399 is always 1 unit (docs/domain.md §6a): the field records what the payer approved.
     approved_units = models.PositiveSmallIntegerField(
         "Approved units (J3399)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1)]
     )
     valid_from = models.DateField(null=True, blank=True)
     valid_through = models.DateField(null=True, blank=True)
     denial_reason = models.CharField(max_length=20, choices=DENIAL_CHOICES, blank=True)
-    # Drives 96365 vs 96365 + 96366 on the packet (domain.md §6b, §11.8); the label's run is 60 min.
+    # Drives 96365 vs 96365 + 96366 on the packet (docs/domain.md §6b, §11.8); the label's run is 60 min.
     planned_infusion_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(16), MaxValueValidator(600)]
     )
@@ -114,6 +114,17 @@ class PriorAuthorization(models.Model):
 
     def __str__(self) -> str:
         return f"PA {self.pk}"
+
+    def covers(self, day) -> bool:
+        """True when this PA is approved and its validity includes ``day``. The infusion day
+        (cases.infusion.pa) asks this through the case's reverse relation, so the clinical
+        app never imports billing."""
+        return (
+            self.status == PAStatus.APPROVED
+            and self.valid_from is not None
+            and self.valid_through is not None
+            and self.valid_from <= day <= self.valid_through
+        )
 
 
 class PAEvent(models.Model):

@@ -8,7 +8,7 @@
    together, or neither.
 
 What a packet holds is issue #4 item 3 (from the billing card's "Document monitoring schedule
-in PA packet", payer table and top denials, corrected by domain.md §2, §6-7, §11).
+in PA packet", payer table and top denials, corrected by docs/domain.md §2, §6-7, §11).
 """
 
 from __future__ import annotations
@@ -28,16 +28,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing import codes
-from billing.claim_rules import admin_codes_for_duration
+from billing.claims.rules import admin_codes_for_duration
 from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB
 from billing.models import PAPacket, SupportProgram
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
+from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date, gate_queryset
-from cases.label import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
 from cases.models import Case, Document
 from cases.npi import npi_is_valid
 from monitoring.flags import format_multiple, uln_multiple
+from monitoring.kinds import KIND_DETAILS
 from monitoring.protocol import PROTOCOL_V1
 from monitoring.schedule import planned_draws
 from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start, review_date
@@ -55,14 +56,6 @@ IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 PAGE_W, PAGE_H = 612.0, 792.0
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_SIDE = 72.0, 54.0, 54.0
 CAPTION_H = 26.0
-
-# Monitoring kinds in words (label §5.1, §5; domain.md §4).
-KIND_WORDS = {
-    "liver": "Liver function (clinical exam, ALT, AST, total bilirubin, PT/INR)",
-    "platelets": "Platelet count with hemoglobin (TMA surveillance)",
-    "troponin": "Troponin-I",
-    "steroid_review": "End-of-course corticosteroid review (liver check before any taper)",
-}
 
 
 class PacketError(Exception):
@@ -158,14 +151,14 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     monitoring = []
     for draw in draws:
         if monitoring and monitoring[-1]["due_on"] == _iso(draw.due_on):
-            monitoring[-1]["checks"].append(KIND_WORDS[draw.kind])
+            monitoring[-1]["checks"].append(KIND_DETAILS[draw.kind])
             continue
         monitoring.append(
             {
                 "day": draw.day,
                 "due_on": _iso(draw.due_on),
                 "window": f"{_iso(draw.window_opens)} to {_iso(draw.window_closes)}",
-                "checks": [KIND_WORDS[draw.kind]],
+                "checks": [KIND_DETAILS[draw.kind]],
             }
         )
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
+from accounts.permissions import can
 from billing.summary import billing_summary
-from common.access import has_role
-
-MANAGE_ROLES = ("billing", "admin")  # manage prior authorizations and packets
-ENROLL_ROLES = ("coordinator", "billing", "admin")  # record OneGene enrollment
-REFERENCE_ROLES = ("admin",)  # edit payers, prices and support programs
 
 
 def case_panel(request, case) -> tuple[str, dict]:
@@ -15,8 +11,8 @@ def case_panel(request, case) -> tuple[str, dict]:
     context = billing_summary(case)
     user = request.user
     context.update(
-        can_manage=has_role(user, *MANAGE_ROLES),
-        can_enroll=has_role(user, *ENROLL_ROLES),
-        can_edit_reference=has_role(user, *REFERENCE_ROLES),
+        can_manage=can(user, "manage_pa"),
+        can_enroll=can(user, "record_enrollment"),
+        can_edit_reference=can(user, "edit_reference_data"),
     )
     return "billing/_case_panel.html", context

@@ -1,7 +1,7 @@
 """What the case page's billing panel shows, gathered in a constant number of queries.
 
 The card's "THE 5 THINGS YOU NEED TO BILL J3399", each filled from the case, as corrected by
-domain.md §11 (96366 only past 90 minutes, §11.8; steroid course per label §2.1, §11.5; the
+docs/domain.md §11 (96366 only past 90 minutes, §11.8; steroid course per label §2.1, §11.5; the
 AAV9 gate per §11.6; the price is the 2019 launch WAC, §11.17).
 """
 
@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from billing import pa_rules
-from billing.claim_rules import admin_codes_for_duration
+from billing.claims.rules import admin_codes_for_duration
 from billing.codes import CPT_CODES, HCPCS_CODES
 from billing.denials import denial_reason
 from billing.models import PAEvent, PAPacket, PriorAuthorization, ReferencePrice, SupportProgram

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from billing import views
+from billing.claims import views as claim_views
 
 app_name = "billing"
 
@@ -20,4 +21,7 @@ urlpatterns = [
     path("cases/<int:pk>/packets/generate/", views.packet_generate, name="packet_generate"),
     path("packets/<int:packet_pk>/download/", views.packet_download, name="packet_download"),
     path("cases/<int:pk>/onegene/", views.onegene_edit, name="onegene"),
+    path("cases/<int:pk>/claim/", claim_views.claim_page, name="claim"),
+    path("cases/<int:pk>/claim.csv", claim_views.claim_csv_download, name="claim_csv"),
+    path("cases/<int:pk>/claim.pdf", claim_views.claim_pdf_download, name="claim_pdf"),
 ]

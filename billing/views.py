@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import scope_to_sites
+from accounts.permissions import can, require
 from billing import pa_rules
 from billing.denials import DENIAL_REASONS
 from billing.forms import (
@@ -27,11 +29,8 @@ from billing.forms import (
 from billing.models import OneGeneEnrollment, PAPacket, Payer, PriorAuthorization, ReferencePrice, SupportProgram
 from billing.pa import pa_start, pa_transition
 from billing.packet import PacketError, packet_create
-from billing.panels import ENROLL_ROLES, MANAGE_ROLES, REFERENCE_ROLES
+from cases.access import get_case_for_user
 from cases.models import Case
-from common.access import get_case_for_user, has_role, require_role, scope_to_sites
-
-STAFF_ROLES = ("coordinator", "physician", "billing", "manager", "admin")
 
 
 def _get_case_for_user(request, pk: int) -> Case:
@@ -58,17 +57,17 @@ def _case_url(case: Case) -> str:
 
 # --- Payers and reference data (not patient data: any staff role reads, admins edit) -----------
 def payer_list(request):
-    require_role(request.user, *STAFF_ROLES)
+    require(request.user, "read_billing")
     payers = Payer.objects.all()
     return render(
-        request, "billing/payer_list.html", {"payers": payers, "can_edit": has_role(request.user, *REFERENCE_ROLES)}
+        request, "billing/payer_list.html", {"payers": payers, "can_edit": can(request.user, "edit_reference_data")}
     )
 
 
 @require_http_methods(["GET", "POST"])
 def payer_edit(request, payer_pk: int | None = None):
     payer = get_object_or_404(Payer, pk=payer_pk) if payer_pk else None
-    require_role(request.user, *REFERENCE_ROLES)
+    require(request.user, "edit_reference_data")
     form = PayerForm(request.POST or None, instance=payer)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
@@ -80,11 +79,11 @@ def payer_edit(request, payer_pk: int | None = None):
 
 @require_GET
 def reference(request):
-    require_role(request.user, *STAFF_ROLES)
+    require(request.user, "read_billing")
     context = {
         "prices": ReferencePrice.objects.all(),
         "programs": SupportProgram.objects.all(),
-        "can_edit": has_role(request.user, *REFERENCE_ROLES),
+        "can_edit": can(request.user, "edit_reference_data"),
     }
     return render(request, "billing/reference.html", context)
 
@@ -92,7 +91,7 @@ def reference(request):
 @require_http_methods(["GET", "POST"])
 def price_edit(request, price_pk: int | None = None):
     price = get_object_or_404(ReferencePrice, pk=price_pk) if price_pk else None
-    require_role(request.user, *REFERENCE_ROLES)
+    require(request.user, "edit_reference_data")
     form = ReferencePriceForm(request.POST or None, instance=price)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -107,7 +106,7 @@ def price_edit(request, price_pk: int | None = None):
 @require_http_methods(["GET", "POST"])
 def program_edit(request, program_pk: int):
     program = get_object_or_404(SupportProgram, pk=program_pk)
-    require_role(request.user, *REFERENCE_ROLES)
+    require(request.user, "edit_reference_data")
     form = SupportProgramForm(request.POST or None, instance=program)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -124,7 +123,7 @@ def program_edit(request, program_pk: int):
 @require_POST
 def pa_open(request, pk: int):
     case = _get_case_for_user(request, pk)
-    require_role(request.user, *MANAGE_ROLES)
+    require(request.user, "manage_pa")
     _pa, created = pa_start(case=case, by=request.user)
     if created:
         messages.success(request, "Started a draft prior authorization.")
@@ -134,7 +133,7 @@ def pa_open(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def pa_details(request, pk: int):
     pa = _get_pa_for_user(request, pk)
-    require_role(request.user, *MANAGE_ROLES)
+    require(request.user, "manage_pa")
     form = PADetailsForm(request.POST or None, instance=pa)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -148,7 +147,7 @@ def pa_details(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def pa_move(request, pk: int):
     pa = _get_pa_for_user(request, pk)
-    require_role(request.user, *MANAGE_ROLES)
+    require(request.user, "manage_pa")
     to = request.POST.get("to") or request.GET.get("to", "")
     try:
         pa_rules.check_transition(pa.status, to)
@@ -183,7 +182,7 @@ def pa_move(request, pk: int):
 @require_POST
 def packet_generate(request, pk: int):
     case = _get_case_for_user(request, pk)
-    require_role(request.user, *MANAGE_ROLES)
+    require(request.user, "manage_pa")
     form = PacketForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a draft or a final packet.")
@@ -201,7 +200,7 @@ def packet_generate(request, pk: int):
 @require_GET
 def packet_download(request, packet_pk: int):
     packet = _get_packet_for_user(request, packet_pk)
-    require_role(request.user, *STAFF_ROLES)
+    require(request.user, "read_billing")
     accessed.send(sender=PAPacket, instance=packet)
     try:
         handle = packet.file.open("rb")
@@ -218,7 +217,7 @@ def packet_download(request, packet_pk: int):
 # --- OneGene enrollment -------------------------------------------------------------------------
 def onegene_edit(request, pk: int):
     case = _get_case_for_user(request, pk)
-    require_role(request.user, *ENROLL_ROLES)
+    require(request.user, "record_enrollment")
     program = SupportProgram.objects.filter(slug="onegene").first()
     enrollment = OneGeneEnrollment.objects.filter(case=case).first()
     form = OneGeneEnrollmentForm(

@@ -15,6 +15,8 @@ from typing import IO
 from django.conf import settings
 from django.core.files.base import File
 
+from cases.models import Document
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -140,7 +142,6 @@ def document_store(*, case, kind: str, upload: File, by=None):
 
     Raises DocumentRejected (nothing saved) when the content is not acceptable.
     """
-    from cases.models import Document
 
     checked = document_check(upload)
     original = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:255]

@@ -1,4 +1,4 @@
-"""Weight rounding, kit lookup and prednisolone dose (domain.md §1, §1a, §3)."""
+"""Weight rounding, kit lookup and prednisolone dose (docs/domain.md §1, §1a, §3)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def to_decimal_kg(kg: Decimal | int | str | float) -> Decimal:
 
 
 def round_weight(kg: Decimal | int | str | float) -> Decimal:
-    """Return the weight rounded to 0.1 kg, half up (domain.md §1a: round before lookup)."""
+    """Return the weight rounded to 0.1 kg, half up (docs/domain.md §1a: round before lookup)."""
     return to_decimal_kg(kg).quantize(WEIGHT_QUANTUM_KG, rounding=ROUND_HALF_UP)
 
 
@@ -74,7 +74,7 @@ def total_vg_for_band(band_high_kg: Decimal) -> Decimal:
 def kit_for_weight(kg: Decimal | int | str | float) -> Kit | None:
     """Return the labeled kit for a weight, or None outside 2.6-21.0 kg.
 
-    1. Round the weight to 0.1 kg, half up (domain.md §1a).
+    1. Round the weight to 0.1 kg, half up (docs/domain.md §1a).
     2. Below 2.6 kg or above 21.0 kg there is no labeled kit: return None.
     3. Return the band whose [low, high] contains the rounded weight (label Table 1).
     """
@@ -90,7 +90,7 @@ def kit_for_weight(kg: Decimal | int | str | float) -> Kit | None:
 def prednisolone_mg_per_day(kg: Decimal | int | str | float) -> Decimal:
     """Return the prednisolone dose in mg/day: 1 mg/kg/day x rounded weight, to 0.1 mg.
 
-    Label §2.1 (domain.md §3): systemic corticosteroid equivalent to oral prednisolone
+    Label §2.1 (docs/domain.md §3): systemic corticosteroid equivalent to oral prednisolone
     1 mg/kg/day, from Day -1 for 30 days in total. The actual weight (rounded to 0.1 kg),
     not the kit band, is the basis.
     """

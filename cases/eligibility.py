@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_ALIASES, LAB_ANALYTE_NAMES
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight, to_decimal_kg
 from cases.label import (
     AAV9_RETEST_HIGH_TITER_DENOMINATOR,
@@ -23,7 +24,6 @@ from cases.label import (
     ADVANCED_SMA_SUPPORT_HOURS_PER_DAY,
     AGE_LIMIT_MONTHS,
     ALTERNATIVE_THERAPIES,
-    BASELINE_LAB_ANALYTES,
     CARD_ALLOWED_POS,
     CARD_LABS_MAX_AGE_DAYS,
     CARD_REQUIRE_CERTIFIED_CENTER,
@@ -31,8 +31,6 @@ from cases.label import (
     CARD_TITER_MAX_AGE_DAYS,
     CARD_WEIGHT_MAX_AGE_DAYS,
     FULL_TERM_WEEKS,
-    LAB_ANALYTE_ALIASES,
-    LAB_ANALYTE_NAMES,
     MOTOR_NEURON_DISEASE_PREFIX,
     ONEGENE_PHONE,
     POS_NAMES,
@@ -351,7 +349,7 @@ def last_eligible_date(date_of_birth: date) -> date:
 def full_term_date(date_of_birth: date, ga_total_days: int) -> date | None:
     """Return the day a preterm child reaches 37 weeks corrected age, or None if term-born.
 
-    Label §8.4 (domain.md §1): delay the infusion until full-term gestational age.
+    Label §8.4 (docs/domain.md §1): delay the infusion until full-term gestational age.
     Corrected-age date = date of birth + (37 weeks - gestational age at birth).
     """
     term_days = FULL_TERM_WEEKS * DAYS_PER_WEEK
@@ -406,7 +404,7 @@ def _newest_liver(facts: GateFacts, on: date) -> dict[str, LabObs]:
 
 # --- Gate items ---------------------------------------------------------------------------
 def _smn1_item(facts: GateFacts) -> GateItem:
-    """Bi-allelic SMN1 (label §1; domain.md §2, §11.18; card denial #2)."""
+    """Bi-allelic SMN1 (label §1; docs/domain.md §2, §11.18; card denial #2)."""
     title = "Bi-allelic SMN1 mutations documented"
     source = "FDA label §1; Aetna CPB 0953 (domain.md §2, §11.18); Billing card, top denial #2"
     fix = "Submit MLPA / sequencing report showing bi-allelic SMN1 mutations"
@@ -453,7 +451,7 @@ def normalize_diagnosis_code(code: str) -> str:
 
 
 def _diagnosis_item(facts: GateFacts) -> GateItem:
-    """SMA diagnosis code G12.0/G12.1/G12.8/G12.9 (domain.md §7, §11.11, §11.14)."""
+    """SMA diagnosis code G12.0/G12.1/G12.8/G12.9 (docs/domain.md §7, §11.11, §11.14)."""
     title = "SMA diagnosis code (ICD-10-CM)"
     source = "ICD-10-CM FY2026 (domain.md §7, §11.14); Billing card ICD-10 list"
     allowed = ", ".join(SMA_DIAGNOSIS_CODES)
@@ -475,7 +473,7 @@ def _diagnosis_item(facts: GateFacts) -> GateItem:
 
 
 def _age_item(facts: GateFacts, on: date) -> GateItem:
-    """Age < 2 years on the infusion date (label §1; domain.md §11.15, §11.21)."""
+    """Age < 2 years on the infusion date (label §1; docs/domain.md §11.15, §11.21)."""
     title = "Age under 2 years on the infusion date"
     source = "FDA label §1 (domain.md §1, §11.15)"
     alternatives = "Not eligible for J3399; alternatives: " + "; ".join(ALTERNATIVE_THERAPIES)
@@ -516,7 +514,7 @@ def _age_item(facts: GateFacts, on: date) -> GateItem:
 
 
 def _prematurity_item(facts: GateFacts, on: date) -> GateItem:
-    """Full-term corrected age reached (label §8.4; domain.md §1, §11.7)."""
+    """Full-term corrected age reached (label §8.4; docs/domain.md §1, §11.7)."""
     title = "Full-term corrected age reached"
     source = "FDA label §8.4 (domain.md §1); 37 weeks = WHO term boundary"
     dob, ga = facts.date_of_birth, facts.gestational_age_total_days
@@ -618,7 +616,7 @@ def _weight_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
 
 
 def aav9_retest_date(obs: TiterObs) -> date:
-    """Return a suggested retest date for a titer above the ceiling (domain.md §2).
+    """Return a suggested retest date for a titer above the ceiling (docs/domain.md §2).
 
     Maternal antibody half-life 18-59 days (van Olden, MDA abstract): about 4 weeks after
     a titer >= 1:200, about 8 weeks after a lower one.
@@ -689,7 +687,7 @@ def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
 
 
 def _baseline_labs_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
-    """All baseline labs present and current (label boxed warning/§5; domain.md §2, §11.3)."""
+    """All baseline labs present and current (label boxed warning/§5; docs/domain.md §2, §11.3)."""
     days = policy.labs_max_age_days
     title = f"Baseline labs within {days} days (ALT, AST, bilirubin, PT/INR, creatinine, Hgb, platelets, troponin-I)"
     source = (
@@ -800,7 +798,7 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
 
 
 def _site_item(facts: GateFacts, policy: GatePolicy) -> GateItem:
-    """Site of care allowed by the payer (card Site of care; domain.md §6c, §11.10)."""
+    """Site of care allowed by the payer (card Site of care; docs/domain.md §6c, §11.10)."""
     title = "Site of care allowed"
     source = "Billing card, Site of care (payer practice; domain.md §6c, §11.10)"
     allowed = ", ".join(sorted(policy.allowed_pos))
@@ -872,7 +870,7 @@ def _advanced_sma_item(facts: GateFacts) -> GateItem:
 
 
 def _smn_therapy_item(facts: GateFacts, on: date) -> GateItem:
-    """Concurrent nusinersen/risdiplam: payers require stopping (domain.md §2, eviCore). Never blocks."""
+    """Concurrent nusinersen/risdiplam: payers require stopping (docs/domain.md §2, eviCore). Never blocks."""
     title = "No concurrent nusinersen or risdiplam"
     source = "eviCore policy summary; Aetna CPB 0953 (domain.md §2, §10; payer practice)"
     active = [t for t in facts.smn_therapies if t.active_on(on)]

@@ -14,15 +14,14 @@ from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
-from billing.codes import (
+from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, to_canonical
+from cases.diagnoses import (
     FORBIDDEN_SMA_MESSAGE,
     PRIMARY_DIAGNOSIS_CHOICES,
     SECONDARY_DIAGNOSIS_CHOICES,
     is_forbidden_sma_code,
 )
-from billing.models import Payer
 from cases.documents import DocumentRejected, document_check, max_size_text
-from cases.label import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
 from cases.models import (
     Case,
     Document,
@@ -34,7 +33,6 @@ from cases.models import (
 )
 from cases.npi import validate_npi
 from cases.titers import parse_titer
-from monitoring.flags import to_canonical
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # A plausible range for a child's weight, to catch typos (grams, pounds), not a clinical rule:
@@ -64,7 +62,7 @@ def _helper(*layout) -> FormHelper:
 
 
 class DiagnosisField(forms.ChoiceField):
-    """A choice of ICD-10-CM codes that explains why a G12.2x code is refused (domain.md §7, §11.14)."""
+    """A choice of ICD-10-CM codes that explains why a G12.2x code is refused (docs/domain.md §7, §11.14)."""
 
     def validate(self, value):
         if value:
@@ -223,7 +221,7 @@ class CaseForm(forms.ModelForm):
     def __init__(self, *args, date_of_birth: date | None = None, with_report: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.date_of_birth = date_of_birth
-        self.fields["payer"].queryset = Payer.objects.order_by("name")
+        self.fields["payer"].queryset = self.fields["payer"].queryset.order_by("name")  # billing.Payer
         self.fields["payer"].empty_label = "Not yet known"
         self.fields["smn2_copies"].widget.attrs["min"] = 0
         self.fields["respiratory_support_hours"].widget.attrs.update(min=0, max=24)
@@ -461,7 +459,7 @@ class DocumentForm(forms.Form):
         return upload
 
 
-# Units offered per analyte; each must be accepted by monitoring.flags.to_canonical. PT/INR is
+# Units offered per analyte; each must be accepted by cases.analytes.to_canonical. PT/INR is
 # one row: a PT in seconds is stored as "pt", an INR ratio as "inr" (both satisfy the PT gate).
 LAB_UNITS: dict[str, tuple[str, ...]] = {
     "alt": ("U/L", "IU/L"),
@@ -481,8 +479,8 @@ class LabPanelForm(forms.Form):
     """One baseline panel: a draw date and, per analyte, value + unit + the lab's ULN.
 
     Rows left blank are simply not recorded (a troponin drawn another day is its own panel).
-    Values are converted to the canonical unit with monitoring.flags.to_canonical
-    (domain.md §9 design note: store the reported ULN and units with each result).
+    Values are converted to the canonical unit with cases.analytes.to_canonical
+    (docs/domain.md §9 design note: store the reported ULN and units with each result).
     """
 
     drawn_on = forms.DateField(label="Drawn on", widget=DATE)
@@ -592,10 +590,10 @@ class CaseFilterForm(forms.Form):
         required=False, choices=[(k, k) for k in SORTS] + [(f"-{k}", f"-{k}") for k in SORTS], widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, sites=(), payers=(), **kwargs):
+    def __init__(self, *args, sites=(), payers: tuple[tuple[int, str], ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [("", "All my sites"), *((s.pk, s.name) for s in sites)]
-        self.fields["payer"].choices = [("", "Any payer"), *((p.pk, p.name) for p in payers)]
+        self.fields["payer"].choices = [("", "Any payer"), *payers]
         self.helper = _helper(
             Row(
                 Column("q", css_class="col-md-4"),

@@ -1,6 +1,6 @@
 """Intake and editing workflows: one case per patient, optimistic locking, first-result stage move.
 
-J3399 is a once-per-lifetime treatment (domain.md §6a; label §1 "repeat administration not
+J3399 is a once-per-lifetime treatment (docs/domain.md §6a; label §1 "repeat administration not
 evaluated"), so a patient never gets a second case: a new intake that matches an existing patient
 (same site and MRN, or the same legal name and date of birth at any of the user's sites) is refused.
 """

@@ -1,13 +1,13 @@
 """Zolgensma (onasemnogene abeparvovec-xioi, HCPCS J3399) constants, in one screen.
 
 Every value names its source. "Label" is the US Prescribing Information, BLA 125694,
-as summarised with sources in /work/shared/domain.md ("domain.md §N"). Where the
+as summarised with sources in /work/shared/domain.md ("docs/domain.md §N"). Where the
 billing card (seed/000_629980ddb8477e0d.txt) and the label differ on clinical facts,
-the label wins (domain.md header). Card payer practices that the label does not state
+the label wins (docs/domain.md header). Card payer practices that the label does not state
 are kept in a separate block at the bottom, marked CARD_*, as editable per-payer
 defaults, not label facts.
 
-Rows that domain.md tags [D] (derived) or [U] (unverified) are data with
+Rows that docs/domain.md tags [D] (derived) or [U] (unverified) are data with
 ``verified=False``; no logic depends on that flag except display.
 """
 
@@ -16,67 +16,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# --- Dose and product (domain.md §1) ---------------------------------------------
+# --- Dose and product (docs/domain.md §1) ---------------------------------------------
 DOSE_VG_PER_KG = Decimal("1.1e14")  # Label §2.1 [V]
 CONCENTRATION_VG_PER_ML = Decimal("2.0e13")  # Label §3, nominal [V]
-DOSE_ML_PER_KG = Decimal("5.5")  # 1.1e14 / 2.0e13, domain.md §1 [D]; reproduces Table 1
+DOSE_ML_PER_KG = Decimal("5.5")  # 1.1e14 / 2.0e13, docs/domain.md §1 [D]; reproduces Table 1
 DOSE_VOLUME_QUANTUM_ML = Decimal("0.1")  # Label Table 1 prints volumes to 0.1 mL
 VIAL_SIZES_ML = (Decimal("5.5"), Decimal("8.3"))  # Label §3 [V]
-WEIGHT_QUANTUM_KG = Decimal("0.1")  # Round to 0.1 kg before band lookup, domain.md §1a
-WEIGHT_MIN_KG = Decimal("2.6")  # Label Table 1, lowest band, domain.md §1a [V]
-WEIGHT_MAX_KG = Decimal("21.0")  # Label Table 1, highest band, domain.md §1a [V]
-WEIGHT_BAND_WIDTH_KG = Decimal("0.5")  # Label Table 1 footnote, domain.md §1 [V]
-HCPCS_CODE = "J3399"  # domain.md §6a [V]; always 1 unit
+WEIGHT_QUANTUM_KG = Decimal("0.1")  # Round to 0.1 kg before band lookup, docs/domain.md §1a
+WEIGHT_MIN_KG = Decimal("2.6")  # Label Table 1, lowest band, docs/domain.md §1a [V]
+WEIGHT_MAX_KG = Decimal("21.0")  # Label Table 1, highest band, docs/domain.md §1a [V]
+WEIGHT_BAND_WIDTH_KG = Decimal("0.5")  # Label Table 1 footnote, docs/domain.md §1 [V]
+HCPCS_CODE = "J3399"  # docs/domain.md §6a [V]; always 1 unit
 
 # --- Age and prematurity -----------------------------------------------------------
 AGE_LIMIT_MONTHS = 24  # Label §1: "< 2 years" on the infusion date (strictly less) [V]
-# Label §8.4: not recommended before "full-term gestational age" is reached (domain.md §1).
+# Label §8.4: not recommended before "full-term gestational age" is reached (docs/domain.md §1).
 # The label gives no number. 37 completed weeks is the WHO/ACOG boundary between preterm
 # and term birth (WHO preterm birth definition; ACOG Committee Opinion 579, 2013, which
 # calls 37w0d-38w6d "early term" and 39w0d-40w6d "full term"). Change here if the
 # clinic reads "full-term" as ACOG's 39 weeks.
 FULL_TERM_WEEKS = 37
 
-# --- Corticosteroid regimen (domain.md §3, label §2.1) -------------------------------
+# --- Corticosteroid regimen (docs/domain.md §3, label §2.1) -------------------------------
 PREDNISOLONE_MG_PER_KG_DAY = Decimal("1")  # Label §2.1 [V]
 PREDNISOLONE_QUANTUM_MG = Decimal("0.1")  # display precision chosen here, not label
 STEROID_START_DAY = -1  # Label §2.1: start one day before infusion [V]
 STEROID_FULL_DOSE_DAYS = 30  # Label §2.1: "for a total of 30 days" from Day -1 [V]
 STEROID_TAPER_DAYS = 28  # Label §2.1: taper over 28 days if unremarkable [V]
 
-# --- Liver thresholds (domain.md §9, label §2.1/§5.1) -------------------------------
+# --- Liver thresholds (docs/domain.md §9, label §2.1/§5.1) -------------------------------
 PRE_INFUSION_CAUTION_ULN_MULTIPLE = Decimal("2")  # Label §5.1: > 2 x ULN not studied [V]
 UNREMARKABLE_ULN_MULTIPLE = Decimal("2")  # Label §2.1: ALT and AST < 2 x ULN to taper [V]
 SEVERE_HEPATOTOXICITY_ULN_MULTIPLE = Decimal("20")  # Label §5.1 [V]
 PRE_INFUSION_LIVER_ANALYTES = ("alt", "ast", "tbili")  # Label §5.1 [V]
 
-# --- Baseline labs (domain.md §2) ---------------------------------------------------
-# Liver: Label boxed warning / §5.1; creatinine + CBC: label §5 TMA, zolgensma-hcp.com;
-# troponin-I: label §2.1/§5. PT may be reported as PT or INR.
-BASELINE_LAB_ANALYTES = (
-    "alt",
-    "ast",
-    "tbili",
-    "pt",
-    "creatinine",
-    "hemoglobin",
-    "platelets",
-    "troponin_i",
-)
-LAB_ANALYTE_ALIASES = {"inr": "pt"}  # an INR result satisfies the PT requirement
-LAB_ANALYTE_NAMES = {
-    "alt": "ALT",
-    "ast": "AST",
-    "tbili": "total bilirubin",
-    "pt": "PT/INR",
-    "inr": "INR",
-    "creatinine": "creatinine",
-    "hemoglobin": "hemoglobin",
-    "platelets": "platelets",
-    "troponin_i": "troponin-I",
-}
-
-# --- Anti-AAV9 retest timing (literature, not label; domain.md §2) --------------------
+# --- Anti-AAV9 retest timing (literature, not label; docs/domain.md §2) --------------------
 # van Olden et al., MDA abstract: maternal antibody half-life 18-59 days; retest about
 # 4 weeks after a titer >= 1:200, about 8 weeks after lower titers. The label itself only
 # allows retesting when the titer is > 1:50 (label §2.3/§6.2).
@@ -84,16 +58,16 @@ AAV9_RETEST_HIGH_TITER_DENOMINATOR = 200
 AAV9_RETEST_WEEKS_HIGH = 4
 AAV9_RETEST_WEEKS_LOW = 8
 
-# --- Diagnosis codes (domain.md §7, official ICD-10-CM descriptors, FY2026) ----------
+# --- Diagnosis codes (docs/domain.md §7, official ICD-10-CM descriptors, FY2026) ----------
 SMA_DIAGNOSIS_CODES = {
     "G12.0": "Infantile spinal muscular atrophy, type I [Werdnig-Hoffman]",
     "G12.1": "Other inherited spinal muscular atrophy",
     "G12.8": "Other spinal muscular atrophies and related syndromes",
     "G12.9": "Spinal muscular atrophy, unspecified",
 }
-MOTOR_NEURON_DISEASE_PREFIX = "G12.2"  # G12.20-G12.29, not 5q SMA (domain.md §7, §11.14)
+MOTOR_NEURON_DISEASE_PREFIX = "G12.2"  # G12.20-G12.29, not 5q SMA (docs/domain.md §7, §11.14)
 
-# --- Alternatives when not eligible (domain.md §6a, §11.15) ---------------------------
+# --- Alternatives when not eligible (docs/domain.md §6a, §11.15) ---------------------------
 ALTERNATIVE_THERAPIES = (
     "nusinersen (Spinraza, J2326, intrathecal)",
     "risdiplam (Evrysdi, oral, pharmacy benefit)",
@@ -102,13 +76,13 @@ ALTERNATIVE_THERAPIES = (
 
 ONEGENE_PHONE = "1-855-441-4363"  # Billing card, OneGene Program
 
-# --- Advanced SMA (domain.md §2, §8): not evaluated by the label, a payer exclusion ----
+# --- Advanced SMA (docs/domain.md §2, §8): not evaluated by the label, a payer exclusion ----
 # Aetna CPB 0953; BCBS ND; label §14 event definition: tracheostomy, or >= 16 h/day
 # respiratory support (including NIV) continuously for >= 14 days.
 ADVANCED_SMA_SUPPORT_HOURS_PER_DAY = 16
 ADVANCED_SMA_SUPPORT_DAYS = 14
 
-# --- Place of service names (CMS POS code set, domain.md §6c) ------------------------
+# --- Place of service names (CMS POS code set, docs/domain.md §6c) ------------------------
 POS_NAMES = {
     "11": "Office",
     "12": "Home",
@@ -119,12 +93,12 @@ POS_NAMES = {
 }
 
 
-# --- Kit table (domain.md §1a; label Table 1 volumes, zolgensma-hcp.com kits) ---------
+# --- Kit table (docs/domain.md §1a; label Table 1 volumes, zolgensma-hcp.com kits) ---------
 @dataclass(frozen=True)
 class Kit:
     """One labeled kit: the weight band it serves and what is in the box.
 
-    ``verified`` is False for rows domain.md §1a tags [D] (vial split, total and NDC
+    ``verified`` is False for rows docs/domain.md §1a tags [D] (vial split, total and NDC
     package suffix derived, not seen in a public source).
     """
 
@@ -169,7 +143,7 @@ def _kit(row: str, verified: bool = True) -> Kit:
     )
 
 
-D = False  # marks a [D] row of domain.md §1a
+D = False  # marks a [D] row of docs/domain.md §1a
 
 # fmt: off
 KIT_TABLE: tuple[Kit, ...] = (
@@ -215,7 +189,7 @@ KIT_TABLE: tuple[Kit, ...] = (
 # fmt: on
 
 # --- Billing card payer-practice defaults (NOT label facts) ---------------------------
-# The card states these; the label does not (domain.md header and §11.6, §11.7, §11.10).
+# The card states these; the label does not (docs/domain.md header and §11.6, §11.7, §11.10).
 # They are the default GatePolicy, editable per payer.
 CARD_TITER_CEILING_DENOMINATOR = 50  # Card "AAV9 gate <= 1:50"; trial/payer criterion (§2)
 CARD_TITER_MAX_AGE_DAYS = 14  # Card top denial #1 "current within 2 weeks" (no label source)

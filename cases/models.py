@@ -1,7 +1,7 @@
-"""Sites, staff membership, patients, cases and the pre-treatment facts the gate reads.
+"""Patients, cases and the pre-treatment facts the gate reads.
 
 Every patient-data model here is registered with django-auditlog (cases/apps.py), and every
-query of patient data starts from ``common.access`` which limits it to the user's sites.
+query of patient data starts from ``accounts.access`` which limits it to the user's sites.
 """
 
 from __future__ import annotations
@@ -13,59 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    """Roles are auth Groups of these names (created by a data migration with permissions)."""
-
-    COORDINATOR = "coordinator", "Coordinator"
-    PHYSICIAN = "physician", "Physician"
-    BILLING = "billing", "Billing"
-    MANAGER = "manager", "Manager"
-    ADMIN = "admin", "Admin"
-
-
-class PlaceOfService(models.TextChoices):
-    """CMS place-of-service codes relevant to Zolgensma (domain.md §6c)."""
-
-    INPATIENT = "21", "21 Inpatient Hospital"
-    OUTPATIENT_ON_CAMPUS = "22", "22 On Campus-Outpatient Hospital"
-    OUTPATIENT_OFF_CAMPUS = "19", "19 Off Campus-Outpatient Hospital"
-    OFFICE = "11", "11 Office"
-    HOME = "12", "12 Home"
-    INDEPENDENT_CLINIC = "49", "49 Independent Clinic"
-
-
-class Site(models.Model):
-    """A treatment center. Users see patient data only of the sites they belong to."""
-
-    name = models.CharField(max_length=200, unique=True)
-    short_code = models.CharField(max_length=12, unique=True, help_text="Short label, e.g. NCH")
-    npi = models.CharField("NPI", max_length=10)
-    address = models.TextField()
-    place_of_service = models.CharField(max_length=2, choices=PlaceOfService.choices)
-    certified_center = models.BooleanField(
-        default=False, help_text="Certified SMA treatment center (payer site-of-care requirement)."
-    )
-    timezone = models.CharField(max_length=64, default="America/New_York")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    """A user's membership of a site. The user's role is their auth Group."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "site"], name="membership_unique_user_site")]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.site}"
+from accounts.models import PlaceOfService, Site
+from cases.analytes import ANALYTES
 
 
 class Sex(models.TextChoices):
@@ -149,14 +98,14 @@ class Case(models.Model):
     coordinator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coordinated_cases", null=True, blank=True
     )
-    # Diagnosis (domain.md §7, §10)
+    # Diagnosis (docs/domain.md §7, §10)
     sma_type = models.CharField("SMA type", max_length=3, choices=SmaType.choices)
     symptomatic = models.BooleanField(default=False)
     nbs_identified = models.BooleanField("Identified by newborn screen", default=False)
     nbs_date = models.DateField("Newborn screen date", null=True, blank=True)
     primary_diagnosis = models.CharField(max_length=8)
     secondary_diagnosis = models.CharField(max_length=8, blank=True)
-    # Genetic confirmation (label §1; domain.md §2, §11.18)
+    # Genetic confirmation (label §1; docs/domain.md §2, §11.18)
     genetic_method = models.CharField(max_length=12, choices=GeneticMethod.choices, blank=True)
     smn1_genotype = models.CharField("SMN1 genotype", max_length=24, choices=Smn1Genotype.choices, blank=True)
     smn2_copies = models.PositiveSmallIntegerField(
@@ -177,7 +126,7 @@ class Case(models.Model):
     steroid_plan_start = models.DateField(
         "Planned prednisolone start", null=True, blank=True, help_text="Label §2.1: the day before the infusion."
     )
-    # Advanced SMA screen (domain.md §2)
+    # Advanced SMA screen (docs/domain.md §2)
     respiratory_support_hours = models.PositiveSmallIntegerField(
         "Respiratory support (hours/day)", default=0, validators=[MaxValueValidator(24)]
     )
@@ -232,7 +181,7 @@ class StageEvent(CaseChild):
 
 
 class SmnTherapy(CaseChild):
-    """Prior or current nusinersen / risdiplam (payers require stopping them; domain.md §2)."""
+    """Prior or current nusinersen / risdiplam (payers require stopping them; docs/domain.md §2)."""
 
     class Drug(models.TextChoices):
         NUSINERSEN = "nusinersen", "Nusinersen (Spinraza, J2326)"
@@ -291,14 +240,12 @@ class BaselineLab(CaseChild):
 
     @property
     def analyte_label(self) -> str:
-        from monitoring.flags import ANALYTES
-
         info = ANALYTES.get(self.analyte)
         return info.label if info else self.analyte
 
     @property
     def times_uln(self) -> Decimal | None:
-        """The result as a multiple of the lab's ULN, to one decimal (domain.md §9 design note)."""
+        """The result as a multiple of the lab's ULN, to one decimal (docs/domain.md §9 design note)."""
         if not self.uln_canonical:
             return None
         return (self.value_canonical / self.uln_canonical).quantize(Decimal("0.1"))
@@ -331,4 +278,4 @@ class Document(CaseChild):
         ordering = ["-uploaded_at"]
 
 
-from cases.models_infusion import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial  # noqa: E402,F401
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial  # noqa: E402,F401

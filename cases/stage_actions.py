@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from cases.gate_facts import case_gate, gate_queryset, has_gate_facts
-from cases.infusion_pa import pa_status_for
+from cases.infusion.pa import pa_status_for
 from cases.models import Case
 from cases.stage_rules import SCHEDULE_FROM, StageAction, StageFacts, stage_actions
 

@@ -28,7 +28,7 @@ class StageFacts:
 class StageAction:
     to: str
     label: str
-    roles: tuple[str, ...]
+    action: str  # the permission (accounts.permissions) that may take this move
     allowed: bool
     reason: str  # why it is not allowed yet, or what it confirms
     needs_note: bool = False
@@ -44,7 +44,7 @@ def stage_actions(f: StageFacts) -> list[StageAction]:
        that date, and, where the payer requires it, a PA valid that day (billing card: PA before
        infusion; the gate is the label's and the payer's pre-treatment requirements).
     2. Ending lab monitoring (→ follow-up) needs no open draw: the label asks for monitoring for
-       at least 3 months and until results are unremarkable (domain.md §4), which the schedule's
+       at least 3 months and until results are unremarkable (docs/domain.md §4), which the schedule's
        extension draws encode.
     3. Closing (→ closed) from follow-up records a note; open milestones are named in the reason.
     """
@@ -65,7 +65,7 @@ def stage_actions(f: StageFacts) -> list[StageAction]:
             StageAction(
                 to="scheduled",
                 label=f"Confirm infusion scheduled for {when}",
-                roles=("coordinator", "physician", "admin"),
+                action="stage_schedule",
                 allowed=not problems,
                 reason="; ".join(problems).capitalize() if problems else "Gate passes and PA covers that date.",
             )
@@ -75,7 +75,7 @@ def stage_actions(f: StageFacts) -> list[StageAction]:
             StageAction(
                 to="follow_up",
                 label="Lab monitoring complete: move to follow-up",
-                roles=("physician", "admin"),
+                action="stage_follow_up",
                 allowed=f.open_draws == 0,
                 reason=(
                     f"{f.open_draws} scheduled draw{'s are' if f.open_draws != 1 else ' is'} still open"
@@ -89,7 +89,7 @@ def stage_actions(f: StageFacts) -> list[StageAction]:
             StageAction(
                 to="closed",
                 label="Close the case",
-                roles=("physician", "manager", "admin"),
+                action="stage_close",
                 allowed=True,
                 reason=(
                     f"{f.open_milestones} outcome milestone{'s' if f.open_milestones != 1 else ''} still open; "

@@ -3,7 +3,7 @@
 A titer is a reciprocal dilution such as "1:25", optionally with a comparator when the
 result is at the end of the lab's dilution range ("<1:25", ">=1:400"). The gate asks
 whether a result is certainly at or below a payer ceiling (1:50 by ELISA: trial and
-payer criterion, domain.md §2; label §2.3/§6.2 requires baseline testing).
+payer criterion, docs/domain.md §2; label §2.3/§6.2 requires baseline testing).
 """
 
 from __future__ import annotations

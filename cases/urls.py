@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from cases import views
+from cases.infusion.urls import urlpatterns as infusion_urlpatterns
 
 app_name = "cases"
 
@@ -23,6 +24,5 @@ urlpatterns = [
     path("<int:pk>/documents/<int:document_pk>/", views.document_download, name="document"),
 ]
 
-from cases.infusion_urls import urlpatterns as infusion_urlpatterns  # noqa: E402
 
 urlpatterns += infusion_urlpatterns

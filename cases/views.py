@@ -19,9 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from billing.codes import descriptor
-from billing.models import Payer
-from cases.documents import document_store
+from accounts.access import sites_for, user_site_ids
+from accounts.permissions import can, require
+from cases.access import cases_for, get_case_for_user
+from cases.analytes import BASELINE_LAB_ANALYTES
+from cases.diagnoses import diagnosis_descriptor
+from cases.documents import EXTENSIONS, document_store
 from cases.forms import (
     SORTS,
     CaseFilterForm,
@@ -37,18 +40,13 @@ from cases.forms import (
 from cases.gate_display import gate_summary, gate_view
 from cases.gate_facts import case_gate, gate_queryset
 from cases.intake import DuplicateCase, EditConflict, case_create, case_update, patient_duplicate, result_recorded
-from cases.label import BASELINE_LAB_ANALYTES
 from cases.models import BaselineLab, Case, Document, Patient, Stage, TiterResult, WeightMeasurement
 from cases.panels import panel_contexts
 from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
-from common.access import cases_for, get_case_for_user, has_role, require_role, sites_for, user_site_ids
 from common.paging import KeysFirstPaginator
 
-ENTER_ROLES = ("coordinator", "admin")  # intake and case edits
-RESULT_ROLES = ("coordinator", "physician", "admin")  # pre-treatment results and documents
-AUDIT_ROLES = ("manager",)  # the case's audit history
 AUDIT_SHOWN = 20  # on the case page; the case's history page shows every entry, paged
 AUDIT_PAGE_SIZE = 50
 FACTS_CHANGED = "case-facts-changed"
@@ -104,8 +102,8 @@ def _pipeline_ctx(request, case: Case) -> dict:
         "case": case,
         "stages": pipeline_rows(list(Stage.choices), events, case.stage, timezone.now()),
         "time_to_therapy": time_to_therapy(events, Stage.INTAKE, Stage.INFUSED),
-        "can_start_gating": case.stage == Stage.INTAKE and has_role(request.user, *ENTER_ROLES),
-        "stage_actions": [a for a in actions_for_case(case) if has_role(request.user, *a.roles)],
+        "can_start_gating": case.stage == Stage.INTAKE and can(request.user, "edit_case"),
+        "stage_actions": [a for a in actions_for_case(case) if can(request.user, a.action)],
     }
 
 
@@ -113,7 +111,7 @@ def _weights_ctx(request, case: Case, form=None) -> dict:
     today = timezone.localdate()
     return {
         "case": case,
-        "can_result": has_role(request.user, *RESULT_ROLES),
+        "can_result": can(request.user, "enter_pretreatment_results"),
         "weights": _rows(
             case, "weights", lambda: WeightMeasurement.objects.filter(case=case).select_related("entered_by")
         ),
@@ -125,7 +123,7 @@ def _titers_ctx(request, case: Case, form=None) -> dict:
     today = timezone.localdate()
     return {
         "case": case,
-        "can_result": has_role(request.user, *RESULT_ROLES),
+        "can_result": can(request.user, "enter_pretreatment_results"),
         "titers": _rows(case, "titers", lambda: TiterResult.objects.filter(case=case).select_related("entered_by")),
         "titer_form": form or TiterForm(case=case, initial={"drawn_on": today, "method": "ELISA"}),
     }
@@ -143,7 +141,7 @@ def _labs_ctx(request, case: Case, form=None) -> dict:
     ]
     return {
         "case": case,
-        "can_result": has_role(request.user, *RESULT_ROLES),
+        "can_result": can(request.user, "enter_pretreatment_results"),
         "lab_panels": panels,
         # The 25-field panel form is rendered when asked for (it is most of the page's
         # rendering time otherwise): opening "Add a lab panel" loads it (labs_add GET), and
@@ -159,7 +157,7 @@ def _blank_lab_form(case: Case) -> LabPanelForm:
 def _documents_ctx(request, case: Case, form=None) -> dict:
     return {
         "case": case,
-        "can_result": has_role(request.user, *RESULT_ROLES),
+        "can_result": can(request.user, "enter_pretreatment_results"),
         "documents": _rows(case, "documents", lambda: Document.objects.filter(case=case).select_related("uploaded_by")),
         "document_form": form or DocumentForm(case=case),
     }
@@ -213,11 +211,11 @@ def _field_name(model, name: str) -> str:
 
 
 def _descriptor(code: str) -> str:
-    """'G12.0 Infantile spinal muscular atrophy, ...' with the official descriptor (domain.md §7)."""
+    """'G12.0 Infantile spinal muscular atrophy, ...' with the official descriptor (docs/domain.md §7)."""
     if not code:
         return ""
     try:
-        return f"{code} {descriptor(code)}"
+        return f"{code} {diagnosis_descriptor(code)}"
     except ValueError:
         return code
 
@@ -233,7 +231,7 @@ SECTIONS = {
 def _detail_context(request, case: Case, **forms) -> dict:
     context = {
         "case": case,
-        "can_edit": has_role(request.user, *ENTER_ROLES),
+        "can_edit": can(request.user, "edit_case"),
         "primary_descriptor": _descriptor(case.primary_diagnosis),
         "secondary_descriptor": _descriptor(case.secondary_diagnosis),
     }
@@ -241,7 +239,7 @@ def _detail_context(request, case: Case, **forms) -> dict:
     context.update(_pipeline_ctx(request, case))
     for name, build in SECTIONS.items():
         context.update(build(request, case, forms.get(name)))
-    if has_role(request.user, *AUDIT_ROLES):
+    if can(request.user, "read_case_audit"):
         context["audit_entries"], context["audit_total"] = _audit_entries(case)
     context["panels"] = panel_contexts(request, case)
     return context
@@ -266,7 +264,15 @@ def _section_response(request, case: Case, section: str, *, saved: str = "", for
 # --- Pages ----------------------------------------------------------------------------------------
 def case_list(request):
     """Cases of the user's sites: search, filter, sort and page, all in the URL."""
-    form = CaseFilterForm(request.GET, sites=list(sites_for(request.user)), payers=list(Payer.objects.all()))
+    # The payers of the user's own cases: the filter offers only what can match.
+    payers = tuple(
+        cases_for(request.user)
+        .exclude(payer=None)
+        .values_list("payer_id", "payer__name")
+        .distinct()
+        .order_by("payer__name")
+    )
+    form = CaseFilterForm(request.GET, sites=list(sites_for(request.user)), payers=payers)
     filters = form.cleaned_data if form.is_valid() else {}
     cases = _filtered_cases(cases_for(request.user), filters)
     page = KeysFirstPaginator(cases, 25, load=gate_queryset).get_page(request.GET.get("page"))
@@ -280,7 +286,7 @@ def case_list(request):
         "rows": rows,
         "sort": filters.get("sort") or "name",
         "columns": COLUMNS,
-        "can_open": has_role(request.user, *ENTER_ROLES),
+        "can_open": can(request.user, "edit_case"),
     }
     template = "cases/case_list.html#results" if request.htmx else "cases/case_list.html"
     return render(request, template, context)
@@ -309,7 +315,7 @@ def case_audit(request, pk: int):
     case). Pages are pinned to the newest entry when the history was opened (?upto=), so the
     entries each page view adds do not shift older ones onto the next page."""
     case = _get_case_for_user(request, pk)
-    require_role(request.user, *AUDIT_ROLES)
+    require(request.user, "read_case_audit")
     entries = _audit_queryset(case)
     try:
         upto = int(request.GET.get("upto", ""))
@@ -351,7 +357,7 @@ def case_pipeline_panel(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def case_new(request):
     """Intake: one form for the patient and their case (coordinators)."""
-    require_role(request.user, *ENTER_ROLES)
+    require(request.user, "edit_case")
     patient_form = PatientForm(request.POST or None, sites=sites_for(request.user))
     dob = patient_form.cleaned_data.get("date_of_birth") if patient_form.is_bound and patient_form.is_valid() else None
     case_form = CaseForm(request.POST or None, request.FILES or None, date_of_birth=dob)
@@ -397,7 +403,7 @@ def _create_from_forms(request, patient_form, case_form, therapies) -> Case:
 def case_edit(request, pk: int):
     """Edit the patient and case; a save over someone else's newer save is refused (version)."""
     case = _get_case_for_user(request, pk)
-    require_role(request.user, *ENTER_ROLES)
+    require(request.user, "edit_case")
     data = request.POST or None
     version_form = VersionForm(data, initial={"version": case.version})
     patient_form = PatientForm(data, instance=case.patient)
@@ -471,7 +477,7 @@ def _show(value) -> str:
 def case_start_gating(request, pk: int):
     """Move a case from intake to gating by hand (it also happens on the first result)."""
     case = _get_case_for_user(request, pk, viewed=False)
-    require_role(request.user, *ENTER_ROLES)
+    require(request.user, "edit_case")
     try:
         moved = case_advance(case=case, to=Stage.GATING, by=request.user, note="Started gating by hand")
     except TransitionError as exc:
@@ -494,7 +500,7 @@ def case_stage_move(request, pk: int):
     if action is None:
         messages.error(request, "That move does not apply to this case now.")
     else:
-        require_role(request.user, *action.roles)
+        require(request.user, action.action)
         note = request.POST.get("note", "").strip()[:300]
         if not action.allowed:
             messages.error(request, f"Not yet: {action.reason}.")
@@ -516,7 +522,7 @@ def case_stage_move(request, pk: int):
 @require_POST
 def weight_add(request, pk: int):
     case = _get_case_for_user(request, pk, viewed=False)
-    require_role(request.user, *RESULT_ROLES)
+    require(request.user, "enter_pretreatment_results")
     form = WeightForm(request.POST, case=case)
     if not form.is_valid():
         return _section_response(request, case, "weights", form=form)
@@ -529,7 +535,7 @@ def weight_add(request, pk: int):
 @require_POST
 def titer_add(request, pk: int):
     case = _get_case_for_user(request, pk, viewed=False)
-    require_role(request.user, *RESULT_ROLES)
+    require(request.user, "enter_pretreatment_results")
     form = TiterForm(request.POST, case=case)
     if not form.is_valid():
         return _section_response(request, case, "titers", form=form)
@@ -542,7 +548,7 @@ def titer_add(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def labs_add(request, pk: int):
     case = _get_case_for_user(request, pk, viewed=False)
-    require_role(request.user, *RESULT_ROLES)
+    require(request.user, "enter_pretreatment_results")
     if request.method == "GET":  # the empty form, loaded when "Add a lab panel" is opened
         if not request.htmx:
             return redirect(reverse("cases:detail", args=[case.pk]) + "?add=labs#labs")
@@ -560,7 +566,7 @@ def labs_add(request, pk: int):
 @require_POST
 def document_add(request, pk: int):
     case = _get_case_for_user(request, pk, viewed=False)
-    require_role(request.user, *RESULT_ROLES)
+    require(request.user, "enter_pretreatment_results")
     form = DocumentForm(request.POST, request.FILES, case=case)
     if not form.is_valid():
         return _section_response(request, case, "documents", form=form)
@@ -585,6 +591,5 @@ def document_download(request, pk: int, document_pk: int):
 
 
 def _extension(document: Document) -> str:
-    from cases.documents import EXTENSIONS
 
     return EXTENSIONS.get(document.content_type, "bin")

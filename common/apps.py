@@ -4,12 +4,8 @@ from django.apps import AppConfig
 
 
 class CommonConfig(AppConfig):
+    """Plain helpers that import no app (paging, fragments, code-set records, backup); it is an
+    app only for its management commands and the audit-trail migration."""
+
     name = "common"
     verbose_name = "Common"
-
-    def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
-
-        from common.middleware import mark_login
-
-        user_logged_in.connect(mark_login, dispatch_uid="genegate-mark-login")

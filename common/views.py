@@ -1,4 +1,4 @@
-"""Cross-app views: home, health check, session keep-alive."""
+"""The health check: JSON with database and Redis reachability, for load balancers and monitors."""
 
 from __future__ import annotations
 
@@ -6,22 +6,9 @@ import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
-
-from common.access import sites_for
-
-
-@require_GET
-def home(request):
-    """The signed-in landing page: the user's sites and their worklist."""
-    from common.home import home_context
-
-    context = {"sites": list(sites_for(request.user))}
-    context.update(home_context(request))
-    return render(request, "home.html", context)
+from django.views.decorators.http import require_GET
 
 
 @login_not_required
@@ -49,9 +36,3 @@ def _redis_ok() -> bool:
         return bool(client.ping())
     except Exception:
         return False
-
-
-@require_POST
-def keepalive(request):
-    """'Stay signed in' from the idle warning: the request itself refreshes the session."""
-    return HttpResponse(status=204)

@@ -13,7 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    # The reminder sweep (monitoring/reminders.py): due rows in, ready rows out. Also runnable
+    # The reminder sweep (monitoring/reminders/sweep.py): due rows in, ready rows out. Also runnable
     # by hand: `python manage.py send_reminders`.
     "reminders-sweep": {"task": "monitoring.tasks.sweep_reminders", "schedule": 300.0},
 }

@@ -49,9 +49,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "common",
+    "accounts",
     "cases",
-    "billing",
     "monitoring",
+    "billing",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -63,8 +65,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "common.middleware.SessionTimeoutMiddleware",
-    "common.two_factor.TwoFactorMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -91,7 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "common.context_processors.navigation",
+                "accounts.context_processors.navigation",
             ],
         },
     }
@@ -114,7 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: PostgreSQL's JIT spent 4 s compiling the reminder sweep's 40 ms query
-    # (monitoring/bench_reminders.py at 10,000 cases). Off for this app's connections.
+    # (demo/bench/reminders.py at 10,000 cases). Off for this app's connections.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -161,7 +163,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-# Sessions: idle logout after 15 minutes, absolute after 12 hours (common.middleware).
+# Sessions: idle logout after 15 minutes, absolute after 12 hours (accounts.middleware).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 15))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("SESSION_ABSOLUTE_HOURS", 12))
 SESSION_IDLE_WARNING = timedelta(minutes=2)
@@ -208,7 +210,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
-# Reminders (monitoring/reminders.py): a row left in "sending" longer than this (a worker killed
+# Reminders (monitoring/reminders/sweep.py): a row left in "sending" longer than this (a worker killed
 # mid-send) is claimed again and retried.
 REMINDER_VISIBILITY_SECONDS = env_int("REMINDER_VISIBILITY_SECONDS", 600)
 

@@ -4,13 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from common import two_factor
+from accounts import two_factor
+from accounts import views as account_views
 from common import views as common_views
+from monitoring.home import home
 
 urlpatterns = [
-    path("", common_views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
-    path("session/keepalive", common_views.keepalive, name="keepalive"),
+    path("session/keepalive", account_views.keepalive, name="keepalive"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -13,12 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
-KIND_LABELS = {
-    "liver": "Liver panel (AST, ALT, bilirubin, PT)",
-    "platelets": "Platelet count (CBC)",
-    "troponin": "Troponin-I",
-    "steroid_review": "Steroid end-of-course review",
-}
+from monitoring.kinds import KIND_DETAILS
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ def render(name: str, events: Iterable[Event], now: datetime | None = None) -> s
 
 
 def draw_event(draw, initials: str = "") -> Event:
-    label = KIND_LABELS.get(draw.kind, draw.kind)
+    label = KIND_DETAILS.get(draw.kind, draw.kind)
     prefix = f"{initials} · " if initials else ""
     window = f"{draw.window_opens:%b %d} to {draw.window_closes:%b %d, %Y}"
     return Event(

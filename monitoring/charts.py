@@ -1,7 +1,7 @@
 """Trend charts drawn server-side as SVG with pygal (no JavaScript; the same SVG can go into a
-PDF). Liver values are plotted as multiples of the ULN reported with each result (domain.md §9
+PDF). Liver values are plotted as multiples of the ULN reported with each result (docs/domain.md §9
 design note) against the 2×ULN taper line and the 20×ULN urgent line (label §2.1, §5.1);
-platelets and troponin-I against the patient's baseline (label §5; domain.md §9)."""
+platelets and troponin-I against the patient's baseline (label §5; docs/domain.md §9)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Lab result flags after a Zolgensma infusion, unit conversion and fallback ULNs.
 
 Pure functions over plain values. ×ULN is computed per result from the ULN the lab reported
-with it (domain.md §9 design note); the population ULNs here are only a fallback.
+with it (docs/domain.md §9 design note); the population ULNs here are only a fallback.
 
-Sources: domain.md §3 (taper rule), §4 (stop conditions), §5 and §9 (thresholds); label §2.1,
+Sources: docs/domain.md §3 (taper rule), §4 (stop conditions), §5 and §9 (thresholds); label §2.1,
 §5.1 (liver), §5 (thrombocytopenia/TMA, troponin-I).
 """
 
@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
+
+from cases.analytes import ANALYTES, _decimal, analyte_info, to_canonical
 
 # --- Thresholds (each with its source) -------------------------------------------------------
-# ALT or AST at or above 2×ULN is not "unremarkable": no steroid taper (label §2.1; domain.md
+# ALT or AST at or above 2×ULN is not "unremarkable": no steroid taper (label §2.1; docs/domain.md
 # §3, §9: unremarkable means ALT and AST < 2×ULN).
 TAPER_BLOCK_ULN_MULTIPLE = Decimal(2)
-# Severe hepatotoxicity signal (label §5.1; domain.md §5, §9: "ALT/AST > 20×ULN"). The brief asks
+# Severe hepatotoxicity signal (label §5.1; docs/domain.md §5, §9: "ALT/AST > 20×ULN"). The brief asks
 # for >= so the exact 20.0× value already pages hepatology (the safer side of the boundary).
 URGENT_ULN_MULTIPLE = Decimal(20)
 # TMA watch: platelets < 150 ×10⁹/L or a fall of 25% or more from baseline. The label gives no
-# number; these are the general TMA criteria (domain.md §9, scirp.org TMA review).
+# number; these are the general TMA criteria (docs/domain.md §9, scirp.org TMA review).
 PLATELET_LOW = Decimal(150)
 PLATELET_FALL_FRACTION = Decimal("0.25")
 
@@ -38,48 +40,7 @@ SRC_TROPONIN = "domain.md §9; label §5 (judge troponin-I against baseline, ass
 SRC_ULN = "domain.md §9 design note (store the lab's ULN with each result)"
 
 
-@dataclass(frozen=True)
-class Analyte:
-    """An analyte's display label, canonical unit and accepted units (unit -> units per canonical unit)."""
-
-    label: str
-    canonical_unit: str
-    # How many of each accepted unit make one canonical unit (17.1 µmol/L per mg/dL);
-    # canonical value = reported value ÷ this, so 17.1 µmol/L converts to exactly 1 mg/dL.
-    accepted_units: Mapping[str, Decimal]
-
-
-_ONE = Decimal(1)
-# Conversion factors: bilirubin 1 mg/dL = 17.1 µmol/L; creatinine 1 mg/dL = 88.4 µmol/L;
-# hemoglobin 1 g/dL = 10 g/L; platelets 10⁹/L = 10³/µL; troponin 1 ng/mL = 1 µg/L = 1000 ng/L
-# = 1000 pg/mL (standard SI conversions; troponin units per domain.md §5, §9).
-ANALYTES: dict[str, Analyte] = {
-    "alt": Analyte("ALT", "U/L", {"U/L": _ONE, "IU/L": _ONE}),
-    "ast": Analyte("AST", "U/L", {"U/L": _ONE, "IU/L": _ONE}),
-    "tbili": Analyte("Total bilirubin", "mg/dL", {"mg/dL": _ONE, "µmol/L": Decimal("17.1")}),
-    "pt": Analyte("Prothrombin time", "s", {"s": _ONE, "sec": _ONE, "seconds": _ONE}),
-    "inr": Analyte("INR", "ratio", {"ratio": _ONE, "INR": _ONE}),
-    "creatinine": Analyte("Creatinine", "mg/dL", {"mg/dL": _ONE, "µmol/L": Decimal("88.4")}),
-    "hemoglobin": Analyte("Hemoglobin", "g/dL", {"g/dL": _ONE, "g/L": Decimal(10)}),
-    "platelets": Analyte(
-        "Platelets",
-        "10^9/L",
-        {
-            "10^9/L": _ONE,
-            "×10^9/L": _ONE,
-            "10^3/µL": _ONE,
-            "×10^3/µL": _ONE,
-            "K/µL": _ONE,
-        },
-    ),
-    "troponin_i": Analyte(
-        "Troponin-I",
-        "ng/L",
-        {"ng/L": _ONE, "pg/mL": _ONE, "ng/mL": Decimal("0.001"), "µg/L": Decimal("0.001")},
-    ),
-}
-
-# Fallback ULN, used only when the lab reported none (domain.md §9). ALT: England et al. 2009,
+# Fallback ULN, used only when the lab reported none (docs/domain.md §9). ALT: England et al. 2009,
 # JPGN 49:71, 95th centile: < 18 months 60 U/L boys / 55 U/L girls; >= 18 months 40 / 35 U/L.
 ALT_FALLBACK_AGE_SPLIT_MONTHS = 18
 ALT_FALLBACK_ULN = {
@@ -122,64 +83,12 @@ class Flag:
     source: str
 
 
-def _decimal(value: object, what: str) -> Decimal:
-    """Return `value` as a finite, non-negative Decimal, or raise ValueError naming `what`."""
-    if isinstance(value, bool):  # bad input is a ValueError throughout the rule modules
-        raise ValueError(f"{what} must be a number, not {value!r}")  # noqa: TRY004
-    try:
-        result = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"{what} must be a number, not {value!r}") from None
-    if not result.is_finite():
-        raise ValueError(f"{what} must be a finite number, not {value!r}")
-    if result < 0:
-        raise ValueError(f"{what} cannot be negative ({value})")
-    return result
-
-
-def _normal_unit(unit: str) -> str:
-    # Accept the usual spellings: micro sign, Greek mu or "u" for micro, "x" for "×", any case
-    # or spacing. casefold() turns the micro sign into Greek mu, so fold first, then map.
-    text = unit.strip().replace(" ", "").casefold().replace("\u03bc", "\u00b5")
-    text = text.replace("×", "x")
-    if text.startswith("u") and not text.startswith("u/"):
-        text = "\u00b5" + text[1:]
-    return text.replace("/u", "/\u00b5")
-
-
-def analyte_info(analyte: str) -> Analyte:
-    """Return ANALYTES[analyte], or raise ValueError listing the known analyte keys."""
-    try:
-        return ANALYTES[analyte]
-    except KeyError:
-        raise ValueError(f"Unknown analyte {analyte!r}; expected one of: {', '.join(ANALYTES)}") from None
-
-
-def to_canonical(analyte: str, value: Decimal | int | str, unit: str) -> tuple[Decimal, str]:
-    """Return (value in the canonical unit, canonical unit) for `value` reported in `unit`.
-
-    1. Look up the analyte (ValueError if unknown).
-    2. Match the unit, forgiving case, spaces, "u"/"μ" for "µ" and "x" for "×".
-    3. Divide by the unit's per-canonical ratio (bilirubin µmol/L ÷ 17.1, troponin
-       ng/mL ÷ 0.001, i.e. × 1000).
-    An unknown unit raises ValueError listing the accepted units.
-    """
-    info = analyte_info(analyte)
-    number = _decimal(value, f"{info.label} value")
-    wanted = _normal_unit(unit)
-    for accepted, factor in info.accepted_units.items():
-        if _normal_unit(accepted) == wanted:
-            return number / factor, info.canonical_unit
-    accepted_list = ", ".join(info.accepted_units)
-    raise ValueError(f"{info.label} in {unit!r} is not accepted; use one of: {accepted_list}")
-
-
 def fallback_uln(analyte: str, age_months: int, sex: str) -> Decimal | None:
     """Return a population ULN for use when the lab gave none, or None if there is no source.
 
     1. Validate age (whole months, >= 0) and sex ("male", "female" or "unknown").
     2. ALT: England 2009 95th centile by age (< 18 months or not) and sex; "unknown" takes
-       the lower (girls') value (domain.md §9).
+       the lower (girls') value (docs/domain.md §9).
     3. Every other analyte: None (see FALLBACK_SOURCE for why).
     """
     analyte_info(analyte)
@@ -256,8 +165,8 @@ def flags_for_panel(
        (label §2.1 needs normal bilirubin; label §5.1 jaundice).
     4. PT (or INR) above ULN -> urgent, prolonged PT (label §5.1).
     5. Platelets < 150 ×10⁹/L or a fall >= 25% from baseline -> tma_watch (label §5;
-       domain.md §9).
-    6. Troponin-I above baseline -> watch (label §5; domain.md §9).
+       docs/domain.md §9).
+    6. Troponin-I above baseline -> watch (label §5; docs/domain.md §9).
     7. Sort urgent, then taper_blocked, then watch; keep input order within a level.
     """
     checked = _checked(results)
@@ -418,7 +327,7 @@ def _baseline_missing(analyte: str) -> Flag:
 def liver_unremarkable(results: Mapping[str, ResultValue], pt_normal_max: Decimal | None = None) -> bool:
     """Return True when the liver labs are "unremarkable" in the label's sense.
 
-    Label §2.1 / §5.1 (domain.md §3, §9): ALT and AST < 2×ULN, total bilirubin not above ULN,
+    Label §2.1 / §5.1 (docs/domain.md §3, §9): ALT and AST < 2×ULN, total bilirubin not above ULN,
     PT not above ULN. The clinical exam is judged separately (monitoring/steroids.py).
 
     1. ALT, AST and total bilirubin must be present with a ULN; so must PT (ULN or
@@ -449,12 +358,12 @@ def liver_unremarkable(results: Mapping[str, ResultValue], pt_normal_max: Decima
 def back_to_baseline(value: Decimal | int | str, baseline: Decimal | int | str, analyte: str) -> bool:
     """Return True when a platelet or troponin-I value (canonical units) is back to baseline.
 
-    The label says "until back to baseline" without a number (domain.md §4).
+    The label says "until back to baseline" without a number (docs/domain.md §4).
     1. Platelets: the fall from baseline is under 25% AND the count is at least 150 ×10⁹/L
        or at least the baseline itself. These are exactly the TMA-watch criteria
-       (domain.md §9), so the extension stops when the watch would clear; demanding the exact
+       (docs/domain.md §9), so the extension stops when the watch would clear; demanding the exact
        baseline would keep infants in monitoring for ordinary day-to-day variation.
-    2. Troponin-I: value <= baseline (domain.md §9: judge the trend against baseline).
+    2. Troponin-I: value <= baseline (docs/domain.md §9: judge the trend against baseline).
     3. Other analytes raise ValueError.
     """
     number = _decimal(value, "value")

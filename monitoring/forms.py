@@ -10,7 +10,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 
-from monitoring import flags as flag_rules
+from cases.analytes import ANALYTES
 from monitoring import milestones as milestone_rules
 from monitoring.models import ProtocolVersion, SteroidDecision
 from monitoring.workflows import ResultInput
@@ -41,7 +41,7 @@ class ResultsForm(forms.Form):
         self.infused_on = infused_on
         self.now = now
         for analyte in analytes:
-            info = flag_rules.ANALYTES[analyte]
+            info = ANALYTES[analyte]
             self.fields[f"{analyte}_value"] = forms.DecimalField(
                 label=f"{info.label} value", min_value=0, max_value=VALUE_MAX, decimal_places=3, max_digits=9
             )
@@ -65,7 +65,7 @@ class ResultsForm(forms.Form):
         """(label, value field, unit field, ULN field or None) per analyte, for the template."""
         for analyte in self.analytes:
             uln = self[f"{analyte}_uln"] if f"{analyte}_uln" in self.fields else None
-            yield flag_rules.ANALYTES[analyte].label, self[f"{analyte}_value"], self[f"{analyte}_unit"], uln
+            yield ANALYTES[analyte].label, self[f"{analyte}_value"], self[f"{analyte}_unit"], uln
 
     def clean_collected_at(self) -> datetime:
         collected = self.cleaned_data["collected_at"]
@@ -83,7 +83,7 @@ class ResultsForm(forms.Form):
                 and cleaned.get(f"{analyte}_uln") is None
                 and f"{analyte}_uln" not in self.errors
             ):
-                label = flag_rules.ANALYTES[analyte].label
+                label = ANALYTES[analyte].label
                 self.add_error(
                     f"{analyte}_uln", f"Enter the lab's ULN: there is no published infant fallback for {label}."
                 )
@@ -169,7 +169,7 @@ SCORE_FIELDS = ("chop_intend", "hine2", "hfmse", "rhs")
 
 
 class AssessmentForm(forms.Form):
-    """A milestone assessment: scores checked with milestones.validate_score (domain.md §8)."""
+    """A milestone assessment: scores checked with milestones.validate_score (docs/domain.md §8)."""
 
     assessed_on = forms.DateField(label="Assessed on", widget=forms.DateInput(attrs={"type": "date"}))
     sits = forms.BooleanField(label="Sits without support", required=False)

@@ -1,4 +1,4 @@
-"""Outcome milestone assessments after infusion (domain.md §8).
+"""Outcome milestone assessments after infusion (docs/domain.md §8).
 
 Pure functions over plain values. The card's timepoints (6/12/24/36/60 months) come from
 outcomes-based contracts whose terms are not public [U], so they are a default to be edited
@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-# Card timepoints (seed billing card; domain.md §8, §11.17): contract-specific and unverified
+# Card timepoints (seed billing card; docs/domain.md §8, §11.17): contract-specific and unverified
 # [U]; editable per contract.
 DEFAULT_MONTHS = (6, 12, 24, 36, 60)
 # ± days around a milestone date in which the assessment counts [D] (product default).
 DEFAULT_WINDOW_DAYS = 30
-# HINE-2 population: infants 2-24 months (domain.md §8, togetherinsma-hcp.com.au).
+# HINE-2 population: infants 2-24 months (docs/domain.md §8, togetherinsma-hcp.com.au).
 HINE2_MIN_MONTHS = 2
 HINE2_MAX_MONTHS = 24
-# HFMSE/RHS are for SMA types 2/3, "about >= 2 y" (domain.md §8).
+# HFMSE/RHS are for SMA types 2/3, "about >= 2 y" (docs/domain.md §8).
 OLDER_CHILD_MONTHS = 24
 
 SCORE = "score"
@@ -39,7 +39,7 @@ VENTILATOR_FREE_DEFINITION = (
 class Instrument:
     """An outcome instrument: how it is recorded, its range or items, population and source.
 
-    `verified` is False for values tagged [U] in domain.md (keep them easy to correct).
+    `verified` is False for values tagged [U] in docs/domain.md (keep them easy to correct).
     """
 
     key: str
@@ -216,7 +216,7 @@ def validate_who_milestones(achieved: dict[str, bool]) -> dict[str, bool]:
 
 
 def suggested_instruments(age_months: int, sits: bool, walks: bool) -> list[str]:
-    """Return instrument keys to use at an assessment, by age and function (domain.md §8).
+    """Return instrument keys to use at an assessment, by age and function (docs/domain.md §8).
 
     1. Reject a negative age and "walks but does not sit".
     2. Does not sit, or younger than 2 months -> CHOP INTEND (infants / weak patients), so

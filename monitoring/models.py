@@ -1,10 +1,50 @@
-"""Monitoring protocol versions, scheduled draws and their results."""
+"""Monitoring protocol versions, scheduled draws and their results.
+
+The reminder models (routes, outbox, attempts, notifications, acknowledgements) live in
+monitoring/reminders/models.py and are imported here so Django registers them with this app.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from cases.analytes import ANALYTES
+from monitoring.kinds import DrawKind, kind_label
+from monitoring.reminders.models import (
+    DEFAULT_ROUTES,
+    UNSENT,
+    Acknowledgement,
+    Notification,
+    Reminder,
+    ReminderAttempt,
+    ReminderKind,
+    ReminderRoute,
+    ReminderStatus,
+)
+
+__all__ = [
+    "DEFAULT_ROUTES",
+    "UNSENT",
+    "Acknowledgement",
+    "Assessment",
+    "Draw",
+    "DrawState",
+    "Flag",
+    "FlagLevel",
+    "Milestone",
+    "ProtocolVersion",
+    "Notification",
+    "Reminder",
+    "ReminderAttempt",
+    "ReminderKind",
+    "ReminderRoute",
+    "ReminderStatus",
+    "Result",
+    "SteroidCourse",
+    "SteroidDecision",
+]
 
 
 class ProtocolVersion(models.Model):
@@ -39,22 +79,14 @@ class DrawState(models.TextChoices):
 OPEN_STATES = (DrawState.UPCOMING, DrawState.DUE, DrawState.LATE, DrawState.OVERDUE)
 
 
-KIND_LABELS = {
-    "liver": "Liver panel",
-    "platelets": "Platelets (CBC)",
-    "troponin": "Troponin-I",
-    "steroid_review": "Steroid review",
-}
-
-
 class Draw(models.Model):
     """One scheduled post-infusion draw (or review). ``next_change_at`` is when its state next
     changes; the sweep and the dashboard read it through an index (STYLE.md, periodic work)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="draws")
-    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="draws")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="draws")
     protocol = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="draws")
-    kind = models.CharField(max_length=20)  # liver | platelets | troponin | steroid_review
+    kind = models.CharField(max_length=20, choices=DrawKind.choices)
     day = models.PositiveSmallIntegerField()
     analytes = models.JSONField(default=list)
     reason = models.CharField(max_length=300)
@@ -85,7 +117,7 @@ class Draw(models.Model):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return kind_label(self.kind)
 
     @property
     def is_open(self) -> bool:
@@ -116,9 +148,7 @@ class Result(models.Model):
 
     @property
     def analyte_label(self) -> str:
-        """The analyte's display name (monitoring.flags.ANALYTES), e.g. "Total bilirubin"."""
-        from monitoring.flags import ANALYTES
-
+        """The analyte's display name (cases.analytes.ANALYTES), e.g. "Total bilirubin"."""
         info = ANALYTES.get(self.analyte)
         return info.label if info else self.analyte
 
@@ -140,7 +170,7 @@ class Flag(models.Model):
     """A flag raised by a result (monitoring.flags). Urgent flags notify the physician at once."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="flags")
-    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="flags")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="flags")
     draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="flags", null=True, blank=True)
     code = models.CharField(max_length=40)
     level = models.CharField(max_length=20, choices=FlagLevel.choices)
@@ -163,10 +193,10 @@ class Flag(models.Model):
 
 
 class Milestone(models.Model):
-    """An outcome milestone assessment (6–60 months after infusion; domain.md §8)."""
+    """An outcome milestone assessment (6–60 months after infusion; docs/domain.md §8)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="milestones")
-    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="milestones")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="milestones")
     month = models.PositiveSmallIntegerField()
     due_on = models.DateField()
     window_opens = models.DateField()
@@ -182,7 +212,7 @@ class Milestone(models.Model):
 
 
 class SteroidCourse(models.Model):
-    """A case's prophylactic prednisolone course: Day -1 at 1 mg/kg/day (label §2.1; domain.md §3).
+    """A case's prophylactic prednisolone course: Day -1 at 1 mg/kg/day (label §2.1; docs/domain.md §3).
 
     ``status`` moves full_dose -> tapering only through a physician's SteroidDecision."""
 
@@ -191,7 +221,7 @@ class SteroidCourse(models.Model):
         TAPERING = "tapering", "Tapering over 28 days"
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="steroid_course")
-    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="steroid_courses")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="steroid_courses")
     started_on = models.DateField()
     weight_kg = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     full_dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
@@ -212,7 +242,7 @@ class SteroidDecision(models.Model):
 
     course = models.ForeignKey(SteroidCourse, on_delete=models.CASCADE, related_name="decisions")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="steroid_decisions")
-    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="steroid_decisions")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="steroid_decisions")
     liver_draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="steroid_decisions")
     action = models.CharField(max_length=10, choices=Action.choices)
     recommended = models.CharField(max_length=10, choices=Action.choices)
@@ -232,12 +262,12 @@ class SteroidDecision(models.Model):
 
 
 class Assessment(models.Model):
-    """An outcome milestone assessment (domain.md §8): scores in range, the WHO checklist and
+    """An outcome milestone assessment (docs/domain.md §8): scores in range, the WHO checklist and
     ventilator-free survival by the label §14 definition."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="assessments")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="assessments")
-    site = models.ForeignKey("cases.Site", on_delete=models.PROTECT, related_name="assessments")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="assessments")
     assessed_on = models.DateField()
     sits = models.BooleanField("Sits without support")
     walks = models.BooleanField("Walks alone")
@@ -256,6 +286,3 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"Assessment {self.pk}"
-
-
-from monitoring.models_reminders import *  # noqa: E402, F403  (reminders, acknowledgements: issue 7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from common.access import has_role
+from accounts.permissions import can
 from monitoring import charts, steroids
 from monitoring.models import Draw, Flag, FlagLevel, Milestone, SteroidCourse
 from monitoring.workflows import latest_liver_draw, review_pending
@@ -35,6 +35,6 @@ def case_panel(request, case) -> tuple[str, dict]:
         "taper_plan": taper,
         "charts": charts.CHARTS,
         "has_results": any(d.results.all() for d in draws),
-        "can_enter": has_role(request.user, "coordinator", "physician"),
+        "can_enter": can(request.user, "enter_monitoring_results"),
     }
     return "monitoring/_panel.html", context

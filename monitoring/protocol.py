@@ -6,14 +6,14 @@ versioned database table, so a clinic can correct a day or a window without a co
 
 Sources (see /work/shared/domain.md):
 - Liver function: label §5.1 and boxed warning, "weekly in month 1, then every other week in
-  months 2 and 3 ... until results are unremarkable" (domain.md §4, §11.4).
+  months 2 and 3 ... until results are unremarkable" (docs/domain.md §4, §11.4).
 - Platelets: label highlights §2.3/§5, "at least weekly in month 1 and every other week in
-  months 2 and 3 ... until back to baseline" (domain.md §4, §11.1).
+  months 2 and 3 ... until back to baseline" (docs/domain.md §4, §11.1).
 - Troponin-I: label §5, "weekly in month 1 and monthly in months 2 and 3 ... until back to
-  baseline" (domain.md §4, §11.2).
+  baseline" (docs/domain.md §4, §11.2).
 - Steroid end-of-course check: label §2.1, at the end of the 30-day course counted from
-  Day -1, i.e. Day 28 (domain.md §3).
-- The exact days are not fixed by the label; the reminder days are domain.md §4's suggested
+  Day -1, i.e. Day 28 (docs/domain.md §3).
+- The exact days are not fixed by the label; the reminder days are docs/domain.md §4's suggested
   days [D].
 """
 
@@ -21,19 +21,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitoring.kinds import DrawKind
+
 # ± days around each due date in which a draw counts as on time [D]: the label gives no window;
-# a 2-day window keeps weekly windows from overlapping (domain.md §4, "suggested reminder days").
+# a 2-day window keeps weekly windows from overlapping (docs/domain.md §4, "suggested reminder days").
 DEFAULT_WINDOW_DAYS = 2
 # Days after the window closes before a late draw escalates to overdue [D] (product policy).
 DEFAULT_GRACE_DAYS = 2
 # Cadence of draws after Day 84 while a result is not yet unremarkable / back to baseline:
-# "every other week" continues (label §5.1; domain.md §4 "reminders must stay open past D84").
+# "every other week" continues (label §5.1; docs/domain.md §4 "reminders must stay open past D84").
 DEFAULT_EXTENSION_INTERVAL_DAYS = 14
-# Troponin-I is "monthly in months 2 and 3" (label §5; domain.md §4), so its extension keeps the
+# Troponin-I is "monthly in months 2 and 3" (label §5; docs/domain.md §4), so its extension keeps the
 # same 28-day cadence as D56 -> D84 rather than the liver/platelet fortnightly one [D].
 TROPONIN_EXTENSION_INTERVAL_DAYS = 28
 
-KINDS = ("liver", "platelets", "troponin", "steroid_review")
+KINDS = tuple(DrawKind.values)  # monitoring.kinds: the one vocabulary of draw kinds
 
 
 @dataclass(frozen=True)

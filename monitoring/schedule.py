@@ -3,7 +3,7 @@
 Pure functions over plain values and an explicit `today`; no clock is read here.
 The protocol itself (days, window, grace, cadence) is data in `monitoring/protocol.py`.
 
-Sources: domain.md §4 (schedule, "reminders must stay open past D84 while any result is not yet
+Sources: docs/domain.md §4 (schedule, "reminders must stay open past D84 while any result is not yet
 unremarkable or back to baseline"), §11.1, §11.2, §11.4; label §5.1 and §5. The window, grace
 and state machine are product policy [D] (STYLE.md, "Periodic work": due work is data, the next
 transition date is stored and indexed, never "date == today + N").
@@ -121,7 +121,7 @@ def next_extension(
     3. `last_day` must be the row's last protocol day or a later extension day; an earlier
        day raises ValueError, because the protocol already plans the next draw.
     4. The next day is last_day + the row's interval (liver and platelets 14 days, "every
-       other week"; troponin-I 28 days, "monthly"; label §5.1/§5, domain.md §4).
+       other week"; troponin-I 28 days, "monthly"; label §5.1/§5, docs/domain.md §4).
     5. Build the draw with the usual ± window and the row's extension reason.
     """
     row = protocol.row(kind)

@@ -1,4 +1,4 @@
-"""Prophylactic corticosteroid course around a Zolgensma infusion (label §2.1; domain.md §3).
+"""Prophylactic corticosteroid course around a Zolgensma infusion (label §2.1; docs/domain.md §3).
 
 Pure functions over plain values. The label fixes the start (Day -1), the dose (prednisolone
 1 mg/kg/day equivalent), the length (30 days in total) and the end-of-course rule (taper over
@@ -21,13 +21,13 @@ from monitoring.flags import (
     liver_unremarkable,
 )
 
-# Course starts one day before the infusion (label §2.1; domain.md §3).
+# Course starts one day before the infusion (label §2.1; docs/domain.md §3).
 START_OFFSET_DAYS = -1
-# Oral prednisolone equivalent, 1 mg/kg/day (label §2.1; domain.md §3).
+# Oral prednisolone equivalent, 1 mg/kg/day (label §2.1; docs/domain.md §3).
 DOSE_MG_PER_KG_PER_DAY = Decimal(1)
 # "For a total of 30 days", counted from Day -1 (label §2.1): Day -1 .. Day 28 inclusive.
 COURSE_DAYS_TOTAL = 30
-# "Taper over the next 28 days" when unremarkable (label §2.1; domain.md §3).
+# "Taper over the next 28 days" when unremarkable (label §2.1; docs/domain.md §3).
 TAPER_DAYS = 28
 # Suggested weekly steps as fractions of the full dose [D]: the label only says "taper over
 # 28 days"; 4 weekly steps (75%, 50%, 25%, 12.5%) fill the 28 days and halve the last step
@@ -38,7 +38,7 @@ TAPER_NOTE = (
     "steps. Do not stop abruptly (label §2.1)."
 )
 # Abnormal at this many reviews in a row (the end-of-course review counts) -> "persistent":
-# consult pediatric GI/hepatology (label §2.1/§5.1; domain.md §3). The label sets no count [D].
+# consult pediatric GI/hepatology (label §2.1/§5.1; docs/domain.md §3). The label sets no count [D].
 PERSISTENT_AFTER_REVIEWS = 2
 
 TAPER = "taper"

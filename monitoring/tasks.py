@@ -1,4 +1,4 @@
-"""Celery tasks for reminders: thin wrappers that take ids and call monitoring.reminders.
+"""Celery tasks for reminders: thin wrappers that take ids and call monitoring.reminders.sweep.
 
 Enqueue with ``transaction.on_commit`` (the row exists when the worker looks). A failed enqueue
 (Redis down) loses nothing: the row stays pending in the database, and the next sweep, or
@@ -13,13 +13,14 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
+from monitoring.reminders.sweep import reminder_send, reminders_ready_ids, reminders_sweep
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def sweep_reminders() -> None:
     """The beat's every-5-minutes sweep: insert due rows, then hand each ready row to a worker."""
-    from monitoring.reminders import reminders_ready_ids, reminders_sweep
 
     reminders_sweep()
     enqueue_sends(reminders_ready_ids())
@@ -27,7 +28,6 @@ def sweep_reminders() -> None:
 
 @shared_task(ignore_result=True, acks_late=True)
 def send_reminder(reminder_id: int) -> None:
-    from monitoring.reminders import reminder_send
 
     reminder_send(reminder_id)
 

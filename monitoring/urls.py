@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from monitoring import views
+from monitoring.reminders.urls import reminder_urlpatterns
 
 app_name = "monitoring"
 
@@ -18,7 +19,5 @@ urlpatterns = [
     path("calendar.ics", views.sites_ics, name="sites_ics"),
     path("worklist/<slug:group>/", views.worklist_group, name="worklist_group"),
 ]
-
-from monitoring.urls_reminders import reminder_urlpatterns  # noqa: E402  (issue 7)
 
 urlpatterns += reminder_urlpatterns

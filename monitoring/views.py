@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import scope_to_sites
+from accounts.permissions import can, require
+from cases.access import get_case_for_user
 from cases.models import Case
-from common.access import get_case_for_user, has_role, require_role, scope_to_sites
 from monitoring import calendar, charts, steroids
 from monitoring.forms import WHO_FIELDS, AssessmentForm, MissForm, ProtocolVersionForm, ResultsForm, SteroidDecisionForm
 from monitoring.models import OPEN_STATES, Assessment, Draw, Milestone, ProtocolVersion, Result, SteroidCourse
@@ -28,8 +30,7 @@ from monitoring.workflows import (
     steroid_decide,
     steroid_recommendation,
 )
-
-ENTER_ROLES = ("coordinator", "physician")
+from monitoring.worklist import GROUP_TITLES, worklist_group_page
 
 
 def _get_case_for_user(request, pk: int) -> Case:
@@ -63,7 +64,7 @@ def protocol(request):
 
 @require_http_methods(["GET", "POST"])
 def protocol_new(request):
-    require_role(request.user, "admin")
+    require(request.user, "edit_protocol")
     form = ProtocolVersionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -110,7 +111,7 @@ def _draw_page(request, draw: Draw, form=None, miss_form=None, status=200):
         "form": form or _results_form(request, draw),
         "miss_form": miss_form or MissForm(),
         "results": list(draw.results.all()),
-        "can_enter": has_role(request.user, *ENTER_ROLES),
+        "can_enter": can(request.user, "enter_monitoring_results"),
     }
     return render(request, "monitoring/draw.html", context, status=status)
 
@@ -124,7 +125,7 @@ def draw_results(request, draw_pk: int):
     with timezone.override(ZoneInfo(draw.site.timezone)):
         if request.method != "POST":
             return _draw_page(request, draw)
-        require_role(request.user, *ENTER_ROLES)
+        require(request.user, "enter_monitoring_results")
         form = _results_form(request, draw, request.POST)
         if not form.is_valid():
             return _draw_page(request, draw, form=form, status=422)
@@ -143,7 +144,7 @@ def draw_results(request, draw_pk: int):
 def draw_missed(request, draw_pk: int):
     """Record an open draw as missed, with the reason."""
     draw = _get_draw_for_user(request, draw_pk)
-    require_role(request.user, *ENTER_ROLES)
+    require(request.user, "enter_monitoring_results")
     form = MissForm(request.POST)
     if draw.state not in OPEN_STATES:
         form.add_error(None, f"This draw is {draw.get_state_display().lower()}; only an open draw can be missed.")
@@ -167,7 +168,7 @@ def steroid_review(request, pk: int):
     liver_draw = latest_liver_draw(case)
     form = SteroidDecisionForm(request.POST or None)
     if request.method == "POST":
-        require_role(request.user, "physician")
+        require(request.user, "decide_steroids")
         if liver_draw is None:
             form.add_error(None, "There are no liver results to review yet.")
         if form.is_valid():
@@ -198,7 +199,7 @@ def steroid_review(request, pk: int):
         "taper_note": steroids.TAPER_NOTE,
         "decisions": list(course.decisions.select_related("decided_by", "liver_draw")),
         "form": form,
-        "is_physician": has_role(request.user, "physician"),
+        "is_physician": can(request.user, "decide_steroids"),
     }
     return render(request, "monitoring/steroids.html", context, status=422 if form.errors else 200)
 
@@ -214,7 +215,7 @@ def milestone_assess(request, milestone_pk: int):
     infused_on = case.infused_on or milestone.window_opens
     form = AssessmentForm(request.POST or None, infused_on=infused_on, today=timezone.localdate())
     if request.method == "POST":
-        require_role(request.user, *ENTER_ROLES)
+        require(request.user, "enter_monitoring_results")
         if form.is_valid():
             data = form.cleaned_data
             Assessment.objects.create(
@@ -285,7 +286,6 @@ def case_ics(request, pk: int):
 def worklist_group(request, group: str):
     """One group of the home page's monitoring worklist (overdue, late, due today, due this
     week) whole, paged: the home page shows the first few of each."""
-    from monitoring.worklist import GROUP_TITLES, worklist_group_page
 
     if group not in GROUP_TITLES:
         raise Http404("No such worklist group.")

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.analytes import ANALYTES, to_canonical
+from cases.models import BaselineLab, WeightMeasurement
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
 from monitoring import steroids
@@ -27,6 +29,7 @@ from monitoring.models import (
     SteroidDecision,
 )
 from monitoring.protocol import DEFAULT_GRACE_DAYS, PROTOCOL_V1, Phase, Protocol, ProtocolRow
+from monitoring.reminders.freshness import dashboard_changed
 from monitoring.schedule import days_late, draw_state, next_change_at, next_extension, planned_draws
 
 # Milestone assessments escalate from late to overdue after the same grace as draws [D]
@@ -168,7 +171,6 @@ def draws_advance(now: datetime | None = None, batch_size: int = 500) -> int:
 
 
 def _dashboard_changed() -> None:
-    from monitoring.dashboard import dashboard_changed
 
     dashboard_changed()
 
@@ -179,7 +181,7 @@ def _dashboard_changed() -> None:
 def milestone_months_for(case) -> tuple[int, ...]:
     """The outcome milestone months of the case's payer contract, else the card's defaults.
 
-    Contract months are not public (domain.md §8, §11.17 [U]); a payer may carry its own
+    Contract months are not public (docs/domain.md §8, §11.17 [U]); a payer may carry its own
     ``milestone_months`` list, otherwise milestones.DEFAULT_MONTHS applies.
     """
     months = getattr(case.payer, "milestone_months", None) if case.payer_id else None
@@ -187,7 +189,6 @@ def milestone_months_for(case) -> tuple[int, ...]:
 
 
 def _latest_weight_kg(case, on: date) -> Decimal | None:
-    from cases.models import WeightMeasurement
 
     weight = WeightMeasurement.objects.filter(case=case, measured_on__lte=on).order_by("-measured_on", "-pk").first()
     return weight.kg if weight else None
@@ -201,7 +202,7 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
     2. Plan every draw from the infusion date (monitoring.schedule.planned_draws).
     3. Store each with its state and next state change for today.
     4. Outcome milestones at the contract's months (milestones.milestone_dates), each with
-       its window (domain.md §8).
+       its window (docs/domain.md §8).
     5. The steroid course from Day -1 at 1 mg/kg/day on the latest weight (label §2.1).
     Returns the draws created by this call.
     """
@@ -295,7 +296,7 @@ def age_in_months(born: date, on: date) -> int:
 
 
 def fallback_uln_for(case, analyte: str, on: date) -> Decimal | None:
-    """Population ULN (canonical unit) for the patient's age and sex on ``on`` (domain.md §9)."""
+    """Population ULN (canonical unit) for the patient's age and sex on ``on`` (docs/domain.md §9)."""
     patient = case.patient
     return flag_rules.fallback_uln(
         analyte, age_in_months(patient.date_of_birth, on), SEX_FOR_FALLBACK.get(patient.sex, "unknown")
@@ -304,7 +305,6 @@ def fallback_uln_for(case, analyte: str, on: date) -> Decimal | None:
 
 def baseline_for(case) -> dict[str, Decimal]:
     """The latest pre-infusion baseline per analyte in canonical units (cases.BaselineLab)."""
-    from cases.models import BaselineLab
 
     baseline: dict[str, Decimal] = {}
     rows = BaselineLab.objects.filter(case=case).order_by("drawn_on", "pk").values_list("analyte", "value_canonical")
@@ -341,14 +341,14 @@ def results_record(
     tz = ZoneInfo(draw.site.timezone)
     collected_on = collected_at.astimezone(tz).date()
     for item in results:
-        value_c, _ = flag_rules.to_canonical(item.analyte, item.value, item.unit)
-        per_canonical = flag_rules.to_canonical(item.analyte, 1, item.unit)[0]  # 1 entered unit, canonical
+        value_c, _ = to_canonical(item.analyte, item.value, item.unit)
+        per_canonical = to_canonical(item.analyte, 1, item.unit)[0]  # 1 entered unit, canonical
         uln, fallback = item.uln, False
         if uln is None:
             fallback_c = fallback_uln_for(draw.case, item.analyte, collected_on)
             if fallback_c is not None:
                 uln, fallback = fallback_c / per_canonical, True
-        uln_c = None if uln is None else flag_rules.to_canonical(item.analyte, uln, item.unit)[0]
+        uln_c = None if uln is None else to_canonical(item.analyte, uln, item.unit)[0]
         Result.objects.update_or_create(
             draw=draw,
             analyte=item.analyte,
@@ -416,7 +416,7 @@ def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now:
 
 
 def _finding(draw: Draw, results: list[Result], baseline: dict[str, Decimal]) -> tuple[bool, str]:
-    """(resolved, finding) for a draw of the last protocol day or later (domain.md §4).
+    """(resolved, finding) for a draw of the last protocol day or later (docs/domain.md §4).
 
     Liver: unremarkable = ALT and AST < 2×ULN, normal bilirubin and PT (flags.liver_unremarkable).
     Platelets / troponin-I: back to baseline (flags.back_to_baseline); without a baseline,
@@ -433,7 +433,7 @@ def _finding(draw: Draw, results: list[Result], baseline: dict[str, Decimal]) ->
             r = by_analyte.get(analyte)
             if r and r.uln_canonical:
                 parts.append(
-                    f"{flag_rules.ANALYTES[analyte].label} {flag_rules.format_multiple(r.value_canonical / r.uln_canonical)}"
+                    f"{ANALYTES[analyte].label} {flag_rules.format_multiple(r.value_canonical / r.uln_canonical)}"
                 )
         pt = by_analyte.get("pt")
         if pt and pt.uln_canonical and pt.value_canonical > pt.uln_canonical:
@@ -443,8 +443,8 @@ def _finding(draw: Draw, results: list[Result], baseline: dict[str, Decimal]) ->
     result = by_analyte.get(analyte)
     if result is None:
         return True, ""
-    label = flag_rules.ANALYTES[analyte].label
-    unit = flag_rules.ANALYTES[analyte].canonical_unit
+    label = ANALYTES[analyte].label
+    unit = ANALYTES[analyte].canonical_unit
     base = baseline.get(analyte)
     value = result.value_canonical
     if base is None:

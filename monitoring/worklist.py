@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Q
 
-from common.access import scope_to_sites
+from accounts.access import scope_to_sites
 from common.paging import KeysFirstPaginator
 from monitoring.models import Draw, DrawState, Flag, Milestone
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from cases.models import Case, Membership, Patient, Site
+from accounts.models import Membership, Site
+from cases.models import Case, Patient
 
 PASSWORD = "correct-horse-battery-staple"
 MARKER_NAME = "Zyxwv Markerchild"  # a value that must never appear in a denied response
@@ -60,7 +61,7 @@ class Personas:
     def __init__(self) -> None:
         from django.apps import apps
 
-        from cases.roles import ensure_roles
+        from accounts.roles import ensure_roles
 
         ensure_roles(apps)  # transactional (browser) tests flush the groups the migration made
         self.site_a = make_site("A", name="Site A Children's")

@@ -10,7 +10,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    from cases.roles import ensure_roles
+    from accounts.roles import ensure_roles
 
     ensure_roles(apps)
 

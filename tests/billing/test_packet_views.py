@@ -8,11 +8,12 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from billing import demo, demo_cases
-from billing.bench import bench_packet, format_result
 from billing.models import OneGeneEnrollment, PAPacket, PriorAuthorization, SupportProgram
 from cases.models import BaselineLab, Stage
-from common.demo import DemoContext
+from demo import billing as demo
+from demo import billing_cases as demo_cases
+from demo.bench.packet import bench_packet, format_result
+from demo.context import DemoContext
 from tests.billing.helpers import make_ready_case
 from tests.personas import make_user
 

@@ -6,9 +6,9 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from billing import demo
 from billing.models import Payer, ReferencePrice, SupportProgram
-from common.demo import DemoContext
+from demo import billing as demo
+from demo.context import DemoContext
 from tests.billing.helpers import make_ready_case
 
 GOOD = {

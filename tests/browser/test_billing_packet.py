@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from billing import demo
-from common.demo import DemoContext
+from demo import billing as demo
+from demo.context import DemoContext
 from tests.billing.helpers import make_payer, make_ready_case
 from tests.conftest import screenshot
 from tests.personas import Personas

@@ -88,9 +88,9 @@ def test_the_demo_case_pages_and_list_at_desktop_and_tablet_width(page, db, live
     from django.apps import apps
     from django.core.management import call_command
 
+    from accounts.roles import ensure_roles
     from cases.models import Case
-    from cases.roles import ensure_roles
-    from common.demo import DEMO_PASSWORD
+    from demo.context import DEMO_PASSWORD
 
     ensure_roles(apps)
     call_command("seed_demo", verbosity=0)

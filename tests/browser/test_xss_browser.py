@@ -17,7 +17,7 @@ def test_stored_payloads_do_not_run_in_the_browser(page, browser_login):
     inject(PAYLOADS[1])
     from django.apps import apps as django_apps
 
-    from cases.roles import ensure_roles
+    from accounts.roles import ensure_roles
 
     ensure_roles(django_apps)
     admin = get_user_model().objects.get(username="admin")
@@ -27,7 +27,7 @@ def test_stored_payloads_do_not_run_in_the_browser(page, browser_login):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     browser_login(admin)
     ids = url_ids()
-    for path in (f"/cases/{ids['pk']}/", "/cases/", "/", f"/cases/{ids['pk']}/infusion/claim/"):
+    for path in (f"/cases/{ids['pk']}/", "/cases/", "/", f"/billing/cases/{ids['pk']}/claim/"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
     assert dialogs == []

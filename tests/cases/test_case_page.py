@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.label import BASELINE_LAB_ANALYTES
+from cases.analytes import BASELINE_LAB_ANALYTES
 from cases.models import BaselineLab, Document, SmnTherapy, TiterResult, WeightMeasurement
 from tests.cases.helpers import lab_data, pdf_bytes, upload
 

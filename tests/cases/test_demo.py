@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.gate_display import gate_view
 from cases.gate_facts import case_gate, gate_queryset
 from cases.models import Case, Document
-from common.demo import DEMO_CASES
+from demo.context import DEMO_CASES
 
 INFUSED = {
     "infused_recent": 3,
@@ -27,7 +27,7 @@ INFUSED = {
 def demo(db):
     from django.apps import apps
 
-    from cases.roles import ensure_roles
+    from accounts.roles import ensure_roles
 
     ensure_roles(apps)
     call_command("seed_demo", verbosity=0)

@@ -16,7 +16,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from monitoring.models import Reminder, ReminderAttempt, ReminderStatus
-from monitoring.reminders import reminders_run, reminders_sweep
+from monitoring.reminders.sweep import reminders_run, reminders_sweep
 from tests.faults.smtp_sink import SmtpSink
 from tests.personas import Personas, make_case
 from tests.reminders.helpers import make_draw, overdue_due_on
@@ -88,7 +88,7 @@ def test_postgresql_restarted_during_reminder_sweeps_loses_and_duplicates_nothin
             (
                 "import os, time, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings'); django.setup()\n"
                 "from django.db import connections\n"
-                "from monitoring.reminders import reminders_sweep\n"
+                "from monitoring.reminders.sweep import reminders_sweep\n"
                 "end = time.monotonic() + 8\n"
                 "while time.monotonic() < end:\n"
                 "    try:\n"

@@ -10,9 +10,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.models import Payer
-from cases.label import BASELINE_LAB_ANALYTES
+from cases.analytes import BASELINE_LAB_ANALYTES
+from cases.infusion.models import InfusionRecord, InfusionVial
 from cases.models import BaselineLab, Document, TiterResult, WeightMeasurement
-from cases.models_infusion import InfusionRecord, InfusionVial
 from tests.personas import make_case
 
 NORMAL_LABS = {

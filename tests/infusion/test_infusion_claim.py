@@ -26,7 +26,7 @@ def signed(cast):
 
 
 def claim(client, case, **params):
-    return client.get(reverse("cases:infusion_claim", args=[case.pk]), params).content.decode()
+    return client.get(reverse("billing:claim", args=[case.pk]), params).content.decode()
 
 
 def line_codes(body: str) -> list[tuple[str, str]]:
@@ -55,8 +55,8 @@ def test_the_infusion_time_gives_96365_and_96366_only_over_90_minutes(cast, clie
 
 
 def test_the_j3399_line_carries_the_n4_11_digit_ndc_pointers_pos_and_pa_number(cast, client, signed, monkeypatch):
-    from cases import infusion_claim
-    from cases.infusion_pa import PaStatus
+    from billing.claims import lines as infusion_claim
+    from cases.infusion.pa import PaStatus
 
     monkeypatch.setattr(infusion_claim, "pa_status_for", lambda c, on: PaStatus(True, True, "PA-778812", "ok"))
     signed.secondary_diagnosis = "Z82.0"
@@ -188,12 +188,12 @@ def test_the_claim_page_explains_when_there_is_no_signed_record(cast, client):
     assert "there is no infusion record yet" in claim(client, case)
     make_record(case, cast.coordinator)
     assert "the record is not signed yet" in claim(client, case)
-    assert client.get(reverse("cases:infusion_claim_csv", args=[case.pk])).status_code == 404
+    assert client.get(reverse("billing:claim_csv", args=[case.pk])).status_code == 404
 
 
 # --- Downloads ---------------------------------------------------------------------------------
 def test_billing_downloads_the_claim_summary_as_csv(cast, client, signed):
-    from cases.models_infusion import GateOverride
+    from cases.infusion.models import GateOverride
 
     GateOverride.objects.create(
         case=signed,
@@ -206,7 +206,7 @@ def test_billing_downloads_the_claim_summary_as_csv(cast, client, signed):
         by_name="Physician",
     )
     client.force_login(cast.billing)
-    response = client.get(reverse("cases:infusion_claim_csv", args=[signed.pk]))
+    response = client.get(reverse("billing:claim_csv", args=[signed.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert f"claim-summary-case-{signed.pk}.csv" in response["Content-Disposition"]
     assert MARKER_NAME not in response["Content-Disposition"]
@@ -218,7 +218,7 @@ def test_billing_downloads_the_claim_summary_as_csv(cast, client, signed):
 
 def test_the_claim_summary_pdf_is_a_pdf(cast, client, signed):
     client.force_login(cast.billing)
-    response = client.get(reverse("cases:infusion_claim_pdf", args=[signed.pk]))
+    response = client.get(reverse("billing:claim_pdf", args=[signed.pk]))
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
     from pypdf import PdfReader
 
@@ -228,15 +228,15 @@ def test_the_claim_summary_pdf_is_a_pdf(cast, client, signed):
 
 def test_the_outsider_gets_404_for_the_claim_and_its_downloads(cast, client, signed):
     client.force_login(cast.outsider)
-    for name in ("infusion_claim", "infusion_claim_csv", "infusion_claim_pdf"):
-        response = client.get(reverse(f"cases:{name}", args=[signed.pk]))
+    for name in ("claim", "claim_csv", "claim_pdf"):
+        response = client.get(reverse(f"billing:{name}", args=[signed.pk]))
         assert response.status_code == 404 and MARKER_NAME not in response.content.decode()
 
 
 def test_the_case_page_links_billing_to_the_claim_lines(cast, client, signed):
     client.force_login(cast.billing)
     body = client.get(reverse("cases:detail", args=[signed.pk])).content.decode()
-    assert reverse("cases:infusion_claim", args=[signed.pk]) in body
+    assert reverse("billing:claim", args=[signed.pk]) in body
     assert "Open the infusion day" not in body
 
 

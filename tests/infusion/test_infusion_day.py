@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.infusion_rules import vg_text
+from cases.infusion.models import InfusionRecord
+from cases.infusion.rules import vg_text
 from cases.label import KIT_TABLE
 from cases.models import TiterResult
-from cases.models_infusion import InfusionRecord
 from tests.infusion.factories import make_record, payer, ready_case, record_post, vial_post
 from tests.personas import MARKER_NAME, make_case
 

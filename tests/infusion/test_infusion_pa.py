@@ -1,4 +1,4 @@
-"""cases.infusion_pa: the one adapter from the infusion day to billing's PriorAuthorization."""
+"""cases.infusion.pa: the one adapter from the infusion day to billing's PriorAuthorization."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import PriorAuthorization
-from cases.infusion_pa import pa_status_for
+from cases.infusion.pa import pa_status_for
 from tests.infusion.factories import make_record, payer, ready_case
 from tests.personas import PASSWORD
 
@@ -68,7 +68,7 @@ def test_an_approved_pa_valid_that_day_opens_the_day_and_its_number_goes_on_the_
     make_record(strict, cast.coordinator)
     client.force_login(cast.physician)
     assert client.post(reverse("cases:infusion_sign", args=[strict.pk]), {"password": PASSWORD}).status_code == 302
-    body = client.get(reverse("cases:infusion_claim", args=[strict.pk])).content.decode()
+    body = client.get(reverse("billing:claim", args=[strict.pk])).content.decode()
     assert "UHC-4471" in body and 'data-finding="missing_pa"' not in body
 
 

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from cases import demo_infusion
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial
 from cases.models import Stage, WeightMeasurement
-from cases.models_infusion import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial
-from common import demo
+from demo import context as demo
+from demo import infusion as demo_infusion
 from monitoring.models import Draw
 from tests.infusion.factories import make_record, ready_case
 from tests.personas import make_case
@@ -41,7 +41,7 @@ def grow(case, user, n: int) -> None:
         ("cases:infusion", False, "coordinator"),
         ("cases:infusion", False, "physician"),
         ("cases:infusion", True, "coordinator"),
-        ("cases:infusion_claim", True, "billing"),
+        ("billing:claim", True, "billing"),
         ("cases:detail", True, "billing"),
     ],
 )
@@ -76,7 +76,7 @@ def test_the_day_page_stays_within_its_query_budget(cast, client, django_assert_
 def demo_ctx(db):
     from django.apps import apps
 
-    from cases.roles import ensure_roles
+    from accounts.roles import ensure_roles
 
     ensure_roles(apps)
     ctx = demo.DemoContext(today=TODAY())
@@ -117,11 +117,11 @@ def test_the_demo_96366_amendment_and_override_show_where_users_look(demo_ctx, c
     demo_infusion.seed(demo_ctx)
     cases = demo_ctx.extra["cases"]
     client.force_login(demo_ctx.users["billing"])
-    body = client.get(reverse("cases:infusion_claim", args=[cases["monitoring_normal"].pk])).content.decode()
+    body = client.get(reverse("billing:claim", args=[cases["monitoring_normal"].pk])).content.decode()
     assert "<td><strong>96366</strong></td>" in body
-    body = client.get(reverse("cases:infusion_claim", args=[cases["monitoring_abnormal"].pk])).content.decode()
+    body = client.get(reverse("billing:claim", args=[cases["monitoring_abnormal"].pk])).content.decode()
     assert escape(demo_infusion.OVERRIDE_REASON) in body
-    body = client.get(reverse("cases:infusion_claim", args=[cases["extension"].pk])).content.decode()
+    body = client.get(reverse("billing:claim", args=[cases["extension"].pk])).content.decode()
     assert "Vial 2 lot number" in body and "transposed" in body
 
 

@@ -1,4 +1,4 @@
-"""cases.infusion_rules: what an infusion record refuses, warns about and still lacks."""
+"""cases.infusion.rules: what an infusion record refuses, warns about and still lacks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from cases.infusion_rules import RecordValues, VialValues, check_record, duration_minutes
+from cases.infusion.rules import RecordValues, VialValues, check_record, duration_minutes
 
 ON = date(2026, 11, 20)
 GOOD_VIALS = (
@@ -108,6 +108,6 @@ def test_an_empty_draft_lists_everything_signing_needs():
 
 
 def test_vector_genomes_print_as_the_label_writes_them():
-    from cases.infusion_rules import vg_text
+    from cases.infusion.rules import vg_text
 
     assert vg_text(Decimal("3.85e14")) == "3.85 × 10¹⁴" and vg_text(Decimal("2.31e15")) == "2.31 × 10¹⁵"

@@ -9,8 +9,8 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord
 from cases.models import Case, Stage, StageEvent, TiterResult
-from cases.models_infusion import GateOverride, InfusionAmendment, InfusionRecord
 from monitoring.models import Draw
 from tests.infusion.factories import make_record, ready_case, record_post
 from tests.personas import PASSWORD
@@ -200,7 +200,7 @@ def test_an_override_with_a_reason_opens_the_day_is_audited_and_shown_on_the_cas
     # Record, sign, and the claim summary carries the override.
     client.post(reverse("cases:infusion_record", args=[stale_titer.pk]), record_post(TODAY()))
     assert sign(client, stale_titer).status_code == 302
-    claim = client.get(reverse("cases:infusion_claim", args=[stale_titer.pk])).content.decode()
+    claim = client.get(reverse("billing:claim", args=[stale_titer.pk])).content.decode()
     assert reason in claim and "Physician gate overrides" in claim
 
 

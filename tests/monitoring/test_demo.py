@@ -1,4 +1,4 @@
-"""monitoring.demo: the demo cast at several points of monitoring, idempotent."""
+"""demo.monitoring: the demo cast at several points of monitoring, idempotent."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import time_machine
 
-from common.demo import DEMO_CASES, DemoContext
-from monitoring import demo
+from demo import monitoring as demo
+from demo.context import DEMO_CASES, DemoContext
 from monitoring.models import Assessment, Draw, Flag, Result, SteroidDecision
 from tests.personas import make_case
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from common.bench import Request, ratio, time_requests
+from demo.bench.timing import Request, ratio, time_requests
 
 
 def test_bench_refuses_to_run_outside_make_bench(monkeypatch):

@@ -10,7 +10,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 
 from monitoring.models import Acknowledgement, Reminder, ReminderKind, ReminderStatus
-from monitoring.reminders import reminders_sweep
+from monitoring.reminders.sweep import reminders_sweep
 from tests.personas import MARKER_NAME
 from tests.reminders.helpers import NOW, TODAY, make_draw, overdue_due_on
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from billing.models import Payer
 from monitoring.models import Acknowledgement
-from monitoring.reminders import reminder_send, reminders_ready_ids, reminders_sweep
+from monitoring.reminders.sweep import reminder_send, reminders_ready_ids, reminders_sweep
 from tests.conftest import screenshot
 from tests.personas import make_case, make_user
 from tests.reminders.helpers import make_draw

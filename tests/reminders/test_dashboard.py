@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from billing.models import Payer
 from common import fragments
-from common.bulk_demo import seed_bulk
-from common.demo import DemoContext
+from demo.bulk import seed_bulk
+from demo.context import DemoContext
 from monitoring.models import Acknowledgement
-from monitoring.reminders import reminder_send, reminders_ready_ids, reminders_sweep
+from monitoring.reminders.sweep import reminder_send, reminders_ready_ids, reminders_sweep
 from tests.personas import MARKER_NAME, make_case, make_user
 from tests.reminders.helpers import NOW, TODAY, late_due_on, make_draw, overdue_due_on
 

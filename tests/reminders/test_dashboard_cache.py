@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from common import fragments
 from monitoring.models import Acknowledgement, DrawState
-from monitoring.reminders import reminder_send, reminders_ready_ids, reminders_sweep
+from monitoring.reminders.sweep import reminder_send, reminders_ready_ids, reminders_sweep
 from tests.personas import MARKER_NAME, make_case, make_user
 from tests.reminders.helpers import NOW, late_due_on, make_draw, overdue_due_on
 

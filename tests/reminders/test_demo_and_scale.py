@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case
-from common import demo
-from common.bulk_demo import seed_bulk
-from monitoring import demo_reminders
+from demo import context as demo
+from demo import reminders as demo_reminders
+from demo.bulk import seed_bulk
 from monitoring.models import Acknowledgement, Draw, Notification, Reminder, ReminderKind, ReminderRoute
-from monitoring.reminders import reminders_sweep
+from monitoring.reminders.sweep import reminders_sweep
 from tests.personas import make_case
 from tests.reminders.helpers import NOW, TODAY, make_draw, overdue_due_on
 

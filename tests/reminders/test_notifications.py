@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from monitoring.models import Notification, Reminder
-from monitoring.reminders import reminder_send, reminders_sweep
+from monitoring.reminders.sweep import reminder_send, reminders_sweep
 from tests.personas import make_case
 from tests.reminders.helpers import NOW, TODAY, make_draw
 

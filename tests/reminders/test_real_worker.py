@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from monitoring import tasks
 from monitoring.models import Reminder, ReminderAttempt, ReminderKind, ReminderStatus
-from monitoring.reminders import reminders_sweep
+from monitoring.reminders.sweep import reminders_sweep
 from tests.personas import make_case
 from tests.reminders.helpers import point_celery_at
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from monitoring.models import DEFAULT_ROUTES, ReminderRoute
-from monitoring.reminders import routes_seed_defaults
+from monitoring.reminders.sweep import routes_seed_defaults
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,13 @@ import pytest
 from django.core import mail
 
 from monitoring.models import Notification, Reminder, ReminderAttempt, ReminderKind, ReminderRoute, ReminderStatus
-from monitoring.reminders import reminder_recipients, reminder_send, reminders_ready_ids, reminders_sweep, routes_save
+from monitoring.reminders.sweep import (
+    reminder_recipients,
+    reminder_send,
+    reminders_ready_ids,
+    reminders_sweep,
+    routes_save,
+)
 from tests.personas import MARKER_NAME, make_case, make_user
 from tests.reminders.backends import FlakyBackend
 from tests.reminders.helpers import NOW, TODAY, make_draw, make_flag, overdue_due_on

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from monitoring.models import Reminder, ReminderKind, ReminderStatus
-from monitoring.reminders import reminder_kind_for_draw, reminders_sweep
+from monitoring.reminders.sweep import reminder_kind_for_draw, reminders_sweep
 from tests.personas import make_case
 from tests.reminders.helpers import NOW, TODAY, at, late_due_on, make_draw, make_flag, make_milestone, overdue_due_on
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.claim_rules import (
+from billing.claims.rules import (
     CARD_DEFAULT_ALLOWED_POS,
     ERROR,
     WARNING,

@@ -9,20 +9,22 @@ from hypothesis import strategies as st
 from billing.codes import (
     ALTERNATIVES,
     CPT_CODES,
-    FORBIDDEN_SMA_MESSAGE,
     HCPCS_CODES,
-    ICD10,
     POS_CODES,
-    PRIMARY_DIAGNOSIS_CHOICES,
-    SECONDARY_DIAGNOSIS_CHOICES,
     WRONG_ADMIN_CPT,
     WRONG_HCPCS,
     code_info,
     descriptor,
     format_n4,
     format_ndc_quantity,
-    is_forbidden_sma_code,
     ndc_to_11,
+)
+from cases.diagnoses import (
+    FORBIDDEN_SMA_MESSAGE,
+    ICD10,
+    PRIMARY_DIAGNOSIS_CHOICES,
+    SECONDARY_DIAGNOSIS_CHOICES,
+    is_forbidden_sma_code,
     normalize_icd10,
 )
 

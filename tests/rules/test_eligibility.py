@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cases.analytes import BASELINE_LAB_ANALYTES
 from cases.eligibility import (
     FeasibleWindow,
     GateFacts,
@@ -23,7 +24,6 @@ from cases.eligibility import (
     feasible_window,
     last_eligible_date,
 )
-from cases.label import BASELINE_LAB_ANALYTES
 from cases.titers import parse_titer
 
 ON = date(2026, 12, 5)

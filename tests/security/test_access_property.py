@@ -15,7 +15,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.access import user_roles, user_site_ids
+from accounts.access import user_roles, user_site_ids
 from tests.security.corpus import seed_world
 
 ALL = ("coordinator", "physician", "billing", "manager", "admin")
@@ -42,9 +42,9 @@ SPEC = {
     "cases:infusion_override": {"post": ("physician",)},
     "cases:infusion_sign": {"post": ("physician",)},
     "cases:infusion_amend": {"post": CLINICAL},
-    "cases:infusion_claim": {"get": ALL},
-    "cases:infusion_claim_csv": {"get": ALL},
-    "cases:infusion_claim_pdf": {"get": ALL},
+    "billing:claim": {"get": ALL},
+    "billing:claim_csv": {"get": ALL},
+    "billing:claim_pdf": {"get": ALL},
     "billing:pa_start": {"post": BILLING},
     "billing:pa_details": {"get": BILLING, "post": BILLING},
     "billing:pa_move": {"get": BILLING, "post": BILLING},

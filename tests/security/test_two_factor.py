@@ -65,7 +65,7 @@ def test_a_wrong_code_is_refused_next_to_the_field(cast, client):
 
 def test_an_enrolled_user_verifies_each_sign_in_and_a_backup_code_works_once(cast, client):
     device = TOTPDevice.objects.create(user=cast.physician, name="app", confirmed=True)
-    from common.two_factor import _new_backup_codes
+    from accounts.two_factor import _new_backup_codes
 
     codes = _new_backup_codes(cast.physician)
     _sign_in(client, cast.physician)
@@ -102,7 +102,7 @@ def test_the_admin_also_requires_the_second_factor(cast, client):
 
 def test_verify_does_not_redirect_off_site(cast, client):
     TOTPDevice.objects.create(user=cast.billing, name="app", confirmed=True)
-    from common.two_factor import _new_backup_codes
+    from accounts.two_factor import _new_backup_codes
 
     codes = _new_backup_codes(cast.billing)
     _sign_in(client, cast.billing)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from monitoring.reminders import reminders_ready_ids, reminders_run, reminders_sweep
+from monitoring.reminders.sweep import reminders_ready_ids, reminders_run, reminders_sweep
+from monitoring.tasks import _publish_sends
 
 
 class Command(BaseCommand):
@@ -21,8 +22,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, enqueue: bool = False, no_send: bool = False, **options):
         if enqueue:
-            from monitoring.tasks import _publish_sends
-
             result = reminders_sweep()
             ids = reminders_ready_ids()
             _publish_sends(ids)

@@ -1,0 +1,32 @@
+"""Signal wiring of the billing app, connected once from BillingConfig.ready()."""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.db.models.signals import post_delete, post_save
+
+from billing.models import (
+    OneGeneEnrollment,
+    PAEvent,
+    PAPacket,
+    Payer,
+    PriorAuthorization,
+    ReferencePrice,
+    SupportProgram,
+)
+from monitoring.reminders.freshness import dashboard_changed
+
+
+def connect() -> None:
+    # Policy and reference data: every change is audited (who changed a payer's rules).
+    auditlog.register(Payer)
+    auditlog.register(ReferencePrice)
+    auditlog.register(SupportProgram)
+    # Patient data.
+    auditlog.register(PriorAuthorization)
+    auditlog.register(PAEvent)
+    auditlog.register(PAPacket, exclude_fields=["snapshot"])
+    auditlog.register(OneGeneEnrollment)
+    # The overdue dashboard shows each draw's payer: a renamed payer renews its cached region.
+    post_save.connect(dashboard_changed, sender=Payer, dispatch_uid="dashboard-billing.Payer-save")
+    post_delete.connect(dashboard_changed, sender=Payer, dispatch_uid="dashboard-billing.Payer-delete")

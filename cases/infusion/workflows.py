@@ -1,0 +1,176 @@
+"""Infusion-day workflows across models: readiness, saving, overriding, signing, amending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.eligibility import GateItem, GateReport
+from cases.gate_facts import case_gate
+from cases.infusion.events import infusion_signed
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial
+from cases.infusion.pa import PaStatus, pa_status_for
+from cases.infusion.rules import check_record
+from cases.models import Case, Stage
+from cases.pipeline import ORDER, case_advance
+
+
+class InfusionError(ValueError):
+    """A workflow step refused; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the infusion day may proceed on ``on``, and what blocks it."""
+
+    on: date
+    gate: GateReport
+    blockers: tuple[GateItem, ...]
+    overridden: tuple[tuple[GateItem, GateOverride], ...]
+    pa: PaStatus
+
+    @property
+    def is_open(self) -> bool:
+        return not self.blockers and not self.pa.blocks
+
+
+def user_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def infusion_readiness(case: Case, on: date, overrides) -> Readiness:
+    """Return the readiness of ``case`` for an infusion on ``on``.
+
+    1. Evaluate the gate for ``on`` (cases.gate_facts.case_gate, the same facts as the PA packet).
+    2. A blocking item a physician overrode (GateOverride) no longer blocks; it is listed apart.
+    3. Where the payer requires PA, an approved PA must be valid on ``on`` (cases.infusion.pa).
+       A PA cannot be overridden: it is the payer's decision, not a clinical one.
+    """
+    gate = case_gate(case, on)
+    by_id = {o.gate_id: o for o in overrides}
+    blockers = tuple(item for item in gate.blocking_items if item.id not in by_id)
+    overridden = tuple((item, by_id[item.id]) for item in gate.blocking_items if item.id in by_id)
+    return Readiness(on, gate, blockers, overridden, pa_status_for(case, on))
+
+
+@transaction.atomic
+def override_add(*, case: Case, item: GateItem, on: date, reason: str, by) -> GateOverride:
+    """Record a physician's override of one gate item (audited by django-auditlog)."""
+    if GateOverride.objects.filter(case=case, gate_id=item.id).exists():
+        raise InfusionError(f"“{item.title}” is already overridden for this case.")
+    return GateOverride.objects.create(
+        case=case,
+        gate_id=item.id,
+        gate_title=item.title,
+        detail_at_override=item.detail[:500],
+        judged_on=on,
+        reason=reason,
+        by=by,
+        by_name=user_name(by),
+    )
+
+
+@transaction.atomic
+def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], version: int | None, by) -> InfusionRecord:
+    """Save a draft record and replace its vials. Refuses a signed record or a stale version."""
+    Case.objects.select_for_update().filter(pk=case.pk).exists()  # one writer per case at a time
+    if not record.pk and InfusionRecord.objects.filter(case=case).exists():
+        raise InfusionError("Someone else started this record meanwhile. Reload the page; your entries are below.")
+    if record.pk:
+        current = InfusionRecord.objects.select_for_update().get(pk=record.pk)
+        if current.is_signed:
+            raise InfusionError("The record is signed and locked; add an amendment instead.")
+        if version is not None and current.version != version:
+            raise InfusionError(
+                "Someone else saved this record since you opened it. Reload the page to see their "
+                "changes; your entries are still in the form below."
+            )
+        record.version = current.version + 1
+    else:
+        record.entered_by = by
+    record.case = case
+    record.save()
+    record.vials.all().delete()
+    InfusionVial.objects.bulk_create(
+        InfusionVial(record=record, position=i, **vial) for i, vial in enumerate(vials, start=1)
+    )
+    return record
+
+
+def _advance_to_monitoring(case: Case, by, at: datetime) -> None:
+    # cases.pipeline: infused, then monitoring. A case already past monitoring stays where it is.
+    for stage in (Stage.INFUSED, Stage.MONITORING):
+        if ORDER.index(Stage(case.stage)) < ORDER.index(stage):
+            case_advance(case=case, to=stage, by=by, note="Infusion record signed", at=at)
+
+
+@transaction.atomic
+def infusion_sign(*, record: InfusionRecord, by, today: date | None = None, at: datetime | None = None) -> list:
+    """Sign ``record``, lock it, create the monitoring schedule and move the case to monitoring.
+
+    One transaction (DESIGN.md flow step 4):
+    1. Lock the record; refuse when already signed or when the record is incomplete or refused.
+    2. Record the signer's name and the time.
+    3. Send ``infusion_signed`` (cases.infusion.events): monitoring's receiver creates the
+       draws from the infusion date, inside this transaction, so a failure undoes the signing.
+    4. Set case.infused_on and move the case infused → monitoring (cases.pipeline).
+    Returns the draws created.
+    """
+    at = at or timezone.now()
+    locked = InfusionRecord.objects.select_for_update().select_related("case").get(pk=record.pk)
+    if locked.is_signed:
+        raise InfusionError(f"The record was already signed by {locked.signed_name}.")
+    check = check_record(locked.values())
+    if check.errors or check.missing:
+        problems = [m for msgs in check.errors.values() for m in msgs] + [f"Missing: {m}" for m in check.missing]
+        raise InfusionError("The record cannot be signed yet. " + " ".join(problems))
+    locked.signed_by = by
+    locked.signed_name = user_name(by)
+    locked.signed_at = at
+    locked.version += 1
+    locked.save(update_fields=["signed_by", "signed_name", "signed_at", "version", "updated_at"])
+    case = locked.case
+    responses = infusion_signed.send(
+        sender=InfusionRecord,
+        record=locked,
+        case=case,
+        infused_on=locked.infused_on,
+        today=today or timezone.localdate(),
+    )
+    draws = [draw for _receiver, created in responses for draw in (created or [])]
+    case.infused_on = locked.infused_on
+    case.save(update_fields=["infused_on", "updated_at"])  # a save, so the audit trail has it
+    _advance_to_monitoring(case, by, at)
+    record.signed_by, record.signed_name, record.signed_at = locked.signed_by, locked.signed_name, at
+    record.version = locked.version
+    return draws
+
+
+@transaction.atomic
+def amendment_add(
+    *, record: InfusionRecord, field: str, label: str, old: str, new: str, apply, reason: str, by
+) -> InfusionAmendment:
+    """Append an amendment to a signed record and apply the corrected value.
+
+    ``apply(record)`` sets the new value on the (locked) record or its vial and saves it; the
+    old and new values are kept as text, so the signed original stays readable.
+    """
+    locked = InfusionRecord.objects.select_for_update().get(pk=record.pk)
+    if not locked.is_signed:
+        raise InfusionError("Only a signed record takes amendments; edit the draft instead.")
+    apply(locked)
+    locked.version += 1
+    locked.save()
+    return InfusionAmendment.objects.create(
+        record=locked,
+        field=field,
+        field_label=label,
+        old_value=old,
+        new_value=new,
+        reason=reason,
+        by=by,
+        by_name=user_name(by),
+    )

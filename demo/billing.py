@@ -1,0 +1,160 @@
+"""Demo and reference data for billing: the card's five payers, the list price, support programs.
+
+Idempotent (update_or_create by natural key). Sources: the billing card's payer table,
+"THE 5 THINGS", "ONEGENE PROGRAM & PATIENT SUPPORT"; corrected by docs/domain.md §11.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from billing.denials import ONEGENE_PHONE, ONEGENE_SERVICES, ONEGENE_WEB
+from billing.models import Payer, ReferencePrice, SupportProgram
+
+CARD_SOURCE = "Billing card (CareCost Estimate, Q2 2026), payer table"
+
+# The card's outcomes-based contracting nutshell, with docs/domain.md §11.17's caveat.
+OBA_NUTSHELL = (
+    "Pay full WAC at administration; the manufacturer refunds a share of WAC if clinical milestones "
+    "(motor function, ventilator-free survival) are not met over a 5-year window. The provider documents "
+    "outcomes at 6/12/24/36/60 months via OneGene; the rebate flows payer-side and does not change provider "
+    "payment at infusion. Milestone months and refund percentages are contract-specific and not public "
+    "(domain.md §11.17): confirm with the payer."
+)
+
+# Every payer needs these for J3399 (card "Documentation must include"; docs/domain.md §2, §11.1-§11.5).
+COMMON_CHECKLIST = [
+    "Genetic report confirming bi-allelic SMN1 mutations (MLPA/qPCR/ddPCR, or sequencing for a point variant)",
+    "SMN2 copy number and SMA type (ICD-10-CM G12.0 / G12.1 / G12.8 / G12.9)",
+    "Anti-AAV9 total binding antibody titer <= 1:50 by ELISA, with the draw date",
+    "Age under 2 years on the planned infusion date",
+    "Current weight with the kit NDC for its band",
+    "Baseline ALT, AST, total bilirubin, PT/INR, creatinine, CBC with platelets, troponin-I",
+    "Glucocorticoid plan: prednisolone 1 mg/kg/day from Day -1 for 30 days, taper if unremarkable",
+    "Post-infusion monitoring plan: LFTs and platelets weekly in month 1, every other week in months 2-3; "
+    "troponin-I weekly then monthly",
+]
+
+PAYERS = [
+    {
+        "name": "UnitedHealthcare (Optum)",
+        "outcomes_based_agreement": Payer.Oba.YES,
+        "key_documentation": "FDA-label-aligned; certified center; bi-allelic SMN1; AAV9 <= 1:50",
+        "extra": ["Certified SMA treatment center (site-of-care attestation)"],
+        "age_wording": "< 2 years (FDA label)",
+    },
+    {
+        "name": "Aetna",
+        "outcomes_based_agreement": Payer.Oba.CASE_BY_CASE,
+        "key_documentation": "FDA label; site-of-care; pediatric specialty review",
+        "extra": [
+            "Site-of-care review (Aetna Site of Care Utilization Management Policy)",
+            "Pediatric neuromuscular specialist review",
+            "No advanced SMA: no tracheostomy, no >= 16 h/day respiratory support for >= 14 days (CPB 0953)",
+            "Nusinersen / risdiplam stopped (dates)",
+        ],
+        "age_wording": "< 2 years (Aetna CPB 0953)",
+    },
+    {
+        "name": "BCBS plans",
+        "outcomes_based_agreement": Payer.Oba.COMMON,
+        "key_documentation": "Cure SMA Standard of Care + FDA label (policies vary by plan)",
+        "extra": ["Cure SMA standard-of-care alignment (treating SMA care center)"],
+        "age_wording": "Varies by plan: e.g. <= 2 years (BCBS MS), 2 years or younger (Anthem)",
+    },
+    {
+        "name": "Cigna / Accredo",
+        "outcomes_based_agreement": Payer.Oba.YES,
+        "key_documentation": "FDA label; comprehensive documentation packet",
+        "extra": ["Complete packet: cover letter, codes, labs, plans and source documents in one submission"],
+        "age_wording": "< 2 years (FDA label)",
+    },
+    {
+        "name": "State Medicaid",
+        "outcomes_based_agreement": Payer.Oba.YES,
+        "key_documentation": "State-specific SRA + OBA; >30 states have CMS-approved VBP arrangements",
+        "extra": ["State-specific service request / prior authorization form"],
+        "age_wording": "< 2 years (FDA label); check the state's policy",
+    },
+]
+
+PRICE = {
+    "code": "J3399",
+    "kind": "WAC",
+    "effective_on": date(2019, 5, 24),
+    "amount": Decimal("2125000.00"),
+    "note": "launch WAC, current WAC not verified",
+    "source": "AveXis release 2019-05-24 (domain.md §11.17); card 'WAC (ONE-TIME) ~$2.125M'",
+}
+
+PROGRAMS = [
+    {
+        "slug": "onegene",
+        "name": "Novartis OneGene Program",
+        "phone": ONEGENE_PHONE,
+        "web": ONEGENE_WEB,
+        "services": [s[0].upper() + s[1:] for s in ONEGENE_SERVICES],
+        "notes": "Coordinate AAV9 testing and PA assistance here (card top denial #1).",
+        "source": "Billing card 'ONEGENE PROGRAM & PATIENT SUPPORT'",
+        "order": 1,
+    },
+    {
+        "slug": "cure-sma",
+        "name": "Cure SMA",
+        "phone": "",
+        "web": "curesma.org",
+        "services": [
+            "SMA Care Center directory (certified specialty centers)",
+            "Peer and family support",
+            "Emergency travel and lodging assistance",
+            "Newborn screening advocacy",
+            "SMA Care Center accreditation program",
+        ],
+        "notes": "",
+        "source": "Billing card 'CURE SMA (CURESMA.ORG)'",
+        "order": 2,
+    },
+]
+
+
+def _upsert(model, lookup: dict, defaults: dict):
+    """update_or_create that saves only when a value differs, so a rerun changes nothing
+    (no new updated_at, no audit entry)."""
+    obj, created = model.objects.get_or_create(**lookup, defaults=defaults)
+    if not created:
+        changed = [k for k, v in defaults.items() if getattr(obj, k) != v]
+        if changed:
+            for k in changed:
+                setattr(obj, k, defaults[k])
+            obj.save()
+    return obj
+
+
+def seed(ctx) -> None:
+    payers = {}
+    for row in PAYERS:
+        defaults = {
+            "pa_required": True,
+            "outcomes_based_agreement": row["outcomes_based_agreement"],
+            "oba_terms": OBA_NUTSHELL if row["outcomes_based_agreement"] != Payer.Oba.NO else "",
+            "key_documentation": row["key_documentation"],
+            "documentation_checklist": COMMON_CHECKLIST + row["extra"],
+            "allowed_pos": ["21", "22", "19"],
+            "require_certified_center": True,
+            "titer_ceiling_denominator": 50,
+            "titer_max_age_days": 14,
+            "weight_max_age_days": 14,
+            "labs_max_age_days": 14,
+            "age_wording": row["age_wording"],
+            "source": CARD_SOURCE,
+        }
+        payer = _upsert(Payer, {"name": row["name"]}, defaults)
+        payers[payer.name] = payer
+    keys = ("code", "kind", "effective_on")
+    _upsert(ReferencePrice, {k: PRICE[k] for k in keys}, {k: v for k, v in PRICE.items() if k not in keys})
+    for row in PROGRAMS:
+        SupportProgram.objects.update_or_create(
+            slug=row["slug"], defaults={k: v for k, v in row.items() if k != "slug"}
+        )
+    ctx.extra["payers"] = payers

@@ -1,0 +1,143 @@
+"""Demo prior authorizations and packets for the shared demo cast (demo/context.py DEMO_CASES).
+
+Runs after demo.cases; skipped when the cases are not there. Idempotent: a case that already
+has a prior authorization (or packets) is left alone. Dates are relative to the demo day.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from billing import pa_rules
+from billing.models import PAPacket, PriorAuthorization
+from billing.pa import pa_start, pa_transition
+from billing.packet import PacketError, packet_create
+from cases.models import Stage, StageEvent
+from demo.context import DEMO_CASES
+
+log = logging.getLogger(__name__)
+
+APPROVED_KEYS = (
+    "ready",
+    "lpc_ready",
+    "infused_recent",
+    "monitoring_normal",
+    "monitoring_abnormal",
+    "overdue",
+    "extension",
+    "follow_up",
+    "lpc_overdue",
+)
+BILLING_USER_FOR_SITE = {"NCH": "billing", "LPC": "billing2"}
+
+
+def _at(day):
+    return timezone.make_aware(datetime.combine(day, time(11, 0)))
+
+
+def _anchor(case, today):
+    return case.planned_infusion_date or case.infused_on or today
+
+
+def _script(key, case, today):
+    """Return [(status, day, extra fields)] for the demo story of ``key`` (days not after today)."""
+    anchor = _anchor(case, today)
+    if key in APPROVED_KEYS:
+        submitted = min(anchor - timedelta(days=24), today)
+        approved = min(anchor - timedelta(days=12), today)
+        return [
+            (pa_rules.SUBMITTED, submitted, {"reference_number": f"REF-{case.pk:05d}"}),
+            (
+                pa_rules.APPROVED,
+                approved,
+                {
+                    "auth_number": f"AUTH-{case.pk:05d}",
+                    "approved_units": 1,
+                    "valid_from": approved,
+                    "valid_through": anchor + timedelta(days=60),
+                    "note": "Approved as submitted.",
+                },
+            ),
+        ]
+    if key == "pa_submitted":
+        return [
+            (pa_rules.SUBMITTED, today - timedelta(days=9), {"reference_number": f"REF-{case.pk:05d}"}),
+            (
+                pa_rules.PENDED,
+                today - timedelta(days=3),
+                {"note": "Payer asks for the baseline troponin-I result and the steroid plan signed by the physician."},
+            ),
+        ]
+    if key == "pa_denied":
+        return [
+            (pa_rules.SUBMITTED, today - timedelta(days=30), {"reference_number": f"REF-{case.pk:05d}"}),
+            (
+                pa_rules.DENIED,
+                today - timedelta(days=16),
+                {"denial_reason": "titer", "note": "Denial letter: AAV9 titer not documented."},
+            ),
+            (
+                pa_rules.APPEALED,
+                today - timedelta(days=6),
+                {"note": "Appeal sent with the AAV9 titer report (1:25) and the OneGene confirmation."},
+            ),
+        ]
+    if key == "titer_stale":
+        return []  # a draft only
+    return None
+
+
+def _after_gating(script: list, case, today) -> list:
+    """Move the story's dates after the case entered gating (its results were on file), keeping
+    their order and before the infusion, so the pipeline never shows a PA sent before intake."""
+
+    events = StageEvent.objects.filter(case=case)
+    gated = events.filter(stage=Stage.GATING).order_by("entered_at").values_list("entered_at", flat=True).first()
+    gated = gated or events.filter(stage=Stage.INTAKE).values_list("entered_at", flat=True).first()
+    if not script or gated is None:
+        return script
+    start = timezone.localtime(gated).date() + timedelta(days=1)
+    first, last = script[0][1], script[-1][1]
+    if first >= start:
+        return script
+    infusion = case.infused_on or case.planned_infusion_date
+    end = min(today, infusion - timedelta(days=1)) if infusion and infusion <= today else today
+    end = max(end, start)
+    span, room = max((last - first).days, 1), (end - start).days
+    moved = []
+    for status, day, extra in script:
+        new_day = start + timedelta(days=min((day - first).days, round((day - first).days * room / span)))
+        if "valid_from" in extra:
+            extra = {**extra, "valid_from": new_day}
+        moved.append((status, new_day, extra))
+    return moved
+
+
+def seed(ctx) -> None:
+    cases = ctx.extra.get("cases")
+    if not cases:
+        return
+
+    site_of = {key: site for key, site, *_ in DEMO_CASES}
+    for key, case in cases.items():
+        script = _script(key, case, ctx.today)
+        if script is None:
+            continue
+        user = ctx.users.get(BILLING_USER_FOR_SITE.get(site_of.get(key, ""), "billing"))
+        if PriorAuthorization.objects.filter(case=case).exists():
+            continue
+        script = _after_gating(script, case, ctx.today)
+        first = script[0][1] if script else ctx.today
+        pa, _ = pa_start(case=case, by=user, on=first, at=_at(first))
+        for status, day, extra in script:
+            result = pa_transition(pa=pa, to=status, by=user, on=day, at=_at(day), **extra)
+            pa = result.pa
+        if key in ("ready", "titer_stale") and not PAPacket.objects.filter(case=case).exists():
+            try:
+                packet_create(case=case, by=user, final=key == "ready", today=ctx.today)
+            except PacketError:
+                log.warning("Demo packet for case %s not generated (gate blocks)", case.pk)
+                packet_create(case=case, by=user, final=False, today=ctx.today)

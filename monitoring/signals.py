@@ -1,0 +1,74 @@
+"""Signal wiring of the monitoring app, connected once from MonitoringConfig.ready().
+
+- Every monitoring and reminder model is audited.
+- Signing an infusion record (cases.infusion.events.infusion_signed) creates the schedule.
+- An urgent flag is sent to the physician at once, after the commit.
+- The overdue dashboard's cached region is renewed by any change it shows.
+"""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
+
+from accounts.models import Site
+from cases.infusion.events import infusion_signed
+from cases.models import Case, Patient
+from monitoring.models import (
+    Acknowledgement,
+    Assessment,
+    Draw,
+    Flag,
+    Milestone,
+    Notification,
+    ProtocolVersion,
+    Reminder,
+    ReminderAttempt,
+    ReminderRoute,
+    Result,
+    SteroidCourse,
+    SteroidDecision,
+)
+from monitoring.reminders.freshness import dashboard_changed
+from monitoring.tasks import enqueue_flag
+from monitoring.workflows import schedule_create
+
+
+def schedule_on_signing(sender, *, case, infused_on, today, **_kwargs) -> list[Draw]:
+    """The physician signed the infusion record: create the case's draws, milestones and
+    steroid course (inside the signing transaction). Returns the draws created."""
+    return schedule_create(case=case, infused_on=infused_on, today=today)
+
+
+def urgent_flag_saved(sender, instance, created, **_kwargs) -> None:
+    """An urgent flag goes to the physician at once: enqueue its reminder after the commit."""
+    if instance.level == "urgent" and instance.resolved_at is None and instance.acknowledged_at is None:
+        enqueue_flag(instance.pk)
+
+
+def connect() -> None:
+    for model in (
+        Draw,
+        Result,
+        ProtocolVersion,
+        Flag,
+        Milestone,
+        SteroidCourse,
+        SteroidDecision,
+        Assessment,
+        ReminderRoute,
+        Reminder,
+        ReminderAttempt,
+        Acknowledgement,
+        Notification,
+    ):
+        if not auditlog.contains(model):
+            auditlog.register(model)
+    infusion_signed.connect(schedule_on_signing, dispatch_uid="monitoring-schedule-on-signing")
+    post_save.connect(urgent_flag_saved, sender=Flag, dispatch_uid="reminders_urgent_flag")
+    # The dashboard shows draws with their case, patient, coordinator, site, last reminder and
+    # acknowledgement (billing renews it for payers). Set-based writes call dashboard_changed().
+    for model in (Draw, Reminder, Acknowledgement, ProtocolVersion, Case, Patient, Site, get_user_model()):
+        post_save.connect(dashboard_changed, sender=model, dispatch_uid=f"dashboard-{model._meta.label}-save")
+        post_delete.connect(dashboard_changed, sender=model, dispatch_uid=f"dashboard-{model._meta.label}-delete")

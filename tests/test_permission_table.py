@@ -27,7 +27,9 @@ def test_every_action_asked_is_in_the_table():
     asked = set()
     for path in _sources("*.py"):
         text = path.read_text()
-        asked |= set(ASKED.findall(text)) | set(STAGE_ACTIONS.findall(text))
+        asked |= set(ASKED.findall(text))
+        if path.name == "stage_rules.py":
+            asked |= set(STAGE_ACTIONS.findall(text))
     for path in (ROOT / "templates").rglob("*.html"):
         asked |= set(ASKED_IN_TEMPLATES.findall(path.read_text()))
     assert asked, "the scan found nothing: the patterns are wrong"

@@ -1,16 +1,14 @@
 """The one adapter between the infusion day and billing's prior authorization.
 
 Billing owns PriorAuthorization (docs/architecture.md) and sits above cases, so this module
-never imports it: it reads the case's reverse one-to-one relation ``case.prior_authorization``
-and asks the record ``covers(day)``. This is the only place the infusion day reads a PA.
+never imports it: it reaches the model through the case's reverse one-to-one relation
+``prior_authorization`` and asks the record ``covers(day)``. This is the only place the infusion day reads a PA.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-from django.core.exceptions import ObjectDoesNotExist
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,10 @@ def pa_status_for(case, on: date) -> PaStatus:
     payer = case.payer
     required = True if payer is None else bool(payer.pa_required)
     who = "the payer (none recorded)" if payer is None else payer.name
-    try:
-        pa = case.prior_authorization  # billing.PriorAuthorization, one per case
-    except ObjectDoesNotExist:
-        pa = None
+    # billing.PriorAuthorization, reached through the relation (one per case). Read afresh, not
+    # from the case's cached accessor: the PA may have changed since the case was loaded.
+    authorizations = case._meta.get_field("prior_authorization").related_model.objects
+    pa = authorizations.filter(case=case).first()
     if pa is not None and not pa.covers(on):
         pa = None
     if pa is not None:

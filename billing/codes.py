@@ -47,8 +47,8 @@ HCPCS_CODES: dict[str, Code] = {
             HCPCS,
             "Injection, onasemnogene abeparvovec-xioi, per treatment, up to 5x10^15 vector genomes",
             "Zolgensma. Always 1 unit: the largest labeled dose (21 kg) is 2.31e15 vg, below "
-            "5e15 (domain.md §6a [D]). Once per lifetime.",
-            "domain.md §6a; genhealth.ai/code/hcpcs/J3399",
+            "5e15 (docs/domain.md §6a [D]). Once per lifetime.",
+            "docs/domain.md §6a; genhealth.ai/code/hcpcs/J3399",
             use_for_zolgensma=True,
         ),
         Code(
@@ -56,7 +56,7 @@ HCPCS_CODES: dict[str, Code] = {
             HCPCS,
             "Injection, nusinersen, 0.1 mg",
             "Spinraza, intrathecal. A separate product, never a Zolgensma code.",
-            "domain.md §6a (paraphrased there); HCPCS long descriptor via carecostestimate.com",
+            "docs/domain.md §6a (paraphrased there); HCPCS long descriptor via carecostestimate.com",
         ),
         Code(
             "J3590",
@@ -64,7 +64,7 @@ HCPCS_CODES: dict[str, Code] = {
             "Unclassified biologics",
             "Wrong for Zolgensma: the unclassified code used before J3399 existed (e.g. Medi-Cal, "
             "Apr 2020). J3399 is the permanent code now.",
-            "domain.md §6a, §11.19; files.medi-cal.ca.gov newsroom_30356",
+            "docs/domain.md §6a, §11.19; files.medi-cal.ca.gov newsroom_30356",
         ),
         Code(
             "J3490",
@@ -72,7 +72,7 @@ HCPCS_CODES: dict[str, Code] = {
             "Unclassified drugs",
             "Wrong for Zolgensma: listed by the card as a wrong code; a drug with its own "
             "permanent code (J3399) must not be billed as unclassified.",
-            "card 'TOP DENIALS & FIXES'; domain.md §11.19",
+            "card 'TOP DENIALS & FIXES'; docs/domain.md §11.19",
             flag=UNVERIFIED,
         ),
         Code(
@@ -99,7 +99,7 @@ CPT_CODES: dict[str, Code] = {
             "drug); initial, up to 1 hour",
             "Use for Zolgensma: yes, for the 60-minute infusion. Needs an infusion of more than "
             "15 minutes; 15 minutes or less is a push.",
-            "domain.md §6b; AMA text via medcoder.ai / codingahead.com",
+            "docs/domain.md §6b; AMA text via medcoder.ai / codingahead.com",
             use_for_zolgensma=True,
         ),
         Code(
@@ -110,7 +110,7 @@ CPT_CODES: dict[str, Code] = {
             "procedure)",
             "Use for Zolgensma: only when the documented run exceeds 90 minutes; an add-on to "
             "96365, one unit per additional hour that runs more than 30 minutes.",
-            "domain.md §6b, §11.8; AAPC coding alert; iframe.ai/medical-coding/reference/96366",
+            "docs/domain.md §6b, §11.8; AAPC coding alert; iframe.ai/medical-coding/reference/96366",
             use_for_zolgensma=True,
         ),
         Code(
@@ -119,7 +119,7 @@ CPT_CODES: dict[str, Code] = {
             "Therapeutic, prophylactic, or diagnostic injection (specify substance or drug); "
             "intravenous push, single or initial substance/drug",
             "Use for Zolgensma: no. The label requires a slow 60-minute infusion, not a push.",
-            "domain.md §6b, §11.9; codingahead.com; label §2.1",
+            "docs/domain.md §6b, §11.9; codingahead.com; label §2.1",
         ),
         Code(
             "96413",
@@ -128,14 +128,14 @@ CPT_CODES: dict[str, Code] = {
             "initial substance/drug",
             "Use for Zolgensma: generally no (96365 is the accepted code), but the CPT family "
             "covers highly complex biologic agents, so it is payer-dependent.",
-            "domain.md §6b, §11.9; iframe.ai/medical-coding/CPT/96413; codingahead.com",
+            "docs/domain.md §6b, §11.9; iframe.ai/medical-coding/CPT/96413; codingahead.com",
         ),
         Code(
             "79101",
             CPT,
             "Radiopharmaceutical therapy, by intravenous administration",
             "Use for Zolgensma: no. Zolgensma is not a radiopharmaceutical.",
-            "domain.md §6b, §11.9; openpayer.com/billing-codes/cpt-79101",
+            "docs/domain.md §6b, §11.9; openpayer.com/billing-codes/cpt-79101",
         ),
     )
 }
@@ -153,7 +153,7 @@ POS_CODES: dict[str, Code] = {
             "Location, other than a hospital, SNF, military facility, community health center, "
             "public health clinic or ICF, where the professional routinely provides examinations, "
             "diagnosis and treatment on an ambulatory basis.",
-            "domain.md §6c; NGS Medicare Part B 101 Appx 3",
+            "docs/domain.md §6c; NGS Medicare Part B 101 Appx 3",
         ),
         Code(
             "12",
@@ -161,7 +161,7 @@ POS_CODES: dict[str, Code] = {
             "Home",
             "Location, other than a hospital or other facility, where the patient receives care "
             "in a private residence.",
-            "domain.md §6c; NGS Medicare Part B 101 Appx 3",
+            "docs/domain.md §6c; NGS Medicare Part B 101 Appx 3",
         ),
         Code(
             "19",
@@ -169,7 +169,7 @@ POS_CODES: dict[str, Code] = {
             "Off Campus-Outpatient Hospital",
             "Part of an off-campus hospital provider-based department that provides diagnostic, "
             "therapeutic and rehabilitation services to patients who do not need hospitalization.",
-            "domain.md §6c; rcmguide.com/place-of-service-19",
+            "docs/domain.md §6c; rcmguide.com/place-of-service-19",
         ),
         Code(
             "21",
@@ -177,7 +177,7 @@ POS_CODES: dict[str, Code] = {
             "Inpatient Hospital",
             "Facility, other than psychiatric, that primarily provides diagnostic, therapeutic and "
             "rehabilitation services under physician supervision to admitted patients.",
-            "domain.md §6c; CMS POS code set (definition excerpt not retrieved)",
+            "docs/domain.md §6c; CMS POS code set (definition excerpt not retrieved)",
             flag=UNVERIFIED,
         ),
         Code(
@@ -186,7 +186,7 @@ POS_CODES: dict[str, Code] = {
             "On Campus-Outpatient Hospital",
             "Part of a hospital's main campus providing outpatient services (renamed from "
             "'Outpatient Hospital' on Jan 1 2016).",
-            "domain.md §6c; rcmguide.com/place-of-service-22",
+            "docs/domain.md §6c; rcmguide.com/place-of-service-22",
         ),
         Code(
             "49",
@@ -195,7 +195,7 @@ POS_CODES: dict[str, Code] = {
             "Location, not part of a hospital and not described by any other POS code, organized "
             "to provide preventive, diagnostic, therapeutic, rehabilitative or palliative services "
             "to outpatients only.",
-            "domain.md §6c; medicarepaymentandreimbursement.com",
+            "docs/domain.md §6c; medicarepaymentandreimbursement.com",
         ),
     )
 }
@@ -226,7 +226,7 @@ ALTERNATIVES: tuple[SmaTherapy, ...] = (
         "medical",
         "< 2 years",
         "This product. One-time lifetime gene therapy.",
-        "card 'SMA CLASS'; domain.md §1, §6a",
+        "card 'SMA CLASS'; docs/domain.md §1, §6a",
     ),
     SmaTherapy(
         "Spinraza",
@@ -236,7 +236,7 @@ ALTERNATIVES: tuple[SmaTherapy, ...] = (
         "medical",
         "all ages",
         "Antisense oligonucleotide; loading doses, then every 4 months indefinitely.",
-        "card 'SMA CLASS'; domain.md §6a",
+        "card 'SMA CLASS'; docs/domain.md §6a",
     ),
     SmaTherapy(
         "Evrysdi",
@@ -257,7 +257,7 @@ ALTERNATIVES: tuple[SmaTherapy, ...] = (
         ">= 2 years",
         "FDA-approved Nov 24 2025. Currently without a specific HCPCS code; it is not J3399, "
         "which names the -xioi product.",
-        "domain.md §6a, §11.15; FDA release mirror (uaegda.ae); payerpolicy.org",
+        "docs/domain.md §6a, §11.15; FDA release mirror (uaegda.ae); payerpolicy.org",
     ),
 )
 

@@ -1,9 +1,9 @@
 """The billing card's top Zolgensma denials and their fixes, as data; plus the OneGene contact.
 
 Each reason keeps the card's "TOP DENIALS & FIXES" order. Where the card is wrong or outdated,
-the fix is corrected by docs/domain.md §11 and the source says so. Payer practices the card states
-but the label does not (titer within 14 days) stay as the card's default policy, named as such
-(docs/domain.md header).
+the fix is corrected by docs/domain.md §11; the source names the card and the public sources of
+the fix. Payer practices the card states but the label does not (titer within 14 days) stay as
+the card's default policy, named as such (docs/domain.md header).
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ ONEGENE_SERVICES: tuple[str, ...] = (
     "outcomes-based contract operations",
 )
 ONEGENE_SOURCE = "card 'ONEGENE PROGRAM & PATIENT SUPPORT' (seed data; confirm before release)"
+
+# Reason sources are shown to billing staff: the reason list is the card's (a payer practice), the
+# fixes rest on public sources (docs/domain.md "Public source labels"); pointers stay in comments.
+CARD = "Clinic billing card (payer practice)"
 
 # The card's own fix wording for the two coding denials (card "TOP DENIALS & FIXES").
 FIX_WRONG_CPT = "Use 96365 (therapeutic IV 60 min)"
@@ -45,9 +49,9 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
         "#1 AAV9 antibody titer not documented or > 1:50",
         f"Order anti-AAV9 total binding antibody testing (ELISA) via the OneGene Program "
         f"({ONEGENE_PHONE}). Document a result ≤ 1:50 (trial and payer criterion) drawn within "
-        "14 days of infusion (card default; check the payer's policy). If > 1:50, the label "
+        "14 days of infusion (clinic billing card default; check the payer's policy). If > 1:50, the label "
         "allows retesting: maternal antibodies decay (half-life about 18-59 days).",
-        "card 'TOP DENIALS & FIXES' #1; corrected by domain.md §2, §11.6",
+        f"{CARD}; FDA label §2.3, §6.2; Aetna CPB 0953",  # top denial #1; docs/domain.md §2, §11.6
     ),
     DenialReason(
         "genetics",
@@ -55,7 +59,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
         "Submit the genetic report confirming bi-allelic SMN1 mutations: MLPA (or qPCR/ddPCR) or "
         "sequencing showing 0 functional SMN1 copies, or 1 SMN1 copy plus a pathogenic variant "
         "found by sequencing (compound heterozygote). Include SMN2 copy number and SMA type.",
-        "card 'TOP DENIALS & FIXES' #2; corrected by domain.md §2, §11.18",
+        f"{CARD}; FDA label §1; Aetna CPB 0953",  # top denial #2; docs/domain.md §2, §11.18
     ),
     DenialReason(
         "age",
@@ -63,7 +67,8 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
         "Not eligible for J3399 (Zolgensma IV is labeled for patients < 2 years). Consider "
         "nusinersen (Spinraza, J2326), risdiplam (Evrysdi, pharmacy benefit) or Itvisma "
         "(onasemnogene abeparvovec-brve, intrathecal, ≥ 2 years; no specific HCPCS code yet).",
-        "card 'TOP DENIALS & FIXES' #3; updated by domain.md §1, §11.15, §11.21",
+        # top denial #3; docs/domain.md §1, §11.15, §11.21
+        f"{CARD}; FDA label §1; FDA approval of Itvisma (24 Nov 2025); Aetna CPB 0953",
     ),
     DenialReason(
         "weight",
@@ -72,7 +77,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
         "follows the band's upper limit. Labeled kits cover 2.6-21.0 kg: above 21.0 kg there is "
         "no labeled kit, consider alternative therapy; below 2.6 kg or before full-term "
         "gestational age, delay the infusion. Verify with OneGene.",
-        "card 'TOP DENIALS & FIXES' #4; corrected by domain.md §1, §1a, §11.7",
+        f"{CARD}; FDA label §2.1 Table 1, §8.4",  # top denial #4; docs/domain.md §1, §1a, §11.7
     ),
     DenialReason(
         "steroid",
@@ -82,7 +87,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
         "liver function: if unremarkable (normal exam, total bilirubin and PT; ALT and AST "
         "< 2 × ULN) taper over the next 28 days; otherwise continue 1 mg/kg/day until "
         "unremarkable, then taper over 28 days. Never stop abruptly.",
-        "card 'TOP DENIALS & FIXES' #5; label §2.1 per domain.md §3, §11.5",
+        f"{CARD}; FDA label §2.1",  # top denial #5; docs/domain.md §3, §11.5
     ),
     DenialReason(
         "lft_plan",
@@ -91,19 +96,20 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
         "1 and every other week in months 2 and 3, continuing until unremarkable; platelet count "
         "on the same schedule until back to baseline; troponin-I weekly in month 1 and monthly "
         "in months 2 and 3 until back to baseline (boxed warning).",
-        "card 'TOP DENIALS & FIXES' #6; label §5.1 per domain.md §4, §11.1, §11.2, §11.4",
+        # top denial #6; docs/domain.md §4, §11.1, §11.2, §11.4
+        f"{CARD}; FDA label boxed warning, §2.3, §5, §5.1",
     ),
     DenialReason(
         "wrong_cpt",
         "Wrong admin CPT (79101 / 96374; 96413 is payer-dependent)",
         FIX_WRONG_CPT,
-        "card 'TOP DENIALS & FIXES'; domain.md §6b, §11.9 (96413 not categorically wrong)",
+        f"{CARD}; AMA CPT (CPT instructions)",  # docs/domain.md §6b, §11.9: 96413 is payer-dependent
     ),
     DenialReason(
         "wrong_hcpcs",
         "Wrong HCPCS (J3490 / J3590 / C9399)",
         FIX_WRONG_HCPCS,
-        "card 'TOP DENIALS & FIXES'; domain.md §6a, §11.19 (J3590 added)",
+        f"{CARD}; CMS HCPCS Level II (J3399, J3590)",  # docs/domain.md §6a, §11.19 (J3590 added)
     ),
     DenialReason(
         "other",

@@ -57,7 +57,8 @@ class PayerForm(forms.ModelForm):
         label="Allowed places of service",
         choices=POS_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Payer site-of-care rule (domain.md §6c, §11.10). The card allows 21, 22 and 19.",
+        # docs/domain.md §6c, §11.10
+        help_text="Payer site-of-care rule (CMS POS code set). The clinic billing card allows 21, 22 and 19.",
     )
     milestone_months = forms.CharField(
         label="Outcome milestone months",
@@ -65,7 +66,7 @@ class PayerForm(forms.ModelForm):
         max_length=200,
         help_text=(
             "Months after the infusion at which the outcomes-based agreement assesses the child, "
-            "e.g. 6, 12, 24 (up to 60). Empty: the billing card's 6, 12, 24, 36, 60."
+            "e.g. 6, 12, 24 (up to 60). Empty: 6, 12, 24, 36, 60 (clinic billing card default)."
         ),
     )
     documentation_checklist = forms.CharField(
@@ -110,7 +111,7 @@ class PayerForm(forms.ModelForm):
             field.min_value, field.max_value = WINDOW_MIN_DAYS, WINDOW_MAX_DAYS
             field.widget.attrs.update(min=WINDOW_MIN_DAYS, max=WINDOW_MAX_DAYS)
             field.help_text = f"Whole days, {WINDOW_MIN_DAYS} to {WINDOW_MAX_DAYS}, before the infusion date."
-        self.fields["titer_ceiling_denominator"].help_text = "N in 1:N; the card and most payers use 50."
+        self.fields["titer_ceiling_denominator"].help_text = "N in 1:N; most payers use 50 (e.g. Aetna CPB 0953)."
         self.fields["titer_ceiling_denominator"].max_value = 100000
         self.helper = _helper("Save payer")
 
@@ -158,8 +159,9 @@ class PADetailsForm(forms.ModelForm):
         fields = ["reference_number", "auth_number", "planned_infusion_minutes", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
-            "planned_infusion_minutes": "The label's run is 60 minutes. Over 90 minutes adds CPT 96366 "
-            "(domain.md §6b, §11.8).",
+            # docs/domain.md §6b, §11.8
+            "planned_infusion_minutes": "The FDA label's run is 60 minutes (§2.1). Over 90 minutes adds CPT 96366 "
+            "(AMA CPT instructions).",
         }
 
     def __init__(self, *args, **kwargs):
@@ -183,7 +185,7 @@ class PAMoveForm(forms.Form):
         max_value=1,
         initial=1,
         required=False,
-        help_text="J3399 is always 1 unit (domain.md §6a).",
+        help_text="J3399 is always 1 unit (CMS HCPCS: per treatment).",  # docs/domain.md §6a
     )
     valid_from = forms.DateField(widget=DATE_WIDGET, required=False)
     valid_through = forms.DateField(widget=DATE_WIDGET, required=False)

@@ -17,7 +17,7 @@ ICD10: dict[str, Code] = {
             ICD10_CM,
             "Infantile spinal muscular atrophy, type I [Werdnig-Hoffman]",
             "SMA type 1. Primary diagnosis.",
-            "domain.md §7; hccbuddy.com/icd10/G12.0 (FY2026)",
+            "docs/domain.md §7; hccbuddy.com/icd10/G12.0 (FY2026)",
             use_for_zolgensma=True,
         ),
         Code(
@@ -27,15 +27,15 @@ ICD10: dict[str, Code] = {
             "Includes childhood form type II, juvenile form type III [Kugelberg-Welander], adult "
             "form, distal SMA, scapuloperoneal form, progressive bulbar palsy of childhood "
             "[Fazio-Londe]. Not specific to 5q SMA. Primary diagnosis.",
-            "domain.md §7, §11.14; diseasedb.com/icd10/G12.1",
+            "docs/domain.md §7, §11.14; diseasedb.com/icd10/G12.1",
             use_for_zolgensma=True,
         ),
         Code(
             "G12.8",
             ICD10_CM,
             "Other spinal muscular atrophies and related syndromes",
-            "Not on the billing card; a valid primary choice (domain.md §11.14).",
-            "domain.md §7; icdlist.com/icd-10/G12.8",
+            "Not on the billing card; a valid primary choice (docs/domain.md §11.14).",
+            "docs/domain.md §7; icdlist.com/icd-10/G12.8",
             use_for_zolgensma=True,
         ),
         Code(
@@ -43,7 +43,7 @@ ICD10: dict[str, Code] = {
             ICD10_CM,
             "Spinal muscular atrophy, unspecified",
             "Primary diagnosis when the SMA type is not documented.",
-            "domain.md §7; icdlist.com/icd-10/G12.9",
+            "docs/domain.md §7; icdlist.com/icd-10/G12.9",
             use_for_zolgensma=True,
         ),
         Code(
@@ -51,8 +51,8 @@ ICD10: dict[str, Code] = {
             ICD10_CM,
             "Other abnormal findings on neonatal screening",
             "Abnormal newborn screen for SMA before confirmation; code G12.x once confirmed "
-            "(domain.md §11.11). Replaces the card's misuse of Z13.228.",
-            "domain.md §7, §11.11; icdlist.com/icd-10/P09; eleplan.com/icd10/P09 (FY2026)",
+            "(docs/domain.md §11.11). Replaces the card's misuse of Z13.228.",
+            "docs/domain.md §7, §11.11; icdlist.com/icd-10/P09; eleplan.com/icd10/P09 (FY2026)",
             use_for_zolgensma=True,
         ),
         Code(
@@ -60,7 +60,7 @@ ICD10: dict[str, Code] = {
             ICD10_CM,
             "Abnormal findings on neonatal screening, unspecified",
             "Unspecified abnormal newborn screen; prefer P09.8 for an SMA screen.",
-            "domain.md §7; icdlist.com/icd-10/P09",
+            "docs/domain.md §7; icdlist.com/icd-10/P09",
             use_for_zolgensma=True,
         ),
         Code(
@@ -68,8 +68,8 @@ ICD10: dict[str, Code] = {
             ICD10_CM,
             "Family history of epilepsy and other diseases of the nervous system",
             "Covers a family history of any G00-G99 condition, so usable for a sibling with SMA. "
-            "The card paraphrases it as 'Family history of SMA' (domain.md §11.12).",
-            "domain.md §7, §11.12; CDC/CMS ICD-10-CM tabular",
+            "The card paraphrases it as 'Family history of SMA' (docs/domain.md §11.12).",
+            "docs/domain.md §7, §11.12; CDC/CMS ICD-10-CM tabular",
             use_for_zolgensma=True,
         ),
         Code(
@@ -78,16 +78,16 @@ ICD10: dict[str, Code] = {
             "Encounter for screening for other metabolic disorders",
             "Misused on the card as 'NBS-identified pre-symptomatic'. It is a screening-encounter "
             "code for metabolic disorders, not an SMA diagnosis: use P09.8, then G12.x "
-            "(domain.md §11.11). Not offered.",
-            "domain.md §7, §11.11; diseasedb.com",
+            "(docs/domain.md §11.11). Not offered.",
+            "docs/domain.md §7, §11.11; diseasedb.com",
         ),
         Code(
             "Z00.121",
             ICD10_CM,
             "Encounter for routine child health examination with abnormal findings",
             "Misused on the card as a 'workup window' visit. A well-child exam code for a child "
-            "over 28 days old; newborns use Z00.110/Z00.111 (domain.md §11.13). Not offered.",
-            "domain.md §7, §11.13; medonix.io; imedicalcode.com Z00 tabular",
+            "over 28 days old; newborns use Z00.110/Z00.111 (docs/domain.md §11.13). Not offered.",
+            "docs/domain.md §7, §11.13; medonix.io; imedicalcode.com Z00 tabular",
         ),
     )
 }

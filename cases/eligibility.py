@@ -56,8 +56,10 @@ LAB_ANALYTES = frozenset(BASELINE_LAB_ANALYTES) | frozenset(LAB_ANALYTE_ALIASES)
 DAYS_PER_WEEK = 7
 MAX_GESTATIONAL_AGE_WEEKS = 50  # sanity bound on input, not a clinical rule
 
-SRC_LABEL_1 = "FDA label §1 (domain.md §1)"
-SRC_CARD_DENIAL_1 = "Billing card, top denial #1 (payer practice)"
+# Gate item sources are shown on the case page and printed in the PA packet: public sources only
+# (docs/domain.md "Public source labels"); the docs/domain.md pointer stays in a comment.
+SRC_LABEL_1 = "FDA label §1"  # docs/domain.md §1
+SRC_CARD = "Clinic billing card (payer practice)"  # docs/domain.md header; card top denials
 
 
 # --- Facts ---------------------------------------------------------------------------
@@ -240,7 +242,7 @@ class GatePolicy:
     labs_max_age_days: int = CARD_LABS_MAX_AGE_DAYS
     allowed_pos: frozenset[str] = CARD_ALLOWED_POS
     require_certified_center: bool = CARD_REQUIRE_CERTIFIED_CENTER
-    payer_name: str = "the payer (billing card defaults)"
+    payer_name: str = "the payer (clinic billing card defaults)"
 
     def __post_init__(self) -> None:
         _check_int(self.titer_ceiling_denominator, "titer ceiling", 1, None)
@@ -406,7 +408,7 @@ def _newest_liver(facts: GateFacts, on: date) -> dict[str, LabObs]:
 def _smn1_item(facts: GateFacts) -> GateItem:
     """Bi-allelic SMN1 (label §1; docs/domain.md §2, §11.18; card denial #2)."""
     title = "Bi-allelic SMN1 mutations documented"
-    source = "FDA label §1; Aetna CPB 0953 (domain.md §2, §11.18); Billing card, top denial #2"
+    source = "FDA label §1; Aetna CPB 0953"  # docs/domain.md §2, §11.18; card top denial #2
     fix = "Submit MLPA / sequencing report showing bi-allelic SMN1 mutations"
     missing = []
     if facts.smn1_genotype is None:
@@ -453,7 +455,7 @@ def normalize_diagnosis_code(code: str) -> str:
 def _diagnosis_item(facts: GateFacts) -> GateItem:
     """SMA diagnosis code G12.0/G12.1/G12.8/G12.9 (docs/domain.md §7, §11.11, §11.14)."""
     title = "SMA diagnosis code (ICD-10-CM)"
-    source = "ICD-10-CM FY2026 (domain.md §7, §11.14); Billing card ICD-10 list"
+    source = "ICD-10-CM FY2026"  # docs/domain.md §7, §11.14
     allowed = ", ".join(SMA_DIAGNOSIS_CODES)
     fix = f"Code the confirmed SMA diagnosis: {allowed}"
     if not facts.diagnosis_code or not facts.diagnosis_code.strip():
@@ -475,7 +477,7 @@ def _diagnosis_item(facts: GateFacts) -> GateItem:
 def _age_item(facts: GateFacts, on: date) -> GateItem:
     """Age < 2 years on the infusion date (label §1; docs/domain.md §11.15, §11.21)."""
     title = "Age under 2 years on the infusion date"
-    source = "FDA label §1 (domain.md §1, §11.15)"
+    source = SRC_LABEL_1  # docs/domain.md §1, §11.15
     alternatives = "Not eligible for J3399; alternatives: " + "; ".join(ALTERNATIVE_THERAPIES)
     dob = facts.date_of_birth
     if dob is None:
@@ -516,7 +518,7 @@ def _age_item(facts: GateFacts, on: date) -> GateItem:
 def _prematurity_item(facts: GateFacts, on: date) -> GateItem:
     """Full-term corrected age reached (label §8.4; docs/domain.md §1, §11.7)."""
     title = "Full-term corrected age reached"
-    source = "FDA label §8.4 (domain.md §1); 37 weeks = WHO term boundary"
+    source = "FDA label §8.4; 37 weeks = WHO term boundary"  # docs/domain.md §1
     dob, ga = facts.date_of_birth, facts.gestational_age_total_days
     record_ga = "Record gestational age at birth (weeks + days)"
     if dob is None:
@@ -560,9 +562,7 @@ def _prematurity_item(facts: GateFacts, on: date) -> GateItem:
 def _weight_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     """Newest weight in the labeled kit range and current (label Table 1; card Day -14)."""
     title = f"Weight {WEIGHT_MIN_KG}-{WEIGHT_MAX_KG} kg, measured within {policy.weight_max_age_days} days"
-    source = (
-        "FDA label Table 1 (domain.md §1a, §11.7); weight currency: Billing card Day -14 / eviCore (payer practice)"
-    )
+    source = "FDA label §2.1 Table 1; weight window: eviCore Zolgensma policy"  # docs/domain.md §1a, §2, §11.7
     obs = _newest_weight(facts, on)
     if obs is None:
         return GateItem(
@@ -583,7 +583,7 @@ def _weight_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
         fixes.append(
             "No labeled kit below 2.6 kg; reweigh as the child grows"
             if where == "below"
-            else "Weight >21 kg: verify with OneGene; if exceeded, alternative therapy (card denial #4)"
+            else "Weight >21 kg: verify with OneGene; if exceeded, alternative therapy"  # card top denial #4
         )
     stale = on > valid_until
     if stale:
@@ -630,10 +630,9 @@ def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     """Newest anti-AAV9 titer <= 1:ceiling and current (label §2.3/§6.2; card denial #1)."""
     ceiling = policy.titer_ceiling_denominator
     title = f"Anti-AAV9 antibody titer <= 1:{ceiling}, drawn within {policy.titer_max_age_days} days"
-    source = (
-        "FDA label §2.3/§6.2 (baseline test; <=1:50 ELISA is the trial/payer criterion, "
-        f"domain.md §2, §11.6); {SRC_CARD_DENIAL_1}"
-    )
+    # docs/domain.md §2, §11.6: the label requires the test; <=1:50 ELISA is the trial/payer criterion;
+    # the titer window is the card's (card top denial #1).
+    source = f"FDA label §2.3, §6.2; Aetna CPB 0953 (<=1:50 ELISA); titer window: {SRC_CARD}"
     order_fix = (
         f"Order via OneGene Program ({ONEGENE_PHONE}); result <=1:{ceiling} within "
         f"{policy.titer_max_age_days} days of infusion"
@@ -690,10 +689,8 @@ def _baseline_labs_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateI
     """All baseline labs present and current (label boxed warning/§5; docs/domain.md §2, §11.3)."""
     days = policy.labs_max_age_days
     title = f"Baseline labs within {days} days (ALT, AST, bilirubin, PT/INR, creatinine, Hgb, platelets, troponin-I)"
-    source = (
-        "FDA label boxed warning/§5.1, §5 TMA, §2.1 troponin-I (domain.md §2, §11.3); "
-        "currency: Billing card Day -14 (payer practice)"
-    )
+    # docs/domain.md §2, §11.3; the labs window is the card's Day -14.
+    source = f"FDA label boxed warning, §5.1, §5 (TMA), §2.1 (troponin-I); labs window: {SRC_CARD}"
     newest = _newest_labs(facts, on)
     absent = [LAB_ANALYTE_NAMES[a] for a in BASELINE_LAB_ANALYTES if a not in newest]
     stale = [(a, newest[a]) for a in BASELINE_LAB_ANALYTES if a in newest and (on - newest[a].drawn_on).days > days]
@@ -727,7 +724,7 @@ def _baseline_labs_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateI
 def _liver_baseline_item(facts: GateFacts, on: date) -> GateItem:
     """ALT, AST, total bilirubin > 2 x ULN before infusion: not studied (label §5.1). Never blocks."""
     title = "Baseline liver tests at or below 2 x ULN"
-    source = "FDA label §5.1 (domain.md §2, §9)"
+    source = "FDA label §5.1"  # docs/domain.md §2, §9
     multiple = PRE_INFUSION_CAUTION_ULN_MULTIPLE
     newest = _newest_liver(facts, on)
     high, unknown, normal = [], [], []
@@ -767,7 +764,7 @@ def _liver_baseline_item(facts: GateFacts, on: date) -> GateItem:
 def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
     """Prednisolone 1 mg/kg/day planned from Day -1 (label §2.1; card denial #5)."""
     title = "Corticosteroid plan starts the day before infusion"
-    source = "FDA label §2.1 (domain.md §3, §11.5); Billing card, top denial #5"
+    source = "FDA label §2.1"  # docs/domain.md §3, §11.5; card top denial #5
     expected = on + timedelta(days=STEROID_START_DAY)
     weight = _newest_weight(facts, on)
     if weight is None:
@@ -779,7 +776,7 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
         )
     course = (
         f"{STEROID_FULL_DOSE_DAYS} days total from Day -1, then {STEROID_TAPER_DAYS}-day taper "
-        "if liver tests unremarkable (label corrects the card's '>=30 d post')"
+        "if liver tests unremarkable"  # FDA label §2.1, not the card's ">=30 d post" (docs/domain.md §11.5)
     )
     fix = f"Document {dose} starting {expected.isoformat()}; {course}"
     plan = facts.steroid_plan_start
@@ -800,7 +797,7 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
 def _site_item(facts: GateFacts, policy: GatePolicy) -> GateItem:
     """Site of care allowed by the payer (card Site of care; docs/domain.md §6c, §11.10)."""
     title = "Site of care allowed"
-    source = "Billing card, Site of care (payer practice; domain.md §6c, §11.10)"
+    source = f"Payer site-of-care policy; CMS POS code set; default: {SRC_CARD}"  # docs/domain.md §6c, §11.10
     allowed = ", ".join(sorted(policy.allowed_pos))
     missing, failed, parts = [], [], []
     pos = facts.site_pos.strip() if facts.site_pos else None
@@ -830,7 +827,7 @@ def _site_item(facts: GateFacts, policy: GatePolicy) -> GateItem:
 def _prior_item(facts: GateFacts) -> GateItem:
     """No prior J3399: one-time treatment, repeat administration not evaluated (label §1)."""
     title = "No prior Zolgensma (J3399)"
-    source = "FDA label §1 limitations of use (domain.md §1); J3399 per-treatment (§6a)"
+    source = "FDA label §1 limitations of use; CMS HCPCS J3399 (per treatment)"  # docs/domain.md §1, §6a
     if facts.prior_j3399 is None:
         return GateItem(
             "prior_j3399",
@@ -855,7 +852,7 @@ def _prior_item(facts: GateFacts) -> GateItem:
 def _advanced_sma_item(facts: GateFacts) -> GateItem:
     """Advanced SMA: not evaluated by the label; payer exclusion. Never blocks."""
     title = "No advanced SMA (tracheostomy or >=16 h/day support for >=14 days)"
-    source = "FDA label §1 limitations of use; Aetna CPB 0953; BCBS ND (domain.md §2)"
+    source = "FDA label §1 limitations of use; Aetna CPB 0953; BCBS ND Zolgensma policy"  # docs/domain.md §2
     hours, days = facts.respiratory_support_hours_per_day, facts.respiratory_support_days
     support = "not recorded" if hours is None else f"{hours} h/day" + (f" for {days} days" if days is not None else "")
     trach = {None: "tracheostomy not recorded", True: "tracheostomy", False: "no tracheostomy"}
@@ -872,7 +869,7 @@ def _advanced_sma_item(facts: GateFacts) -> GateItem:
 def _smn_therapy_item(facts: GateFacts, on: date) -> GateItem:
     """Concurrent nusinersen/risdiplam: payers require stopping (docs/domain.md §2, eviCore). Never blocks."""
     title = "No concurrent nusinersen or risdiplam"
-    source = "eviCore policy summary; Aetna CPB 0953 (domain.md §2, §10; payer practice)"
+    source = "eviCore Zolgensma policy; Aetna CPB 0953"  # docs/domain.md §2, §10 (payer practice)
     active = [t for t in facts.smn_therapies if t.active_on(on)]
     if active:
         names = ", ".join(f"{t.drug} since {t.started_on.isoformat()}" for t in active)

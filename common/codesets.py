@@ -20,7 +20,11 @@ UNVERIFIED = "U"
 
 @dataclass(frozen=True)
 class Code:
-    """One code with its official descriptor, where it came from and what it is for."""
+    """One code with its official descriptor, where it came from and what it is for.
+
+    ``note`` and ``source`` are for maintainers and cite docs/domain.md; screens and documents
+    print only ``descriptor`` (public sources only, docs/domain.md "Public source labels").
+    """
 
     code: str
     system: str

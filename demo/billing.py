@@ -14,13 +14,14 @@ from billing.models import Payer, ReferencePrice, SupportProgram
 
 CARD_SOURCE = "Billing card (CareCost Estimate, Q2 2026), payer table"
 
-# The card's outcomes-based contracting nutshell, with docs/domain.md §11.17's caveat.
+# The card's outcomes-based contracting nutshell, with docs/domain.md §11.17's caveat. Printed in the
+# PA packet (Payer.oba_terms), so it cites nothing internal.
 OBA_NUTSHELL = (
     "Pay full WAC at administration; the manufacturer refunds a share of WAC if clinical milestones "
     "(motor function, ventilator-free survival) are not met over a 5-year window. The provider documents "
     "outcomes at 6/12/24/36/60 months via OneGene; the rebate flows payer-side and does not change provider "
-    "payment at infusion. Milestone months and refund percentages are contract-specific and not public "
-    "(domain.md §11.17): confirm with the payer."
+    "payment at infusion. Milestone months and refund percentages are contract-specific and not public: "
+    "confirm with the payer."
 )
 
 # Every payer needs these for J3399 (card "Documentation must include"; docs/domain.md §2, §11.1-§11.5).
@@ -85,7 +86,7 @@ PRICE = {
     "effective_on": date(2019, 5, 24),
     "amount": Decimal("2125000.00"),
     "note": "launch WAC, current WAC not verified",
-    "source": "AveXis release 2019-05-24 (domain.md §11.17); card 'WAC (ONE-TIME) ~$2.125M'",
+    "source": "AveXis press release, 24 May 2019 (launch WAC)",  # docs/domain.md §11.17; card "WAC (ONE-TIME)"
 }
 
 PROGRAMS = [
@@ -95,8 +96,8 @@ PROGRAMS = [
         "phone": ONEGENE_PHONE,
         "web": ONEGENE_WEB,
         "services": [s[0].upper() + s[1:] for s in ONEGENE_SERVICES],
-        "notes": "Coordinate AAV9 testing and PA assistance here (card top denial #1).",
-        "source": "Billing card 'ONEGENE PROGRAM & PATIENT SUPPORT'",
+        "notes": "Coordinate AAV9 testing and PA assistance here.",  # card top denial #1
+        "source": "Clinic billing card (program contacts)",  # card "ONEGENE PROGRAM & PATIENT SUPPORT"
         "order": 1,
     },
     {
@@ -112,7 +113,7 @@ PROGRAMS = [
             "SMA Care Center accreditation program",
         ],
         "notes": "",
-        "source": "Billing card 'CURE SMA (CURESMA.ORG)'",
+        "source": "Clinic billing card (program contacts)",  # card "CURE SMA (CURESMA.ORG)"
         "order": 2,
     },
 ]

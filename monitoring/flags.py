@@ -32,12 +32,14 @@ TAPER_BLOCKED = "taper_blocked"
 URGENT = "urgent"
 LEVELS = (WATCH, TAPER_BLOCKED, URGENT)
 
-SRC_LIVER_TAPER = "domain.md §3, §9; label §2.1 (unremarkable = ALT and AST < 2×ULN)"
-SRC_LIVER_SEVERE = "domain.md §5, §9; label §5.1 (ALT/AST > 20×ULN, prolonged PT, jaundice)"
-SRC_BILIRUBIN = "domain.md §3, §9; label §2.1, §5.1 (normal bilirubin required; jaundice is a severe sign)"
-SRC_TMA = "domain.md §4, §9; label §5 (thrombocytopenia/TMA); TMA criteria per scirp.org review"
-SRC_TROPONIN = "domain.md §9; label §5 (judge troponin-I against baseline, assay-specific)"
-SRC_ULN = "domain.md §9 design note (store the lab's ULN with each result)"
+# Flag sources are shown on the monitoring panel: public sources only (docs/domain.md
+# "Public source labels"); the docs/domain.md sections are in the comments.
+SRC_LIVER_TAPER = "FDA label §2.1 (unremarkable = ALT and AST < 2×ULN)"  # docs/domain.md §3, §9
+SRC_LIVER_SEVERE = "FDA label §5.1 (ALT/AST > 20×ULN, prolonged PT, jaundice)"  # docs/domain.md §5, §9
+SRC_BILIRUBIN = "FDA label §2.1, §5.1 (normal bilirubin required; jaundice is a severe sign)"  # docs/domain.md §3, §9
+SRC_TMA = "FDA label §5 (thrombocytopenia/TMA); TMA criteria per scirp.org review"  # docs/domain.md §4, §9
+SRC_TROPONIN = "FDA label §5 (judge troponin-I against baseline, assay-specific)"  # docs/domain.md §9
+SRC_ULN = "Lab reference ranges (use the ULN the lab reports with each result)"  # docs/domain.md §9 design note
 
 
 # Fallback ULN, used only when the lab reported none (docs/domain.md §9). ALT: England et al. 2009,
@@ -51,15 +53,15 @@ ALT_FALLBACK_ULN = {
 }
 SEXES = ("male", "female", "unknown")
 FALLBACK_SOURCE: dict[str, str] = {
-    "alt": "England et al. 2009, JPGN 49:71, 95th centile (domain.md §9); unknown sex uses the "
+    "alt": "England et al. 2009, JPGN 49:71, 95th centile (docs/domain.md §9); unknown sex uses the "
     "lower (girls') value so flags err early",
-    "ast": "No infant AST ULN with a public source: domain.md §9 has only cord-blood values "
+    "ast": "No infant AST ULN with a public source: docs/domain.md §9 has only cord-blood values "
     "(about 52 IU/L at birth), which do not describe infants weeks to months old. Use the lab's ULN.",
-    "tbili": "No fallback: neonatal bilirubin depends on age in days and the lab (domain.md §9). Use the lab's ULN.",
+    "tbili": "No fallback: neonatal bilirubin depends on age in days and the lab (docs/domain.md §9). Use the lab's ULN.",
     "pt": "No fallback: PT is reagent-specific. Use the lab's ULN or pt_normal_max.",
     "inr": "No fallback: use the lab's ULN.",
     "troponin_i": "No fallback: assay-specific; infants with SMA often exceed adult URLs "
-    "(domain.md §9). Compare with the patient's baseline.",
+    "(docs/domain.md §9). Compare with the patient's baseline.",
 }
 
 

@@ -28,10 +28,11 @@ SCORE = "score"
 CHECKLIST = "checklist"
 BOOLEAN = "boolean"
 
+# Shown as the form's help text: public source only (docs/domain.md §8).
 VENTILATOR_FREE_DEFINITION = (
     "Event = death or permanent ventilation: tracheostomy, or ≥ 16 h/day respiratory assistance "
     "(including NIV) continuously for ≥ 14 days without an acute reversible illness, excluding "
-    "perioperative ventilation (label §14; domain.md §8)."
+    "perioperative ventilation (FDA label §14)."
 )
 
 
@@ -40,6 +41,8 @@ class Instrument:
     """An outcome instrument: how it is recorded, its range or items, population and source.
 
     `verified` is False for values tagged [U] in docs/domain.md (keep them easy to correct).
+    `source` is for maintainers and cites docs/domain.md; a screen that shows it must print a
+    public source instead (docs/domain.md "Public source labels").
     """
 
     key: str
@@ -70,7 +73,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         label="CHOP INTEND",
         kind=SCORE,
         population="Infants / SMA type 1, weak patients",
-        source="domain.md §8: 16 items scored 0-4, total 0-64 (Glanzman 2010, PMC3260046)",
+        source="docs/domain.md §8: 16 items scored 0-4, total 0-64 (Glanzman 2010, PMC3260046)",
         min_score=0,
         max_score=64,
     ),
@@ -79,7 +82,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         label="HINE-2",
         kind=SCORE,
         population="Infants 2-24 months",
-        source="domain.md §8: 8 motor-milestone items (togetherinsma-hcp.com.au); total 0-26 [U]",
+        source="docs/domain.md §8: 8 motor-milestone items (togetherinsma-hcp.com.au); total 0-26 [U]",
         min_score=0,
         max_score=26,
         verified=False,
@@ -89,7 +92,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         label="HFMSE",
         kind=SCORE,
         population="SMA types 2/3, about 2 years and older",
-        source="domain.md §8: 33 items scored 0-2, total 0-66 (HFMSE manual; total [D])",
+        source="docs/domain.md §8: 33 items scored 0-2, total 0-66 (HFMSE manual; total [D])",
         min_score=0,
         max_score=66,
     ),
@@ -98,7 +101,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         label="RHS",
         kind=SCORE,
         population="SMA types 2/3, ambulant and non-ambulant",
-        source="domain.md §8: global score 0-69 (Ramsey 2017, PMC5319655; C-Path)",
+        source="docs/domain.md §8: global score 0-69 (Ramsey 2017, PMC5319655; C-Path)",
         min_score=0,
         max_score=69,
     ),
@@ -107,7 +110,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         label="WHO motor milestones",
         kind=CHECKLIST,
         population="Infants / toddlers",
-        source="domain.md §8: 6 milestones, achieved yes/no (Wijnhoven 2004)",
+        source="docs/domain.md §8: 6 milestones, achieved yes/no (Wijnhoven 2004)",
         items=(
             "sitting without support",
             "hands-and-knees crawling",
@@ -122,7 +125,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         label="Ventilator-free survival",
         kind=BOOLEAN,
         population="All patients (trial and outcomes-based-agreement outcome)",
-        source="domain.md §8; label §14",
+        source="docs/domain.md §8; label §14",
         definition=VENTILATOR_FREE_DEFINITION,
     ),
 }

@@ -132,7 +132,8 @@ PROTOCOL_V1 = Protocol(
             kind="liver",
             analytes=("alt", "ast", "tbili", "pt"),
             days=_MONTHS_1_TO_3,
-            source="domain.md §4; label §5.1 and boxed warning (weekly in month 1, "
+            # Row sources are shown on the protocol page: public sources only; docs/domain.md §4, §11.4.
+            source="FDA label §5.1, boxed warning (weekly in month 1, "
             "every other week in months 2 and 3, until unremarkable)",
             phases=(
                 Phase(28, "Label §5.1: weekly LFTs in month 1"),
@@ -145,7 +146,8 @@ PROTOCOL_V1 = Protocol(
             kind="platelets",
             analytes=("platelets", "hemoglobin"),
             days=_MONTHS_1_TO_3,
-            source="domain.md §4, §11.1; label highlights §2.3/§5 (platelets at least weekly in "
+            # docs/domain.md §4, §11.1
+            source="FDA label §2.3, §5 (platelets at least weekly in "
             "month 1, every other week in months 2 and 3, until back to baseline)",
             phases=(
                 Phase(28, "Label §5: weekly platelet count in month 1 (TMA surveillance)"),
@@ -158,7 +160,8 @@ PROTOCOL_V1 = Protocol(
             kind="troponin",
             analytes=("troponin_i",),
             days=(7, 14, 21, 28, 56, 84),
-            source="domain.md §4, §11.2; label §5 (troponin-I weekly in month 1, monthly in "
+            # docs/domain.md §4, §11.2
+            source="FDA label §2.3, §5 (troponin-I weekly in month 1, monthly in "
             "months 2 and 3, until back to baseline)",
             phases=(
                 Phase(28, "Label §5: weekly troponin-I in month 1"),
@@ -171,8 +174,8 @@ PROTOCOL_V1 = Protocol(
             kind="steroid_review",
             analytes=(),
             days=(28,),
-            source="domain.md §3; label §2.1 (liver check at the end of the 30-day "
-            "corticosteroid course counted from Day -1)",
+            # docs/domain.md §3
+            source="FDA label §2.1 (liver check at the end of the 30-day corticosteroid course counted from Day -1)",
             phases=(
                 Phase(
                     28,

@@ -66,7 +66,7 @@ def case_diagnoses(case) -> tuple[list[str], list[Finding]]:
                     ERROR,
                     f"{code} is not an ICD-10-CM code.",
                     "Correct the diagnosis on the case (e.g. G12.0).",
-                    "domain.md §7",
+                    "ICD-10-CM FY2026",  # docs/domain.md §7
                 )
             )
             continue
@@ -77,7 +77,7 @@ def case_diagnoses(case) -> tuple[list[str], list[Finding]]:
                     ERROR,
                     f"{code} is a motor neuron disease code, not 5q SMA.",
                     "Use G12.0, G12.1, G12.8 or G12.9.",
-                    "domain.md §7, §11.14",
+                    "ICD-10-CM FY2026",  # docs/domain.md §7, §11.14
                 )
             )
             continue
@@ -90,7 +90,7 @@ def case_diagnoses(case) -> tuple[list[str], list[Finding]]:
                 ERROR,
                 "The claim has no diagnosis code.",
                 "Record the SMA diagnosis on the case (G12.0, G12.1, G12.8 or G12.9).",
-                "domain.md §7",
+                "ICD-10-CM FY2026",  # docs/domain.md §7
             )
         )
     return codes, findings

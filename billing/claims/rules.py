@@ -314,7 +314,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                 ERROR,
                 "The claim has no J3399 line for the Zolgensma kit.",
                 "Add J3399 × 1 unit with the kit's 11-digit NDC.",
-                "card 'THE 5 THINGS YOU NEED TO BILL J3399'; domain.md §6a",
+                "CMS HCPCS Level II (J3399)",  # docs/domain.md §6a; card "THE 5 THINGS YOU NEED TO BILL J3399"
             )
         )
     for ln in lines:
@@ -325,7 +325,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"{ln.code.upper()} is an unclassified code; Zolgensma has its own permanent code.",
                     FIX_WRONG_HCPCS,
-                    "card 'TOP DENIALS & FIXES'; domain.md §6a, §11.19",
+                    "CMS HCPCS Level II (J3399, J3590)",  # docs/domain.md §6a, §11.19; card top denials
                     ln.line_no,
                 )
             )
@@ -337,7 +337,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                 "J3399 has already been billed for this patient; Zolgensma is a one-time, "
                 "lifetime treatment (repeat administration not evaluated).",
                 "Do not bill J3399 again; check the patient's claim history.",
-                "card 'HCPCS J3399 Per-treatment (one-time, lifetime event)'; label §1",
+                "CMS HCPCS J3399 (per treatment); FDA label §1",  # docs/domain.md §1, §6a
             )
         )
     total_units = sum((Decimal(ln.units) for ln in j3399), Decimal(0))
@@ -348,7 +348,8 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                 ERROR,
                 f"J3399 is billed for {total_units} units in total; it is always 1 unit per treatment.",
                 "Bill J3399 × 1 unit on a single line.",
-                "domain.md §6a (2.31e15 vg max dose < 5x10^15 vg per unit)",
+                # docs/domain.md §6a [D]: the largest labeled dose is below the descriptor's cap.
+                "CMS HCPCS J3399 (up to 5x10^15 vg); FDA label Table 1 (max 2.31e15 vg)",
             )
         )
     for ln in j3399:
@@ -359,7 +360,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     "J3399 has no complete NDC (N4 qualifier, 11-digit NDC, unit and quantity).",
                     "Enter the kit NDC from the kit label, e.g. N471894012002 UN1.",
-                    "NUCC 1500 item 24 shaded area; domain.md §1a (kit NDCs)",
+                    "NUCC 1500 item 24 shaded area; FDA NDC Directory",  # docs/domain.md §1a
                     ln.line_no,
                 )
             )
@@ -370,7 +371,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"NDC {ln.ndc_11} is not a Zolgensma kit (kit NDCs start {ZOLGENSMA_NDC_LABELER}).",
                     "Enter the NDC printed on the Zolgensma kit carton.",
-                    "domain.md §1a (kit NDC table)",
+                    "FDA label §16; FDA NDC Directory",  # docs/domain.md §1a (kit NDC table)
                     ln.line_no,
                 )
             )
@@ -385,7 +386,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         ERROR,
                         "The payer requires prior authorization and the claim has no PA number.",
                         "Enter the payer's PA number (item 23).",
-                        "card 'PAYER POLICIES' (PA required by all listed payers)",
+                        "Clinic billing card (payer practice)",  # card "PAYER POLICIES": all listed payers require PA
                         ln.line_no,
                     )
                 )
@@ -405,7 +406,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     "The claim line has no place of service.",
                     f"Enter the place of service; this payer allows {allowed}.",
-                    "NUCC 1500 item 24B; domain.md §6c",
+                    "NUCC 1500 item 24B; CMS POS code set",  # docs/domain.md §6c
                     ln.line_no,
                 )
             )
@@ -416,7 +417,8 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"Place of service {_pos_label(pos)} is not allowed by this payer's site-of-care policy.",
                     f"Infuse and bill at a site the payer allows: {allowed}.",
-                    "card 'SITE OF CARE' (default); payer site-of-care policy, domain.md §6c, §11.10",
+                    # docs/domain.md §6c, §11.10; the default allowed POS are the card's "SITE OF CARE".
+                    "Payer site-of-care policy; default: Clinic billing card (payer practice)",
                     ln.line_no,
                 )
             )
@@ -435,7 +437,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"{ln.code} is {why}.",
                     FIX_WRONG_CPT,
-                    "card 'TOP DENIALS & FIXES'; domain.md §6b, §11.9",
+                    "AMA CPT (CPT instructions); FDA label §2.1",  # docs/domain.md §6b, §11.9; card top denials
                     ln.line_no,
                 )
             )
@@ -449,7 +451,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     if rejected
                     else "96413 is payer-dependent for a highly complex biologic; 96365 is the standard code.",
                     FIX_WRONG_CPT if rejected else f"{FIX_WRONG_CPT} unless the payer confirms 96413.",
-                    "domain.md §6b, §11.9 (96413 not categorically wrong)",
+                    "AMA CPT 96365, 96413 (CPT instructions); payer policy",  # docs/domain.md §6b, §11.9
                     ln.line_no,
                 )
             )
@@ -464,7 +466,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                 WARNING,
                 "No administration code: the infusion time is missing or was 15 minutes or less (a push).",
                 "Document the infusion start and stop times and bill 96365 for the 60-minute infusion.",
-                "card 'ADMIN CPT 96365'; domain.md §6b; label §2.1",
+                "AMA CPT 96365 (CPT instructions); FDA label §2.1",  # docs/domain.md §6b; card "ADMIN CPT 96365"
             )
         )
     for ln in initial:
@@ -475,7 +477,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"96365 is billed for {ln.units} units; the initial hour is 1 unit.",
                     "Bill 96365 × 1; bill later hours with 96366.",
-                    "domain.md §6b",
+                    "AMA CPT 96365 (CPT instructions)",  # docs/domain.md §6b
                     ln.line_no,
                 )
             )
@@ -487,13 +489,14 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     f"A documented run of {minutes} minutes is a push, not an infusion; 96365 "
                     "needs more than 15 minutes.",
                     "Check the documented start and stop times; the label requires a 60-minute infusion.",
-                    "domain.md §6b; label §2.1",
+                    "AMA CPT 96365 (CPT instructions); FDA label §2.1",  # docs/domain.md §6b
                     ln.line_no,
                 )
             )
 
     expected_96366 = admin_codes_for_duration(minutes).count("96366") if minutes else 0
-    source_96366 = "domain.md §6b, §11.8 (AAPC: > 30 min beyond the previous hour)"
+    # docs/domain.md §6b, §11.8 (AAPC coding alert)
+    source_96366 = "AMA CPT 96365/96366 (CPT instructions: > 30 min past the previous hour)"
     for ln in additional:
         if not initial:
             add(

@@ -44,7 +44,7 @@ def test_every_reason_has_a_label_a_fix_and_a_source():
 
 def test_every_card_derived_reason_names_the_card_as_its_source():
     for reason in DENIAL_REASONS[:-1]:
-        assert "card" in reason.source
+        assert reason.source.startswith("Clinic billing card (payer practice); ")
 
 
 def test_titer_fix_keeps_the_card_default_but_allows_retesting():
@@ -59,7 +59,7 @@ def test_genetics_fix_accepts_compound_heterozygotes():
     fix = denial_reason("genetics").fix
     assert "0 functional SMN1 copies" in fix
     assert "1 SMN1 copy plus a pathogenic variant found by sequencing" in fix
-    assert "§11.18" in denial_reason("genetics").source
+    assert "Aetna CPB 0953" in denial_reason("genetics").source
 
 
 def test_age_fix_names_itvisma_and_the_other_alternatives():
@@ -67,14 +67,14 @@ def test_age_fix_names_itvisma_and_the_other_alternatives():
     assert "Not eligible for J3399" in fix
     for alternative in ("nusinersen", "J2326", "risdiplam", "Itvisma", "≥ 2 years"):
         assert alternative in fix
-    assert "§11.15" in denial_reason("age").source
+    assert "Itvisma" in denial_reason("age").source
 
 
 def test_weight_reason_uses_the_labeled_kit_range_not_a_practical_ceiling():
     reason = denial_reason("weight")
     assert "2.6-21.0 kg" in reason.label
     assert "practical" not in reason.label
-    assert "§11.7" in reason.source
+    assert "Table 1" in reason.source
 
 
 def test_steroid_fix_uses_the_label_course():

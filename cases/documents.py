@@ -84,13 +84,20 @@ def _pdf_pages(stream: IO[bytes]) -> int | None:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    errors = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, RecursionError)
     try:
         reader = PdfReader(stream, strict=False)
-        declared = reader.trailer["/Root"]["/Pages"].get("/Count")
-        if isinstance(declared, int) and declared > settings.DOCUMENT_MAX_PDF_PAGES:
-            return int(declared)
+    except errors:
+        return None
+    try:
+        declared = reader.root_object["/Pages"].get_object().get("/Count")
+    except errors:
+        declared = None  # a damaged tree: counting the pages below decides
+    if isinstance(declared, int) and declared > settings.DOCUMENT_MAX_PDF_PAGES:
+        return int(declared)
+    try:
         pages = len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, RecursionError):
+    except errors:
         return None
     return pages or None
 

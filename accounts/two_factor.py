@@ -1,8 +1,14 @@
 """Two-factor sign-in (django-otp): TOTP with backup codes.
 
-Every staff user enrolls at first sign-in; until the session is verified, only the enrolment,
-verification and sign-out pages answer. ``GENEGATE_REQUIRE_2FA`` turns enforcement off for the
-demo (`make run` says so); it is on by default whenever DEBUG is off. HIPAA §164.312(d).
+Every staff user enrolls at first sign-in; until the session is verified, only the enrolment
+(while the user has no confirmed device), verification and sign-out pages answer.
+``GENEGATE_REQUIRE_2FA`` turns enforcement off for the demo (`make run` says so); it is on by
+default whenever DEBUG is off. HIPAA §164.312(d).
+
+Backup codes are a second factor themselves, so they are made only for a session that has
+already proved one: at enrolment right after the first TOTP code is confirmed, or later by a
+verified user who re-enters the password (issue 13 item 1: a password-only session could mint
+codes and use them to verify).
 """
 
 from __future__ import annotations
@@ -15,17 +21,20 @@ import qrcode.image.svg
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 BACKUP_CODE_COUNT = 10
-# Paths an authenticated but unverified user may reach.
-OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/healthz", "/static/")
+# Paths an authenticated but unverified user may reach: enrolment, verification, sign-out.
+# Exact pages, not the /accounts/2fa/ prefix: backup codes must stay behind the second factor.
+OPEN_PATHS = ("/accounts/2fa/setup/", "/accounts/2fa/verify/", "/accounts/logout/", "/healthz", "/static/")
 
 
 class TwoFactorMiddleware:
@@ -62,9 +71,27 @@ class TokenForm(forms.Form):
         return token
 
 
-def _safe_next(request) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
+class PasswordConfirmForm(forms.Form):
+    """A verified user re-enters the password before new backup codes replace the old ones."""
 
+    password = forms.CharField(
+        label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        # Through the authentication backends, so axes counts wrong passwords here too.
+        if authenticate(self.request, username=user.get_username(), password=password) != user:
+            raise forms.ValidationError("That is not your password; your backup codes were not changed.")
+        return password
+
+
+def _safe_next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or reverse("home")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return reverse("home")
@@ -122,13 +149,26 @@ def verify(request):
 
 
 def backup_codes(request):
-    """Replace the backup codes (POST) — the old ones stop working."""
-    if request.method != "POST":
-        return redirect("home")
-    codes = _new_backup_codes(request.user)
-    return render(request, "two_factor/backup_codes.html", {"codes": codes, "next": reverse("home")})
+    """Replace the backup codes — the old ones stop working.
+
+    Only a session verified with a second factor may do this, and only after re-entering the
+    password (GET shows the form). A half-signed-in session (password only) is sent to
+    verification and nothing changes, whatever GENEGATE_REQUIRE_2FA says.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    if not user.is_verified():
+        target = "two_factor_verify" if user_has_device(user) else "two_factor_setup"
+        return redirect(target)
+    form = PasswordConfirmForm(request.POST if request.method == "POST" else None, request=request)
+    if request.method == "POST" and form.is_valid():
+        codes = _new_backup_codes(user)
+        return render(request, "two_factor/backup_codes.html", {"codes": codes, "next": reverse("home")})
+    return render(request, "two_factor/backup_codes_confirm.html", {"form": form})
 
 
+@transaction.atomic
 def _new_backup_codes(user) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
     device.token_set.all().delete()

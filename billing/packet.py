@@ -33,6 +33,7 @@ from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB
 from billing.models import PAPacket, SupportProgram
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
 from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
+from cases.documents import DocumentRejected, image_dimensions, pages_problem, pixels_problem
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date, gate_queryset
 from cases.models import Case, Document
@@ -416,12 +417,29 @@ def load_attachments(snapshot: dict) -> list[Attachment]:
                 raise PacketError(f"Cannot append {label}: it is not a readable PDF. Upload it again.") from None
             if pages == 0:
                 raise PacketError(f"Cannot append {label}: the PDF has no pages.")
+            problem = pages_problem(pages)
         elif meta["content_type"] in IMAGE_TYPES:
             pages = 1
+            problem = _image_problem(data, label)
         else:
             raise PacketError(f"Cannot append {label}: only PDF, PNG and JPEG documents can be appended.")
+        # The upload limits again (cases.documents): a document stored before them, or a limit
+        # lowered since, must not make the render run unbounded (issue 13 item 3).
+        if problem:
+            raise PacketError(f"Cannot append {label}. {problem} Nothing was saved.")
         out.append(Attachment(doc_id, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages))
     return out
+
+
+def _image_problem(data: bytes, label: str) -> str | None:
+    """Why an image is too large to render (cases.documents.pixels_problem), or None."""
+    try:
+        found = image_dimensions(io.BytesIO(data))
+    except DocumentRejected as exc:
+        return str(exc)
+    if found is None:
+        raise PacketError(f"Cannot append {label}: it is not a readable image. Upload it again.")
+    return pixels_problem(found[1], found[2])
 
 
 def packet_html(snapshot: dict, attachments: list[Attachment]) -> str:

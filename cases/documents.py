@@ -2,13 +2,17 @@
 
 A document is accepted only when its bytes are a PDF (starts with ``%PDF-`` and pypdf can open
 it and count its pages) or a PNG/JPEG image (magic bytes, then Pillow's ``verify()``), and it is
-at most ``settings.DOCUMENT_MAX_BYTES``. The stored path carries the site, case and hash, never
-the uploaded filename (which may hold a patient's name).
+at most ``settings.DOCUMENT_MAX_BYTES``. What it would cost to render is bounded too: at most
+``DOCUMENT_MAX_PDF_PAGES`` pages and ``DOCUMENT_MAX_PIXELS`` pixels (issue 13 item 3); the PA
+packet applies the same limits (``pages_problem``, ``pixels_problem``) to what it appends. The
+stored path carries the site, case and hash, never the uploaded filename (which may hold a
+patient's name).
 """
 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from typing import IO
 
@@ -52,26 +56,112 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _pdf_opens(stream: IO[bytes]) -> bool:
+def pages_problem(pages: int) -> str | None:
+    """Return why a PDF of ``pages`` pages is refused, or None."""
+    limit = settings.DOCUMENT_MAX_PDF_PAGES
+    if pages > limit:
+        return f"This PDF has {pages:,} pages; the limit is {limit}. Upload only the pages of the report."
+    return None
+
+
+def pixels_problem(width: int, height: int) -> str | None:
+    """Return why an image of ``width`` × ``height`` pixels is refused, or None."""
+    limit = settings.DOCUMENT_MAX_PIXELS
+    if width * height > limit:
+        return (
+            f"This image is {width:,} × {height:,} pixels; the limit is {limit / 1e6:g} megapixels. "
+            "Scan or save it at a lower resolution (300 dpi is plenty for a report)."
+        )
+    return None
+
+
+def _pdf_pages(stream: IO[bytes]) -> int | None:
+    """The PDF's page count, or None when pypdf cannot open it or it has no pages.
+
+    A page tree that declares more pages than the limit is answered from its /Count without
+    walking it, so a huge tree costs nothing to refuse.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    errors = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, RecursionError)
     try:
-        return len(PdfReader(stream, strict=False).pages) > 0
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, RecursionError):
-        return False
+        reader = PdfReader(stream, strict=False)
+    except errors:
+        return None
+    try:
+        declared = reader.root_object["/Pages"].get_object().get("/Count")
+    except errors:
+        declared = None  # a damaged tree: counting the pages below decides
+    if isinstance(declared, int) and declared > settings.DOCUMENT_MAX_PDF_PAGES:
+        return int(declared)
+    try:
+        pages = len(reader.pages)
+    except errors:
+        return None
+    return pages or None
 
 
-def _image_verifies(stream: IO[bytes], expected: str) -> bool:
+def image_dimensions(stream: IO[bytes]) -> tuple[str, int, int] | None:
+    """(format, width, height) from the image's header, without decoding it; None if unreadable.
+
+    Pillow's own decompression-bomb guard warns from 89 and refuses from 179 megapixels; our
+    limit is lower, so its warning is silenced here and the size is judged by pixels_problem.
+    Raises DocumentRejected for an image beyond Pillow's refusal size.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(stream) as image:
-            fmt = image.format
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream) as image:
+                return image.format or "", image.width, image.height
+    except Image.DecompressionBombError:
+        limit = settings.DOCUMENT_MAX_PIXELS / 1e6
+        raise DocumentRejected(f"This image has far more than {limit:g} megapixels, the limit.") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+
+
+def _image_verifies(stream: IO[bytes]) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream) as image:
+                image.verify()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return False
-    return {"PNG": PNG, "JPEG": JPEG}.get(fmt or "") == expected
+    return True
+
+
+_IMAGE_FORMATS = {"PNG": PNG, "JPEG": JPEG}
+
+
+def _content_problem(upload: File, content_type: str) -> str | None:
+    """Return why the file cannot be opened or costs too much to render, or None.
+
+    An image's size is read from its header and judged before ``verify()`` reads its data.
+    """
+    upload.seek(0)
+    if content_type == PDF:
+        pages = _pdf_pages(upload)
+        if pages is None:
+            return "This PDF is damaged or incomplete and cannot be opened."
+        return pages_problem(pages)
+    damaged = "This image is damaged or incomplete and cannot be opened."
+    found = image_dimensions(upload)
+    if found is None:
+        return damaged
+    fmt, width, height = found
+    problem = pixels_problem(width, height)
+    if problem:
+        return problem
+    upload.seek(0)
+    if _IMAGE_FORMATS.get(fmt) != content_type or not _image_verifies(upload):
+        return damaged
+    return None
 
 
 # Markup or script inside a report means a polyglot (a file that is also a web page or carries
@@ -108,7 +198,8 @@ def document_check(upload: File) -> CheckedDocument:
 
     1. Refuse an empty file or one above DOCUMENT_MAX_BYTES (before reading it).
     2. Read the first bytes: PDF, PNG or JPEG magic, else refuse.
-    3. Open it with the matching library (pypdf / Pillow verify): a renamed or broken file fails.
+    3. Open it with the matching library (pypdf / Pillow verify): a renamed or broken file fails;
+       refuse more pages or pixels than the limits (what rendering it would cost).
     4. Refuse polyglots: markup or script inside, or data after an image's end.
     5. Hash the whole content.
     """
@@ -121,11 +212,9 @@ def document_check(upload: File) -> CheckedDocument:
     content_type = _sniff(upload.read(16))
     if content_type is None:
         raise DocumentRejected("This file is not a PDF, PNG or JPEG (judged by its content, not its name).")
-    upload.seek(0)
-    ok = _pdf_opens(upload) if content_type == PDF else _image_verifies(upload, content_type)
-    if not ok:
-        kind = "PDF" if content_type == PDF else "image"
-        raise DocumentRejected(f"This {kind} is damaged or incomplete and cannot be opened.")
+    problem = _content_problem(upload, content_type)
+    if problem:
+        raise DocumentRejected(problem)
     reason = _polyglot_reason(upload, content_type)
     if reason:
         raise DocumentRejected(reason)

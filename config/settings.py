@@ -193,6 +193,11 @@ MEDIA_URL = "/_media-not-served/"  # documents are streamed by access-checked vi
 # Uploads: one document per request is the norm; refuse floods early.
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+# What a document may cost to render, not just store (issue 13 item 3): a 355 KB PDF of 3,000
+# pages or a 17.5 KB PNG of 12,000 × 12,000 pixels passes the byte limit. A lab or genetic report
+# has a few pages; a letter page scanned at 300 dpi is about 8.4 megapixels, a phone photo 12-24.
+DOCUMENT_MAX_PDF_PAGES = 100
+DOCUMENT_MAX_PIXELS = 25_000_000
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

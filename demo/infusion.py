@@ -176,7 +176,7 @@ def seed(ctx) -> None:
             _override(case, on, physician)
         record = _record(case, spec, on, coordinator)
         signed_at = _at(case.site, on, (datetime.combine(on, record.stopped_at) + timedelta(minutes=25)).time())
-        infusion_sign(record=record, by=physician, today=ctx.today, at=signed_at)
+        infusion_sign(record=record, version=record.version, by=physician, today=ctx.today, at=signed_at)
         if spec.amendment:
             _amend(record, coordinator)
 

@@ -13,14 +13,7 @@ from billing.claims.forms import code_descriptor, code_type_for
 from billing.claims.lines import ClaimSummary
 from billing.claims.rules import KIT_NDC_QUANTITY, ClaimLine, Finding, scrub
 from billing.codes import NDC_PRODUCT_QUALIFIER
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text for a CSV cell; a leading formula character is neutralised (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+from common.csvsafe import safe_row
 
 
 def claim_csv(case, summary: ClaimSummary, overrides) -> str:
@@ -29,7 +22,7 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
     w = csv.writer(out)
 
     def row(*cells):
-        w.writerow([_cell(c) for c in cells])
+        w.writerow(safe_row(cells))  # formula characters neutralised (common.csvsafe)
 
     record, patient = summary.record, case.patient
     row("GeneGate claim summary", f"case {case.pk}", f"generated {timezone.localtime():%Y-%m-%d %H:%M}")

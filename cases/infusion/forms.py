@@ -17,6 +17,10 @@ from cases.infusion.rules import RecordCheck, RecordValues, VialValues, check_re
 AMENDMENT_REASON_MIN_LENGTH = 10
 WEIGHT_INPUT_MAX_KG = Decimal("60")  # sanity bound on input, not a clinical rule
 _LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]*$")
+MISSING_VERSION = (
+    "This form does not say which version of the record it was opened at, so it cannot be saved "
+    "or signed safely. Reload the page; copy anything you typed first."
+)
 
 
 def _helper() -> FormHelper:
@@ -55,7 +59,17 @@ def clean_lot(value: str) -> str:
 class InfusionRecordForm(forms.ModelForm):
     """The record's own fields. Vials come in VialFormSet; ``apply_rules`` judges both together."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The version the form was read at (0: no record yet). Required: a save without it could
+    # overwrite someone else's newer save unseen (issue 13 item 2).
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={
+            "required": MISSING_VERSION,
+            "invalid": MISSING_VERSION,
+            "min_value": MISSING_VERSION,
+        },
+    )
 
     class Meta:
         model = InfusionRecord
@@ -97,8 +111,8 @@ class InfusionRecordForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper()
-        if self.instance.pk and "version" not in self.initial:
-            self.initial["version"] = self.instance.version
+        if "version" not in self.initial:
+            self.initial["version"] = self.instance.version if self.instance.pk else 0
 
     def clean_weight_kg(self):
         return clean_weight(self.cleaned_data.get("weight_kg"))
@@ -201,16 +215,31 @@ class OverrideForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    """The physician re-enters their password to sign."""
+    """The physician re-enters their password to sign the version of the record shown.
 
+    ``version`` is the record version rendered on the same page; signing refuses any other
+    (cases.infusion.workflows.infusion_sign), so a signature covers only content the physician saw.
+    """
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={"required": MISSING_VERSION, "invalid": MISSING_VERSION, "min_value": MISSING_VERSION},
+    )
     password = forms.CharField(
         label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False
     )
 
     def __init__(self, *args, request=None, **kwargs):
+        kwargs.setdefault("auto_id", "sign_%s")  # the record form on the same page has a "version" too
         super().__init__(*args, **kwargs)
         self.request = request
         self.helper = _helper()
+
+    def show_version(self, version: int) -> None:
+        """After a refusal, carry ``version`` (the record now shown on the page) in the form."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = str(version)
 
     def clean_password(self):
         password = self.cleaned_data["password"]

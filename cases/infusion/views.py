@@ -33,6 +33,7 @@ from cases.infusion.models import InfusionRecord, record_for_case, signed_record
 from cases.infusion.rules import check_record, kit_words, vg_text
 from cases.infusion.workflows import (
     InfusionError,
+    StaleRecord,
     amendment_add,
     infusion_readiness,
     infusion_sign,
@@ -138,7 +139,7 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         if is_physician and (readiness.blockers or "override_form" in forms):
             ctx["override_form"] = forms.get("override_form") or OverrideForm(items=readiness.blockers)
         if is_physician and record is not None:
-            ctx["sign_form"] = forms.get("sign_form") or SignForm(request=request)
+            ctx["sign_form"] = forms.get("sign_form") or SignForm(request=request, initial={"version": record.version})
     elif can_enter:
         vials = list(record.vials.all())
         ctx["amend_form"] = forms.get("amend_form") or AmendmentForm(record=record, vials=vials)
@@ -192,9 +193,11 @@ def infusion_record_save(request, pk: int):
                     case=case,
                     record=form.instance,
                     vials=vials,
-                    version=form.cleaned_data.get("version"),
+                    version=form.cleaned_data["version"],
                     by=request.user,
                 )
+            except StaleRecord as exc:
+                form.add_error("version", str(exc))
             except InfusionError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -243,7 +246,10 @@ def infusion_sign_view(request, pk: int):
                 raise InfusionError(_blocked_message(readiness))
             if record.infused_on > today:
                 raise InfusionError("A record for a future date cannot be signed.")
-            draws = infusion_sign(record=record, by=request.user, today=today)
+            draws = infusion_sign(record=record, version=form.cleaned_data["version"], by=request.user, today=today)
+        except StaleRecord as exc:
+            form.add_error("version", str(exc))
+            form.show_version(exc.current_version)  # the page below shows that version
         except InfusionError as exc:
             form.add_error(None, str(exc))
         else:

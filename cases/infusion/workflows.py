@@ -22,6 +22,14 @@ class InfusionError(ValueError):
     """A workflow step refused; the message is for the user."""
 
 
+class StaleRecord(InfusionError):
+    """The record changed since the user's form read it; the message is for the user."""
+
+    def __init__(self, message: str, current_version: int):
+        super().__init__(message)
+        self.current_version = current_version
+
+
 @dataclass(frozen=True)
 class Readiness:
     """Whether the infusion day may proceed on ``on``, and what blocks it."""
@@ -74,8 +82,12 @@ def override_add(*, case: Case, item: GateItem, on: date, reason: str, by) -> Ga
 
 
 @transaction.atomic
-def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], version: int | None, by) -> InfusionRecord:
-    """Save a draft record and replace its vials. Refuses a signed record or a stale version."""
+def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], version: int, by) -> InfusionRecord:
+    """Save a draft record and replace its vials. Refuses a signed record or a stale version.
+
+    ``version`` is the version the form was read at (0 when there was no record yet); any other
+    than the stored one raises StaleRecord, so nobody overwrites a save they have not seen.
+    """
     Case.objects.select_for_update().filter(pk=case.pk).exists()  # one writer per case at a time
     if not record.pk and InfusionRecord.objects.filter(case=case).exists():
         raise InfusionError("Someone else started this record meanwhile. Reload the page; your entries are below.")
@@ -83,10 +95,11 @@ def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], versio
         current = InfusionRecord.objects.select_for_update().get(pk=record.pk)
         if current.is_signed:
             raise InfusionError("The record is signed and locked; add an amendment instead.")
-        if version is not None and current.version != version:
-            raise InfusionError(
+        if current.version != version:
+            raise StaleRecord(
                 "Someone else saved this record since you opened it. Reload the page to see their "
-                "changes; your entries are still in the form below."
+                "changes; your entries are still in the form below.",
+                current.version,
             )
         record.version = current.version + 1
     else:
@@ -108,11 +121,15 @@ def _advance_to_monitoring(case: Case, by, at: datetime) -> None:
 
 
 @transaction.atomic
-def infusion_sign(*, record: InfusionRecord, by, today: date | None = None, at: datetime | None = None) -> list:
+def infusion_sign(
+    *, record: InfusionRecord, version: int, by, today: date | None = None, at: datetime | None = None
+) -> list:
     """Sign ``record``, lock it, create the monitoring schedule and move the case to monitoring.
 
     One transaction (DESIGN.md flow step 4):
-    1. Lock the record; refuse when already signed or when the record is incomplete or refused.
+    1. Lock the record; refuse when already signed, when it is no longer at ``version`` (the
+       version the physician was shown: a signature covers only what was seen) or when the
+       record is incomplete or refused.
     2. Record the signer's name and the time.
     3. Send ``infusion_signed`` (cases.infusion.events): monitoring's receiver creates the
        draws from the infusion date, inside this transaction, so a failure undoes the signing.
@@ -123,6 +140,13 @@ def infusion_sign(*, record: InfusionRecord, by, today: date | None = None, at: 
     locked = InfusionRecord.objects.select_for_update().select_related("case").get(pk=record.pk)
     if locked.is_signed:
         raise InfusionError(f"The record was already signed by {locked.signed_name}.")
+    if locked.version != version:
+        raise StaleRecord(
+            f"The record was changed after you opened it (you were shown version {version}; it is now "
+            f"version {locked.version}) and was not signed. Review the record as it stands now, then "
+            "sign again.",
+            locked.version,
+        )
     check = check_record(locked.values())
     if check.errors or check.missing:
         problems = [m for msgs in check.errors.values() for m in msgs] + [f"Missing: {m}" for m in check.missing]

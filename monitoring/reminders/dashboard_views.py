@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import require
+from common.csvsafe import safe_row
 from common.fragments import cached_fragment
 from monitoring.reminders.dashboard import (
     Filters,
@@ -78,7 +79,8 @@ def dashboard_csv(request):
     scope = Scope.for_user(request.user, timezone.now())
     form = DashboardFilterForm(request.GET, site_ids=list(scope.todays))
     writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in csv_rows(scope, _filters(form)))
+    # Reasons, names and payers are typed by people: formula characters neutralised (common.csvsafe).
+    rows = (writer.writerow(safe_row(row)) for row in csv_rows(scope, _filters(form)))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="genegate-overdue-labs-{stamp}.csv"'

@@ -57,6 +57,27 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
+def many_page_pdf(pages: int) -> bytes:
+    """A PDF of ``pages`` blank 1-inch pages: about 120 bytes a page (3,000 pages: ~370 KB)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=72, height=72)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A one-bit black PNG of ``width`` × ``height`` pixels: 12,000 × 12,000 compresses to ~17 KB."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def add_document(case, kind: str, data: bytes, content_type: str, name: str = "report.pdf", user=None) -> Document:
     sha = hashlib.sha256(data).hexdigest()
     doc = Document(

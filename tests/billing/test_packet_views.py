@@ -14,7 +14,7 @@ from demo import billing as demo
 from demo import billing_cases as demo_cases
 from demo.bench.packet import bench_packet, format_result
 from demo.context import DemoContext
-from tests.billing.helpers import make_ready_case
+from tests.billing.helpers import add_document, huge_png, make_ready_case, many_page_pdf
 from tests.personas import make_user
 
 
@@ -147,3 +147,25 @@ def test_the_bench_renders_a_ten_page_packet_and_reports_figures(db):
     from cases.models import Case
 
     assert not Case.objects.exists()  # rolled back
+
+
+# --- Packet work is bounded (issue 13 item 3) ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "content_type", "message"),
+    [
+        (many_page_pdf(3000), "application/pdf", "This PDF has 3,000 pages; the limit is 100"),
+        (huge_png(12000, 12000), "image/png", "12,000 × 12,000 pixels; the limit is 25 megapixels"),
+    ],
+    ids=["3000-page-pdf", "144-megapixel-png"],
+)
+def test_a_document_stored_before_the_limits_stops_the_packet_with_a_message_not_a_500(
+    client, cast, ready_case, content, content_type, message
+):
+    # Stored directly, as an upload from before the limits would have been.
+    add_document(ready_case, "titer_report", content, content_type, user=cast.coordinator)
+    client.force_login(cast.billing)
+    response = client.post(reverse("billing:packet_generate", args=[ready_case.pk]), {"final": "0"})
+    assert response.status_code == 302
+    shown = " ".join(_messages(response))
+    assert "Cannot append the aav9 titer report uploaded" in shown and message in shown
+    assert not PAPacket.objects.exists()

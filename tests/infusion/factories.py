@@ -89,8 +89,10 @@ SIZES_5_4 = ["5.5", "8.3", "8.3", "8.3"]
 
 
 def record_post(on: date, **overrides) -> dict:
-    """POST data for a complete record: 5.4 kg, 60-minute infusion, four vials."""
+    """POST data for a complete record: 5.4 kg, 60-minute infusion, four vials (a new record:
+    version 0; pass ``version`` to edit a saved one)."""
     data = {
+        "version": "0",
         "infused_on": on.isoformat(),
         "weight_kg": "5.4",
         "steroid_started_on": (on - timedelta(days=1)).isoformat(),

@@ -216,6 +216,14 @@ def test_billing_downloads_the_claim_summary_as_csv(cast, client, signed):
     assert any(r[2:3] == ["'=HYPERLINK(evil) but also a real reason"] for r in rows)
 
 
+def test_the_claim_csv_neutralises_a_formula_in_the_payer_name(cast, client, signed):
+    signed.payer.name = "=1+1"
+    signed.payer.save()
+    client.force_login(cast.billing)
+    rows = list(csv.reader(io.StringIO(client.get(reverse("billing:claim_csv", args=[signed.pk])).content.decode())))
+    assert next(r for r in rows if r[:1] == ["Payer"])[1] == "'=1+1"
+
+
 def test_the_claim_summary_pdf_is_a_pdf(cast, client, signed):
     client.force_login(cast.billing)
     response = client.get(reverse("billing:claim_pdf", args=[signed.pk]))

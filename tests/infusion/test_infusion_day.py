@@ -158,7 +158,8 @@ def test_a_coordinator_saves_a_complete_record_and_the_page_shows_it_ready_to_si
 
 def test_a_draft_may_be_partial_and_lists_what_signing_still_needs(cast, client, ready):
     client.force_login(cast.coordinator)
-    data = {"infused_on": TODAY().isoformat(), "weight_kg": "5.4", "vial-TOTAL_FORMS": "0", "vial-INITIAL_FORMS": "0"}
+    data = {"version": "0", "infused_on": TODAY().isoformat(), "weight_kg": "5.4"}
+    data |= {"vial-TOTAL_FORMS": "0", "vial-INITIAL_FORMS": "0"}
     assert save(client, ready, data).status_code == 302
     body = day(client, ready).content.decode()
     assert "Before it can be signed, enter" in body and "infusion start and stop times" in body

@@ -67,7 +67,10 @@ def test_an_approved_pa_valid_that_day_opens_the_day_and_its_number_goes_on_the_
     assert status.approved_and_valid and status.auth_number == "UHC-4471"
     make_record(strict, cast.coordinator)
     client.force_login(cast.physician)
-    assert client.post(reverse("cases:infusion_sign", args=[strict.pk]), {"password": PASSWORD}).status_code == 302
+    assert (
+        client.post(reverse("cases:infusion_sign", args=[strict.pk]), {"password": PASSWORD, "version": 1}).status_code
+        == 302
+    )
     body = client.get(reverse("billing:claim", args=[strict.pk])).content.decode()
     assert "UHC-4471" in body and 'data-finding="missing_pa"' not in body
 

@@ -6,6 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 from auditlog.models import LogEntry
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,8 +27,11 @@ def ready(cast):
     return case
 
 
-def sign(client, case, password=PASSWORD):
-    return client.post(reverse("cases:infusion_sign", args=[case.pk]), {"password": password})
+def sign(client, case, password=PASSWORD, version=None):
+    """POST the sign form; ``version`` defaults to the record's current one (what the page shows)."""
+    if version is None:
+        version = InfusionRecord.objects.get(case=case).version
+    return client.post(reverse("cases:infusion_sign", args=[case.pk]), {"password": password, "version": version})
 
 
 def amend(client, case, **data):
@@ -109,9 +113,70 @@ def test_after_signing_edits_are_refused_and_signing_again_is_refused(cast, clie
     assert "is locked; changes are added as amendments" in response.content.decode()
     assert InfusionRecord.objects.get().catheter == "24G PIV + backup"
     signed_at = InfusionRecord.objects.get().signed_at
-    response = client.post(reverse("cases:infusion_sign", args=[ready.pk]), {"password": PASSWORD}, follow=True)
+    response = client.post(
+        reverse("cases:infusion_sign", args=[ready.pk]), {"password": PASSWORD, "version": 1}, follow=True
+    )
     assert "is locked" in response.content.decode() and InfusionRecord.objects.get().signed_at == signed_at
     assert Draw.objects.filter(case=ready).count() == Draw.objects.filter(case=ready).distinct().count()
+
+
+# --- The signature covers the version shown (issue 13 item 2) ----------------------------------
+def test_a_record_changed_after_the_physician_opened_it_is_not_signed(cast, client, ready):
+    client.force_login(cast.coordinator)
+    assert client.post(reverse("cases:infusion_record", args=[ready.pk]), record_post(TODAY())).status_code == 302
+    physician = Client()
+    physician.force_login(cast.physician)
+    page = physician.get(reverse("cases:infusion", args=[ready.pk])).content.decode()
+    assert 'name="version" value="1"' in page and "LOT-1A" in page
+    # The coordinator re-saves with other lots and an adverse event while the physician reads v1.
+    changed = record_post(TODAY(), version="1", adverse_events="Fever 38.9 C at 2 h")
+    changed |= {f"vial-{i}-lot_number": f"NEW-{i + 1}B" for i in range(4)}
+    assert client.post(reverse("cases:infusion_record", args=[ready.pk]), changed).status_code == 302
+    assert InfusionRecord.objects.get().version == 2
+
+    response = sign(physician, ready, version=1)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "changed after you opened it" in body and "you were shown version 1; it is now version 2" in body
+    record = InfusionRecord.objects.get()
+    assert not record.is_signed and record.signed_by is None and record.version == 2
+    assert Case.objects.get(pk=ready.pk).stage == Stage.SCHEDULED and not Draw.objects.exists()
+    # The refusal page shows the changed record and now carries its version: signing that works.
+    assert "NEW-1B" in body and "Fever 38.9 C" in body and 'name="version" value="2"' in body
+    assert sign(physician, ready, version=2).status_code == 302
+    assert InfusionRecord.objects.get().is_signed
+
+
+@pytest.mark.parametrize("version", ["", "abc", "0", "-1", None])
+def test_a_sign_post_without_a_valid_version_is_refused_next_to_the_field(cast, client, ready, version):
+    make_record(ready, cast.coordinator)
+    client.force_login(cast.physician)
+    data = {"password": PASSWORD} | ({} if version is None else {"version": version})
+    response = client.post(reverse("cases:infusion_sign", args=[ready.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="sign-version-error"' in body
+    assert "does not say which version of the record" in body
+    assert not InfusionRecord.objects.get().is_signed and not Draw.objects.exists()
+
+
+@pytest.mark.parametrize("version", [None, "", "x"])
+def test_a_record_save_without_a_version_is_refused_and_keeps_the_entries(cast, client, ready, version):
+    make_record(ready, cast.coordinator)
+    client.force_login(cast.coordinator)
+    data = record_post(TODAY(), version=version, catheter="Typed but refused")
+    response = client.post(reverse("cases:infusion_record", args=[ready.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="record-version-error"' in body
+    assert "does not say which version of the record" in body and "Typed but refused" in body
+    assert InfusionRecord.objects.get().catheter == "24G PIV + backup"
+
+
+def test_a_new_record_form_opened_before_someone_else_started_the_record_does_not_overwrite_it(cast, client, ready):
+    make_record(ready, cast.coordinator)  # saved after the other user opened the empty form
+    client.force_login(cast.physician)
+    response = client.post(reverse("cases:infusion_record", args=[ready.pk]), record_post(TODAY(), catheter="Mine"))
+    assert response.status_code == 200 and "Someone else saved this record" in response.content.decode()
+    assert InfusionRecord.objects.get().catheter == "24G PIV + backup"
 
 
 # --- Amendments --------------------------------------------------------------------------------

@@ -139,6 +139,20 @@ def test_the_csv_export_applies_the_same_filters_and_holds_initials_not_names(ca
     assert MARKER_NAME not in content and "Markerchild" not in content
 
 
+def test_the_csv_export_neutralises_formulas_in_reasons_and_payer_names(cast, client, board):
+    """Issue 13 item 5: typed text that a spreadsheet would run as a formula is exported as text."""
+    Acknowledgement.objects.filter(draw=board["overdue"]).update(reason='=HYPERLINK("http://x")')
+    board["payer"].name = "=1+1"
+    board["payer"].save()
+    client.force_login(cast.manager)
+    response = client.get(reverse("monitoring:dashboard_csv"), {"kind": "liver"})
+    content = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert rows[0]["acknowledgement"] == '\'=HYPERLINK("http://x")' and rows[0]["payer"] == "'=1+1"
+    cells = [cell for row in csv.reader(io.StringIO(content)) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
 def test_the_on_time_rate_counts_draws_done_within_their_window(cast, client, clock):
     for day, (state, late) in enumerate([("done", 0), ("done", 0), ("done", 3), ("missed", 0)], start=1):
         draw = make_draw(cast.case_a, due_on=TODAY - timedelta(days=10 + day), day=day, state=state)

@@ -12,7 +12,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.two_factor import _new_backup_codes
 from tests.personas import MARKER_NAME, PASSWORD
+from tests.urlwalk import project_urls
 
 
 @pytest.fixture(autouse=True)
@@ -65,8 +67,6 @@ def test_a_wrong_code_is_refused_next_to_the_field(cast, client):
 
 def test_an_enrolled_user_verifies_each_sign_in_and_a_backup_code_works_once(cast, client):
     device = TOTPDevice.objects.create(user=cast.physician, name="app", confirmed=True)
-    from accounts.two_factor import _new_backup_codes
-
     codes = _new_backup_codes(cast.physician)
     _sign_in(client, cast.physician)
     assert client.get(reverse("home"))["Location"].startswith(reverse("two_factor_verify"))
@@ -102,9 +102,96 @@ def test_the_admin_also_requires_the_second_factor(cast, client):
 
 def test_verify_does_not_redirect_off_site(cast, client):
     TOTPDevice.objects.create(user=cast.billing, name="app", confirmed=True)
-    from accounts.two_factor import _new_backup_codes
-
     codes = _new_backup_codes(cast.billing)
     _sign_in(client, cast.billing)
     response = client.post(reverse("two_factor_verify"), {"token": codes[1], "next": "https://evil.example/"})
     assert response["Location"] == reverse("home")
+
+
+# --- Backup codes stay behind the second factor (issue 13 item 1) -------------------------------
+def _enrolled(user) -> tuple[TOTPDevice, list[str]]:
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    return device, _new_backup_codes(user)
+
+
+def _tokens(user) -> set[str]:
+    return set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+
+
+@pytest.mark.parametrize("enforced", [True, False])
+def test_a_password_only_session_cannot_make_backup_codes_or_verify_with_them(cast, client, settings, enforced):
+    settings.GENEGATE_REQUIRE_2FA = enforced
+    device, codes = _enrolled(cast.physician)
+    _sign_in(client, cast.physician)
+    for method in (client.get, client.post):
+        response = method(reverse("two_factor_backup_codes"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("two_factor_verify"))
+    assert _tokens(cast.physician) == set(codes)  # nothing regenerated, the user's codes unchanged
+    # A code the attacker might guess or remember from an earlier attempt does not verify.
+    refused = client.post(reverse("two_factor_verify"), {"token": StaticToken.random_token()})
+    assert "not valid" in refused.content.decode()
+    if enforced:
+        assert client.get(reverse("cases:detail", args=[cast.case_a.pk])).status_code == 302
+    # The user's own codes still work (after django-otp's throttle delay).
+    with time_machine.travel(timezone.now() + timedelta(seconds=5), tick=True):
+        ok = client.post(reverse("two_factor_verify"), {"token": codes[0], "next": "/"})
+    assert ok.status_code == 302 and ok["Location"] == "/"
+
+
+def test_a_verified_user_replaces_backup_codes_after_re_entering_the_password(cast, client):
+    device, old = _enrolled(cast.physician)
+    _sign_in(client, cast.physician)
+    assert client.post(reverse("two_factor_verify"), {"token": _code(device)}).status_code == 302
+    url = reverse("two_factor_backup_codes")
+    form = client.get(url)
+    assert form.status_code == 200 and 'type="password"' in form.content.decode()
+    wrong = client.post(url, {"password": "not-my-password"})
+    assert wrong.status_code == 200 and "That is not your password" in wrong.content.decode()
+    assert _tokens(cast.physician) == set(old)
+    assert "This field is required" in client.post(url, {}).content.decode()
+    response = client.post(url, {"password": PASSWORD})
+    new = _tokens(cast.physician)
+    assert response.status_code == 200 and len(new) == 10 and not new & set(old)
+    assert all(code in response.content.decode() for code in new)
+    client.post(reverse("logout"))
+    _sign_in(client, cast.physician)
+    assert "not valid" in client.post(reverse("two_factor_verify"), {"token": old[0]}).content.decode()
+
+
+def test_enrolment_still_shows_backup_codes_once_the_device_is_confirmed(cast, client):
+    _sign_in(client, cast.coordinator)
+    client.get(reverse("two_factor_setup"))
+    assert client.post(reverse("two_factor_backup_codes")).status_code == 302  # not before confirming
+    assert not _tokens(cast.coordinator)
+    device = TOTPDevice.objects.get(user=cast.coordinator)
+    response = client.post(reverse("two_factor_setup"), {"token": _code(device)})
+    codes = _tokens(cast.coordinator)
+    assert len(codes) == 10 and all(code in response.content.decode() for code in codes)
+
+
+# Before the second factor only these answer; every other URL sends the user to verify.
+HALF_SIGNED_IN_OPEN = {"two_factor_verify", "two_factor_setup", "logout"}
+
+
+def test_every_url_in_the_half_signed_in_state_redirects_to_verify_without_side_effects(cast, client):
+    _device, codes = _enrolled(cast.coordinator)
+    _sign_in(client, cast.coordinator)
+    devices = list(TOTPDevice.objects.values_list("pk", "confirmed"))
+    ids = {"pk": cast.case_a.pk, "case_pk": cast.case_a.pk}
+    for name, _route, path in project_urls(ids):
+        if name == "logout":
+            continue
+        for method in (client.get, client.post):
+            response = method(path, {"anything": "1", "password": PASSWORD})
+            body = response.content.decode() if not getattr(response, "streaming", False) else ""
+            assert MARKER_NAME not in body, (name, path)
+            if name in HALF_SIGNED_IN_OPEN:
+                assert response.status_code in (200, 302), (name, path, response.status_code)
+                if response.status_code == 302:
+                    assert response["Location"].startswith(reverse("two_factor_verify")), (name, path)
+                continue
+            assert response.status_code in (302, 403), (name, path, response.status_code)
+            if response.status_code == 302:
+                assert response["Location"].startswith(reverse("two_factor_verify")), (name, path)
+    assert _tokens(cast.coordinator) == set(codes)
+    assert list(TOTPDevice.objects.values_list("pk", "confirmed")) == devices

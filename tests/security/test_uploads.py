@@ -10,6 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from cases.models import Document
+from tests.billing.helpers import huge_png, many_page_pdf
 
 
 def _png() -> bytes:
@@ -87,3 +88,48 @@ def test_too_many_files_in_one_request_is_a_clear_400_and_nothing_is_stored(cast
     assert response.status_code == 400
     assert "more than 5 files" in response.content.decode()
     assert not Document.objects.exists()
+
+
+# --- What a document costs to render, not just its bytes (issue 13 item 3) ---------------------
+def test_a_3000_page_pdf_is_refused_next_to_the_field_though_small_in_bytes(cast, client):
+    content = many_page_pdf(3000)
+    assert len(content) < 500_000
+    client.force_login(cast.coordinator)
+    response = _post(client, cast.case_a, SimpleUploadedFile("titer.pdf", content, content_type="application/pdf"))
+    body = response.content.decode()
+    assert response.status_code == 400  # the document form's refusal, shown next to the field
+    assert "This PDF has 3,000 pages; the limit is 100" in body and "invalid-feedback" in body
+    assert not Document.objects.exists()
+
+
+def test_a_144_megapixel_png_is_refused_next_to_the_field_though_small_in_bytes(cast, client):
+    content = huge_png(12000, 12000)
+    assert len(content) < 50_000
+    client.force_login(cast.coordinator)
+    response = _post(client, cast.case_a, SimpleUploadedFile("titer.png", content, content_type="image/png"))
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "12,000 × 12,000 pixels; the limit is 25 megapixels" in body and "invalid-feedback" in body
+    assert not Document.objects.exists()
+
+
+def test_documents_within_the_limits_are_accepted(cast, client):
+    client.force_login(cast.coordinator)
+    _post(client, cast.case_a, SimpleUploadedFile("a.pdf", many_page_pdf(100)))
+    _post(client, cast.case_a, SimpleUploadedFile("b.png", huge_png(5000, 5000)))
+    assert Document.objects.count() == 2
+
+
+def test_an_image_beyond_pillows_own_bomb_limit_is_refused_as_too_large(cast, client):
+    client.force_login(cast.coordinator)
+    response = _post(client, cast.case_a, SimpleUploadedFile("b.png", huge_png(20000, 10000)))
+    assert "far more than 25 megapixels" in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_the_intake_genetic_report_has_the_same_limits(cast):
+    from cases.forms import CaseForm
+
+    form = CaseForm(files={"genetic_report": SimpleUploadedFile("g.pdf", many_page_pdf(101))}, data={})
+    form.is_valid()
+    assert "This PDF has 101 pages; the limit is 100" in " ".join(form.errors.get("genetic_report", []))

@@ -54,16 +54,6 @@ class BeatEntry:
     last_run_at: datetime
 
 
-@pytest.fixture
-def eager_celery():
-    """Celery runs what is enqueued here and now, raising what fails (no broker)."""
-    conf = celery_app.conf
-    old = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = old
-
-
 def _beat(now: datetime) -> list[BeatEntry]:
     """The deployed beat schedule, each entry as beat starts it: last run = now."""
     entries = [

@@ -18,14 +18,24 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.middleware import htmx_redirect, is_htmx, page_path
+
 BACKUP_CODE_COUNT = 10
 # Paths an authenticated but unverified user may reach.
 OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/healthz", "/static/")
+
+
+def fully_signed_in(user) -> bool:
+    """Signed in, and with the second factor verified when it is required."""
+    if user is None or not user.is_authenticated:
+        return False
+    return not settings.GENEGATE_REQUIRE_2FA or bool(getattr(user, "is_verified", lambda: False)())
 
 
 class TwoFactorMiddleware:
@@ -44,7 +54,10 @@ class TwoFactorMiddleware:
             and not request.path.startswith(OPEN_PATHS)
         ):
             target = "two_factor_verify" if user_has_device(user) else "two_factor_setup"
-            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+            url = f"{reverse(target)}?{urlencode({'next': page_path(request)})}"
+            # An htmx request (the navbar badge's poll) must not get the enrolment page
+            # swapped into its element: the whole page goes there instead.
+            return htmx_redirect(url) if is_htmx(request) else redirect(url)
         return self.get_response(request)
 
 
@@ -63,8 +76,6 @@ class TokenForm(forms.Form):
 
 
 def _safe_next(request) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.GET.get("next") or reverse("home")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return reverse("home")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -386,7 +387,8 @@ def _describe(reminder: Reminder) -> dict:
         path = reverse("cases:detail", args=[case.pk])
     else:
         flag = reminder.flag
-        detail = f"Urgent flag ({flag.code}) raised {timezone.localtime(flag.raised_at):%d %b %Y %H:%M}."
+        raised = timezone.localtime(flag.raised_at, ZoneInfo(reminder.site.timezone))
+        detail = f"Urgent flag ({flag.code}) raised {raised:%d %b %Y %H:%M %Z}."
         path = reverse("cases:detail", args=[case.pk])
     return {
         "title": f"{reminder.get_kind_display()}: {initials}, case {case.pk}",

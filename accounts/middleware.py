@@ -1,17 +1,63 @@
-"""Session timeouts: idle logout after 15 minutes, absolute logout after 12 hours.
+"""Session timeouts (idle logout after 15 minutes, absolute logout after 12 hours) and the
+sign-in requirement, each answering htmx requests in a way htmx will not swap into a fragment.
 
 Background polls (htmx elements that refresh themselves) send ``X-GeneGate-Background: 1`` and do
 not count as activity, so a dashboard left open does not keep a session alive forever.
+
+An htmx request (a badge's poll, a dashboard region) that must go to a sign-in page gets
+``204 No Content`` with ``HX-Redirect``: htmx swaps nothing and sends the whole page there. A
+plain redirect would be followed inside the request and the sign-in page inserted into the
+fragment, again at every poll.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
+
+
+def is_htmx(request) -> bool:
+    # Read from the header: django-htmx's middleware (request.htmx) runs after these.
+    return bool(request.headers.get("HX-Request"))
+
+
+def htmx_redirect(url: str) -> HttpResponse:
+    """Send the whole page to ``url``; swap nothing into the element that asked."""
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = url
+    return response
+
+
+def page_path(request) -> str:
+    """The path of the page the user is on: for htmx, the page that made the request (its
+    ``HX-Current-URL``), not the fragment's URL; only a path, never another host."""
+    if is_htmx(request):
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.path.startswith("/") and not current.path.startswith("//"):
+            return current.path + (f"?{current.query}" if current.query else "")
+        return "/"
+    return request.get_full_path()
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's: every view needs a signed-in user unless marked login_not_required; an htmx
+    request of a signed-out visitor sends the page to the sign-in form."""
+
+    def handle_no_permission(self, request, view_func):
+        if not is_htmx(request):
+            return super().handle_no_permission(request, view_func)
+        login_url = resolve_url(self.get_login_url(view_func))
+        target = redirect_to_login(page_path(request), login_url, self.get_redirect_field_name(view_func))
+        return htmx_redirect(target["Location"])
+
 
 LOGIN_AT = "genegate_login_at"
 LAST_SEEN = "genegate_last_seen"
@@ -44,10 +90,8 @@ class SessionTimeoutMiddleware:
     def _expire(self, request, message: str):
         logout(request)
         messages.info(request, message)
-        if getattr(request, "htmx", False) or request.headers.get("HX-Request"):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = settings.LOGIN_URL_PATH
-            return response
+        if is_htmx(request):
+            return htmx_redirect(settings.LOGIN_URL_PATH)
         return redirect(settings.LOGIN_URL_PATH)
 
 

@@ -25,16 +25,25 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.middleware import htmx_redirect, is_htmx, page_path
+
 BACKUP_CODE_COUNT = 10
 # Paths an authenticated but unverified user may reach: enrolment, verification, sign-out.
 # Exact pages, not the /accounts/2fa/ prefix: backup codes must stay behind the second factor.
 OPEN_PATHS = ("/accounts/2fa/setup/", "/accounts/2fa/verify/", "/accounts/logout/", "/healthz", "/static/")
+
+
+def fully_signed_in(user) -> bool:
+    """Signed in, and with the second factor verified when it is required."""
+    if user is None or not user.is_authenticated:
+        return False
+    return not settings.GENEGATE_REQUIRE_2FA or bool(getattr(user, "is_verified", lambda: False)())
 
 
 class TwoFactorMiddleware:
@@ -53,7 +62,10 @@ class TwoFactorMiddleware:
             and not request.path.startswith(OPEN_PATHS)
         ):
             target = "two_factor_verify" if user_has_device(user) else "two_factor_setup"
-            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+            url = f"{reverse(target)}?{urlencode({'next': page_path(request)})}"
+            # An htmx request (the navbar badge's poll) must not get the enrolment page
+            # swapped into its element: the whole page goes there instead.
+            return htmx_redirect(url) if is_htmx(request) else redirect(url)
         return self.get_response(request)
 
 

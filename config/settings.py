@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.LoginRequiredMiddleware",  # Django's, htmx-aware
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
@@ -232,7 +232,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GeneGate <no-reply@genegate.invalid>")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The address links in e-mails start with. Required in production: `check --deploy` refuses an
+# unset, loopback or plain-http SITE_URL (common/checks.py).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG or TESTING else "")
 
 # Security headers. check --deploy passes with production settings (tests/test_deploy.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,6 +1,10 @@
 """Demo reminders (seed_demo step `demo.reminders`): routes, a sweep, an
 acknowledgement with a snooze, and notifications some read and some not. Idempotent.
 
+The routine "due today" and "due tomorrow" reminders are left pending for the running worker:
+`make run`'s first beat sweep (5 minutes after start) hands them to the worker, which writes
+the e-mails to data/mail/ and the notifications appear, so a newcomer sees reminders work.
+
 Runs after demo.monitoring, so the demo cast's draws exist: "overdue" (NCH) and "lpc_overdue"
 (LPC) have a draw past its grace and get their escalation to the site's manager; the LPC one
 is then acknowledged by its coordinator with a snooze.
@@ -14,11 +18,18 @@ from django.core.mail import get_connection
 from django.utils import timezone
 
 from common.dates import local_today
-from monitoring.models import Acknowledgement, Draw, Notification, ReminderKind
-from monitoring.reminders.sweep import acknowledgement_record, reminders_run, routes_seed_defaults
+from monitoring.models import Acknowledgement, Draw, Notification, Reminder, ReminderKind
+from monitoring.reminders.sweep import (
+    acknowledgement_record,
+    reminder_send,
+    reminders_ready_ids,
+    reminders_sweep,
+    routes_seed_defaults,
+)
 from monitoring.schedule import OPEN_STATES
 
 ACK_REASON = "Family rescheduled to Thursday; mobile phlebotomy booked"
+LEFT_FOR_THE_WORKER = (ReminderKind.DUE_TODAY, ReminderKind.DUE_TOMORROW)
 
 
 def _acknowledge_lpc_overdue(ctx, now) -> None:
@@ -41,8 +52,13 @@ def seed(ctx) -> None:
     now = timezone.now()
     for site in ctx.sites.values():
         routes_seed_defaults(site)
-    # Deliver in-app and to a memory mailbox: loading the demo sends no real e-mail.
-    reminders_run(now=now, connection=get_connection("django.core.mail.backends.locmem.EmailBackend"))
+    reminders_sweep(now=now)
+    # The story so far (escalations, flags, reviews) is delivered in-app and to a memory
+    # mailbox: loading the demo sends no e-mail itself. The routine ones wait for the worker.
+    connection = get_connection("django.core.mail.backends.locmem.EmailBackend")
+    story = Reminder.objects.filter(pk__in=reminders_ready_ids(now=now)).exclude(kind__in=LEFT_FOR_THE_WORKER)
+    for reminder_id in story.order_by("pk").values_list("pk", flat=True):
+        reminder_send(reminder_id, now=now, connection=connection)
     _acknowledge_lpc_overdue(ctx, now)
     # Some notifications read: the routine ones; escalations and flags stay unread.
     Notification.objects.filter(

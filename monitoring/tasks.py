@@ -1,4 +1,6 @@
-"""Celery tasks for reminders: thin wrappers that take ids and call monitoring.reminders.sweep.
+"""Celery tasks: thin wrappers that take ids and call monitoring.workflows (stored draw and
+milestone states) and monitoring.reminders.sweep (reminders). The beat schedule that runs the
+periodic ones is in config/celery.py.
 
 Enqueue with ``transaction.on_commit`` (the row exists when the worker looks). A failed enqueue
 (Redis down) loses nothing: the row stays pending in the database, and the next sweep, or
@@ -14,8 +16,18 @@ from celery import shared_task
 from django.db import transaction
 
 from monitoring.reminders.sweep import reminder_send, reminders_ready_ids, reminders_sweep
+from monitoring.workflows import draws_advance
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def advance_states() -> None:
+    """The beat's every-5-minutes state advance: draws and milestones whose stored next change
+    has come (upcoming -> due -> late -> overdue) move on, so the worklist, the case pages and
+    the calendars, which read the stored state, stay true. Set-based and idempotent: a second
+    run at the same time selects nothing (workflows.draws_advance)."""
+    draws_advance()
 
 
 @shared_task(ignore_result=True)
@@ -43,6 +55,10 @@ def _publish_many(task, arg_lists: list[tuple]) -> bool:
     cannot be reached. Connecting is tried once: Celery's default would retry for minutes and
     hold up the web request whose commit triggered this."""
     if not arg_lists:
+        return True
+    if task.app.conf.task_always_eager:  # run here and now (the operations tests): no broker
+        for args in arg_lists:
+            task.apply(args)
         return True
     try:
         with task.app.connection_for_write() as conn:

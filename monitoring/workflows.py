@@ -10,7 +10,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, DateTimeField, Q, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cases.analytes import ANALYTES, to_canonical
@@ -142,10 +143,14 @@ def apply_milestone_state(milestone: Milestone, today: date) -> None:
 def draws_advance(now: datetime | None = None, batch_size: int = 500) -> int:
     """Re-evaluate every draw and milestone whose stored next change has come; return how many.
 
+    The beat runs this every 5 minutes (monitoring.tasks.advance_states, config/celery.py).
+
     1. Select only rows with next_change_at <= now (indexed; done and missed rows hold None).
     2. Recompute each row's state for its site's local date (schedule.draw_state; a snooze
        delays late -> overdue) and its next change.
-    3. Write them back in batches with bulk_update (set-based, no per-row save).
+    3. Write them back set-based, one UPDATE per batch, only to rows whose stored next change
+       is still due: a draw recorded done, missed or snoozed between the read and the write
+       has a next change of None or in the future, and stays as the user left it.
     A second run with the same ``now`` selects nothing.
     """
     now = now or timezone.now()
@@ -159,15 +164,26 @@ def draws_advance(now: datetime | None = None, batch_size: int = 500) -> int:
             apply(row, _local_today(now, row.site.timezone))
             batch.append(row)
             if len(batch) >= batch_size:
-                model.objects.bulk_update(batch, ["state", "next_change_at"])
-                count += len(batch)
+                count += _write_states(model, batch, now)
                 batch = []
         if batch:
-            model.objects.bulk_update(batch, ["state", "next_change_at"])
-            count += len(batch)
+            count += _write_states(model, batch, now)
     if count:
-        _dashboard_changed()  # bulk_update sends no signals
+        _dashboard_changed()  # update() sends no signals
     return count
+
+
+def _write_states(model, rows: list, now: datetime) -> int:
+    """One UPDATE for ``rows``' new state and next change (as bulk_update writes them), only
+    where the stored next change is still due at ``now``."""
+    state = Case(*(When(pk=row.pk, then=Value(row.state, output_field=CharField())) for row in rows))
+    moment = DateTimeField()
+    next_change = Cast(
+        Case(*(When(pk=row.pk, then=Value(row.next_change_at, output_field=moment)) for row in rows)), moment
+    )
+    return model.objects.filter(pk__in=[row.pk for row in rows], next_change_at__lte=now).update(
+        state=state, next_change_at=next_change
+    )
 
 
 def _dashboard_changed() -> None:

@@ -41,7 +41,8 @@ cat <<MSG
     outsider                                   (coordinator at Lakeshore Pediatric Center)
     admin                                      (both sites, Django admin at /admin/)
   Two-factor sign-in is OFF for this demo (GENEGATE_REQUIRE_2FA=0); it is on in production.
-  Worker and beat logs: data/worker.log, data/beat.log. E-mails: data/mail/.
+  Worker and beat logs: data/worker.log, data/beat.log. E-mails: data/mail/
+  (the demo's due reminders go out with the first beat sweep, about 5 minutes after start).
   Press Ctrl-C to stop everything.
 
 MSG

@@ -37,6 +37,17 @@ def _fresh_caches():
 
 
 @pytest.fixture
+def eager_celery():
+    """Celery runs what is enqueued here and now, raising what fails (no broker)."""
+    from config.celery import app
+
+    old = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = old
+
+
+@pytest.fixture
 def cast(db) -> Personas:
     return Personas()
 

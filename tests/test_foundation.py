@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 import time_machine
 from auditlog.models import LogEntry
+from django.core.checks.registry import registry
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from common.checks import site_url_check
 from tests.personas import MARKER_MRN, MARKER_NAME, PASSWORD
 from tests.urlwalk import project_urls
 
@@ -141,12 +143,18 @@ def test_changes_and_views_of_a_case_are_in_the_audit_trail(cast, client):
     assert access.filter(actor=cast.coordinator).exists()
 
 
-def test_production_settings_pass_check_deploy(tmp_path):
+def _check_deploy(tmp_path, **variables) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy` with production settings and ``variables``."""
     secret = tmp_path / "secret"
     secret.write_text("x" * 64 + "-production-secret-for-the-check-only-0123456789")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENEGATE_", "DJANGO_", "EMAIL_", "SECURE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GENEGATE_", "DJANGO_", "EMAIL_", "SECURE_", "SITE_URL"))
+    }
     env.update(SECRET_KEY_FILE=str(secret), ALLOWED_HOSTS="genegate.example.org", DATABASE_URL="sqlite:///:memory:")
-    result = subprocess.run(
+    env.update(variables)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -154,7 +162,42 @@ def test_production_settings_pass_check_deploy(tmp_path):
         text=True,
         timeout=120,
     )
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    result = _check_deploy(tmp_path, SITE_URL="https://genegate.example.org")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_fails_without_a_site_url_for_the_email_links(tmp_path):
+    result = _check_deploy(tmp_path)
+    assert result.returncode != 0
+    assert "genegate.E001" in result.stderr and "SITE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("site_url", "ids"),
+    [
+        ("", ["genegate.E001"]),
+        ("http://127.0.0.1:8000", ["genegate.E002", "genegate.E003"]),
+        ("https://localhost", ["genegate.E003"]),
+        ("https://app.localhost:8443/", ["genegate.E003"]),
+        ("https://[::1]/", ["genegate.E003"]),
+        ("https://0.0.0.0", ["genegate.E003"]),
+        ("http://genegate.example.org", ["genegate.E002"]),
+        ("https://", ["genegate.E003"]),
+        ("https://genegate.example.org", []),
+        ("https://10.1.2.3/genegate/", []),  # a clinic's intranet address is a real address
+    ],
+)
+def test_the_site_url_check_names_each_problem(settings, site_url, ids):
+    settings.SITE_URL = site_url
+    assert [error.id for error in site_url_check()] == ids
+
+
+def test_the_site_url_check_runs_only_with_deploy():
+    assert site_url_check in registry.get_checks(include_deployment_checks=True)
+    assert site_url_check not in registry.get_checks(include_deployment_checks=False)
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -1,8 +1,10 @@
 """The managers' overdue-labs dashboard: the queries, kept constant in number as data grows.
 
-A draw is *late* once its window closed and *overdue* once the grace passed too and no snooze
-is running (monitoring.schedule.draw_state; window and grace are product policy [D],
-monitoring/protocol.py). Both are computed here from the dates in each site's time zone, so
+A draw past its window is exactly one of: *overdue* once the grace passed too and no snooze is
+running (monitoring.schedule.draw_state; window and grace are product policy [D],
+monitoring/protocol.py); else *snoozed* while someone's snooze runs (it may be past the grace:
+the escalation waits for the snooze); else *late*. The summary counts and each table row use
+these three, so the summary adds up to the table. Both are computed here from the dates in each site's time zone, so
 the dashboard never depends on how recently stored states were advanced. The on-time rate is
 draws done within their window (``days_late == 0``) over draws whose window closed in the
 period (the outcome of each is then known).
@@ -96,6 +98,12 @@ class Scope:
                 )
         return self._any(terms)
 
+    def snoozed_q(self) -> Q:
+        """A snooze is running: it ends after today (never overdue, draw_state step 5)."""
+        return self._any(
+            [Q(site_id__in=site_ids, snoozed_until__gt=today) for today, site_ids in self.by_day().items()]
+        )
+
     def closed_since_q(self, days: int) -> Q:
         """Window closed within the last ``days`` days (before today)."""
         terms = []
@@ -167,31 +175,39 @@ def _with_details(qs: QuerySet, scope: Scope) -> QuerySet:
     )
 
 
+# A row's status (describe_row) and the summary's columns.
+STATUSES = ("late", "snoozed", "overdue")
+
+
 def late_counts(scope: Scope, filters: Filters) -> tuple[list[dict], list[dict]]:
-    """Late and overdue draws per site and per coordinator (most overdue first), from one
-    query grouped by both.
+    """Late, snoozed and overdue draws per site and per coordinator (most overdue first), from
+    one query grouped by both; the three are the table rows' statuses (describe_row).
 
     The case's coordinator is read by a correlated lookup on the case's primary key for each
     late draw, not by joining the cases table: PostgreSQL misjudges how few open draws are
     past their window (state and dates are correlated) and would hash the whole table."""
-    overdue = scope.overdue_q()
+    overdue, snoozed = scope.overdue_q(), scope.snoozed_q()
     coordinator = Subquery(Case.objects.filter(pk=OuterRef("case_id")).order_by().values("coordinator_id")[:1])
     rows = list(
         late_draws(scope, filters)
         .order_by()
         .annotate(coordinator_id=coordinator)
         .values("site_id", "coordinator_id")
-        .annotate(late=Count("pk", filter=~overdue), overdue=Count("pk", filter=overdue))
+        .annotate(
+            late=Count("pk", filter=~overdue & ~snoozed),
+            snoozed=Count("pk", filter=~overdue & snoozed),
+            overdue=Count("pk", filter=overdue),
+        )
     )
     sites: dict[int, dict] = {}
     coordinators: dict[int | None, dict] = {}
     for row in rows:
         for key, totals in ((row["site_id"], sites), (row["coordinator_id"], coordinators)):
-            entry = totals.setdefault(key, {"late": 0, "overdue": 0})
-            entry["late"] += row["late"]
-            entry["overdue"] += row["overdue"]
+            entry = totals.setdefault(key, dict.fromkeys(STATUSES, 0))
+            for status in STATUSES:
+                entry[status] += row[status]
     by_site = [
-        {"site": site, **sites.get(site.pk, {"late": 0, "overdue": 0})}
+        {"site": site, **sites.get(site.pk, dict.fromkeys(STATUSES, 0))}
         for site in scope.sites
         if not filters.site or site.pk == filters.site
     ]
@@ -207,7 +223,7 @@ def late_counts(scope: Scope, filters: Filters) -> tuple[list[dict], list[dict]]
                 **counts,
             }
         )
-    by_coordinator.sort(key=lambda r: (-r["overdue"], -(r["late"] + r["overdue"]), r["last_name"]))
+    by_coordinator.sort(key=lambda r: (-r["overdue"], -sum(r[s] for s in STATUSES), r["last_name"]))
     return by_site, by_coordinator
 
 
@@ -300,7 +316,7 @@ def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
         late_draws(scope, filters).order_by(*TABLE_ORDER), PAGE_SIZE, load=lambda qs: _with_details(qs, scope)
     )
     # The same draws the site counts grouped: their sum is the table's length (no COUNT query).
-    paginator.count = sum(row["late"] + row["overdue"] for row in by_site)
+    paginator.count = sum(row[status] for row in by_site for status in STATUSES)
     page = paginator.get_page(page_number)
     return {
         "page": page,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -95,8 +96,9 @@ def reminder_kind_for_draw(draw_kind: str, state: str, due_on: date, today: date
 
     1. Overdue (grace passed and no snooze running) → ``overdue``, the manager escalation.
     2. A steroid end-of-course review (label §2.1) → ``steroid_review`` once its window opens.
-    3. The day before ``due_on`` → ``due_tomorrow``; from ``due_on`` while the window is open
-       → ``due_today``; after the window closed → ``late``.
+    3. The day before ``due_on`` → ``due_tomorrow``; on ``due_on`` itself → ``due_today``
+       (never on a later day of the window: the e-mail would say "today" of a past date);
+       after the window closed → ``late``.
     """
     if state == OVERDUE:
         return K.OVERDUE
@@ -106,7 +108,7 @@ def reminder_kind_for_draw(draw_kind: str, state: str, due_on: date, today: date
         return K.LATE
     if state in (UPCOMING, DUE) and today == due_on - timedelta(days=1):
         return K.DUE_TOMORROW
-    if state == DUE and today >= due_on:
+    if state == DUE and today == due_on:
         return K.DUE_TODAY
     return None
 
@@ -350,8 +352,8 @@ def _still_needed(reminder: Reminder, now: datetime) -> str:
             return "escalation snoozed"
         if reminder.kind == K.DUE_TOMORROW and today >= draw.due_on:
             return "superseded by due today"
-        if reminder.kind == K.DUE_TODAY and state != DUE:
-            return "superseded: window closed"
+        if reminder.kind == K.DUE_TODAY and today != draw.due_on:
+            return "not due today any more"
     if reminder.milestone_id:
         milestone = reminder.milestone
         if milestone.completed_at is not None or milestone.state in TERMINAL_STATES:
@@ -385,7 +387,8 @@ def _describe(reminder: Reminder) -> dict:
         path = reverse("cases:detail", args=[case.pk])
     else:
         flag = reminder.flag
-        detail = f"Urgent flag ({flag.code}) raised {timezone.localtime(flag.raised_at):%d %b %Y %H:%M}."
+        raised = timezone.localtime(flag.raised_at, ZoneInfo(reminder.site.timezone))
+        detail = f"Urgent flag ({flag.code}) raised {raised:%d %b %Y %H:%M %Z}."
         path = reverse("cases:detail", args=[case.pk])
     return {
         "title": f"{reminder.get_kind_display()}: {initials}, case {case.pk}",

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.urls import reverse
 
+from monitoring import workflows
 from monitoring.models import Draw, Milestone
 from monitoring.workflows import draws_advance
 from tests.monitoring.helpers import at, draw, frozen, infuse, liver_post
@@ -47,6 +48,26 @@ def test_the_sweep_runs_in_a_fixed_number_of_queries(cast, django_assert_max_num
     infuse(cast.case_a, INFUSED)
     with frozen(date(2027, 3, 1)), django_assert_max_num_queries(6):
         assert draws_advance() > 10
+
+
+def test_a_draw_recorded_done_while_the_advance_runs_stays_done(cast, monkeypatch):
+    """The advance reads, computes, then writes: a result entered in between must not be
+    overwritten with the state computed from the stale read."""
+    infuse(cast.case_a, INFUSED)
+    d7 = draw(cast.case_a, "liver", 7)
+    real_apply = workflows.apply_state
+
+    def apply_while_a_user_enters_results(row, today):
+        real_apply(row, today)
+        if row.pk == d7.pk:  # another process records the results now
+            Draw.objects.filter(pk=d7.pk).update(state="done", next_change_at=None)
+
+    monkeypatch.setattr(workflows, "apply_state", apply_while_a_user_enters_results)
+    with frozen(date(2027, 1, 16), hour=0):
+        draws_advance()
+    d7.refresh_from_db()
+    assert d7.state == "done" and d7.next_change_at is None
+    assert draw(cast.case_a, "liver", 14).state == "due"  # the others moved on
 
 
 def test_a_snooze_delays_overdue_but_not_late(cast):

@@ -19,6 +19,7 @@ from demo.bulk import seed_bulk
 from demo.context import DemoContext
 from monitoring.models import Acknowledgement
 from monitoring.reminders.sweep import reminder_send, reminders_ready_ids, reminders_sweep
+from tests.pages import badge_after, table
 from tests.personas import MARKER_NAME, make_case, make_user
 from tests.reminders.helpers import NOW, TODAY, late_due_on, make_draw, overdue_due_on
 
@@ -187,3 +188,20 @@ def test_the_first_page_uses_the_same_number_of_queries_at_100_and_at_400_cases(
     large = _dashboard_queries(client)
     assert small == large
     assert small <= 18  # session, user, roles, sites; 10 for the page; session save
+
+
+def test_a_snoozed_draw_past_its_grace_is_counted_as_snoozed_as_its_row_says(cast, client, board):
+    """The summary and the table use one definition: overdue, else snoozed while a snooze runs,
+    else late; the summary's columns add up to the table's rows."""
+    overdue = board["overdue"]  # 7 days late, past the grace
+    overdue.snoozed_until = TODAY + timedelta(days=2)
+    overdue.save()
+    client.force_login(cast.manager)
+    body = rows_of(client.get(URL))
+    by_site = {row[0].split(" ")[0]: row[1:4] for row in table(body, "by-site-h")}
+    assert by_site["A"] == ["1", "1", "0"]  # late (Late Lucy), snoozed, overdue
+    coordinators = {row[0]: row[1:4] for row in table(body, "by-coord-h")}
+    assert coordinators[cast.coordinator.get_full_name()] == ["0", "1", "0"]
+    statuses = [row[6] for row in table(body, "table-h")]
+    assert statuses == [f"Snoozed to {overdue.snoozed_until:%d %b}", "Late"]
+    assert badge_after(body, "table-h") == 2

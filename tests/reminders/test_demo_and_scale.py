@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -14,10 +17,11 @@ from cases.models import Case
 from demo import context as demo
 from demo import reminders as demo_reminders
 from demo.bulk import seed_bulk
+from monitoring import tasks
 from monitoring.models import Acknowledgement, Draw, Notification, Reminder, ReminderKind, ReminderRoute
 from monitoring.reminders.sweep import reminders_sweep
 from tests.personas import make_case
-from tests.reminders.helpers import NOW, TODAY, make_draw, overdue_due_on
+from tests.reminders.helpers import NOW, TODAY, make_draw, make_milestone, overdue_due_on
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +37,8 @@ def ctx():
         lpc = make_case(context.sites["LPC"], name="Grace Young", mrn="D-2", coordinator=context.users["outsider"])
         make_draw(overdue, due_on=overdue_due_on(), day=21)
         make_draw(lpc, due_on=overdue_due_on() - timedelta(days=2), day=14)
-        make_draw(overdue, due_on=TODAY + timedelta(days=1), day=28)
+        make_draw(overdue, due_on=TODAY + timedelta(days=1), day=28)  # left for the worker
+        make_milestone(lpc, due_on=TODAY + timedelta(days=10))  # delivered, then marked read
         context.extra["cases"] = {"overdue": overdue, "lpc_overdue": lpc}
         yield context
 
@@ -62,6 +67,27 @@ def test_the_demo_escalates_both_overdue_cases_acknowledges_one_and_is_idempoten
     assert ack.case == ctx.extra["cases"]["lpc_overdue"] and ack.snoozed_until == TODAY + timedelta(days=3)
     assert Notification.objects.filter(read_at__isnull=False).exists()
     assert Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def test_seed_demo_leaves_routine_reminders_for_the_worker_and_the_beat_sweep_sends_them(
+    db, eager_celery, django_capture_on_commit_callbacks
+):
+    """`make run` must show reminders working: the demo leaves some due, and the first sweep
+    (the beat's task, its sends run by Celery here) delivers them."""
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=StringIO())
+        pending = list(Reminder.objects.filter(status="pending").values_list("pk", "kind"))
+        assert len(pending) >= 2
+        assert {kind for _, kind in pending} <= {ReminderKind.DUE_TODAY, ReminderKind.DUE_TOMORROW}
+        assert Reminder.objects.filter(status="sent", kind=ReminderKind.OVERDUE).exists()  # the story
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.sweep_reminders()
+    sent = Reminder.objects.filter(pk__in=[pk for pk, _ in pending], status="sent")
+    assert sent.count() == len(pending)
+    assert len(mail.outbox) == len(pending)
+    assert all(m.subject.startswith("GeneGate: a draw is due") for m in mail.outbox)
+    assert not Reminder.objects.filter(status="pending").exists()
 
 
 def test_the_demo_without_the_story_cases_still_seeds_routes(db):

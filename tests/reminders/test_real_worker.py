@@ -1,4 +1,5 @@
-"""Real components: a real Celery worker process on a real Redis, against the test's database.
+"""Real components: real Celery worker and beat processes on a real Redis, against the test's
+database.
 
 The worker is a subprocess, so it must see the rows this test writes: that needs PostgreSQL
 (`make test` runs on it; locally: scripts/services.sh start-postgres DIR PORT and
@@ -25,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring import tasks
-from monitoring.models import Reminder, ReminderAttempt, ReminderKind, ReminderStatus
+from monitoring.models import Draw, Reminder, ReminderAttempt, ReminderKind, ReminderStatus
 from monitoring.reminders.sweep import reminders_sweep
 from tests.personas import make_case
 from tests.reminders.helpers import point_celery_at
@@ -192,6 +193,61 @@ def worker(transactional_db, celery_broker, tmp_path):
     w.stop()
 
 
+class Beat:
+    """`python -m celery -A config beat` with the deployed schedule at shortened intervals."""
+
+    def __init__(self, tmp_path: Path, broker: str):
+        self.tmp = tmp_path
+        self.broker = broker
+        self.proc: subprocess.Popen | None = None
+        self.log = tmp_path / "beat.log"
+
+    def start(self, seconds: int) -> None:
+        env = dict(
+            os.environ,
+            GENEGATE_TESTING="1",
+            GENEGATE_DATA_DIR=str(self.tmp / "data"),
+            DATABASE_URL=_database_url(),
+            REDIS_URL=self.broker,
+            CELERY_BROKER_URL=self.broker,
+            STATE_ADVANCE_SECONDS=str(seconds),
+            REMINDER_SWEEP_SECONDS=str(seconds),
+        )
+        self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=INFO",
+                "--max-interval=1",
+                f"--schedule={self.tmp / 'celerybeat-schedule'}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def beat(worker, tmp_path):
+    b = Beat(tmp_path, worker.broker)
+    yield b
+    b.stop()
+
+
 def _due_draws(cast, count: int):
     """``count`` cases, each with one draw due today at site A (local date)."""
     from tests.reminders.helpers import make_draw
@@ -216,6 +272,23 @@ def test_a_real_worker_sends_exactly_one_email_per_due_draw_even_if_the_beat_fir
     assert all("Subject: GeneGate: a draw is due today at A" in m for m in messages)
     assert Reminder.objects.count() == 3
     assert {r.draw_id for r in Reminder.objects.all()} == {d.pk for d in draws}
+
+
+def test_the_real_beat_advances_a_stale_state_and_its_sweep_sends_the_due_reminder(cast, worker, beat):
+    """Nothing but the deployed beat schedule (intervals shortened to 2 s) drives this: the
+    stored state of a draw due today moves on, and the worker sends its one e-mail."""
+    (draw,) = _due_draws(cast, 1)  # stored as of an earlier day: upcoming, its change past due
+    assert draw.state == "upcoming" and draw.next_change_at < timezone.now()
+    worker.start()
+    beat.start(seconds=2)
+    _wait_for(lambda: Draw.objects.get(pk=draw.pk).state == "due", "the beat's state advance")
+    _wait_for(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).exists(), "the beat's sweep to send")
+    _wait_for(lambda: len(worker.messages()) == 1, "the e-mail file")
+    log = beat.log.read_text()
+    assert "draw-states-advance" in log and "reminders-sweep" in log, log[-3000:]
+    time.sleep(5)  # more beats: still one reminder, one e-mail
+    assert Reminder.objects.count() == 1 and len(worker.messages()) == 1
+    assert "Subject: GeneGate: a draw is due today at A" in worker.messages()[0]
 
 
 def test_two_sweeps_at_once_make_one_row_per_draw_and_kind(cast, transactional_db):

@@ -147,6 +147,14 @@ def test_a_due_tomorrow_reminder_sent_late_gives_way_to_due_today(cast):
     assert mail.outbox == []
 
 
+def test_a_due_today_reminder_not_sent_on_its_day_is_cancelled_not_sent_a_day_late(cast):
+    reminder = _one(cast, due_on=TODAY)
+    assert reminder.kind == K.DUE_TODAY
+    assert reminder_send(reminder.pk, now=NOW + timedelta(days=1)) == "cancelled"  # window still open
+    reminder.refresh_from_db()
+    assert reminder.cancelled_reason == "not due today any more" and mail.outbox == []
+
+
 def test_with_nobody_in_the_role_the_send_fails_with_a_clear_error_and_retries(cast):
     cast.manager.groups.clear()
     reminder = _one(cast, due_on=overdue_due_on())

@@ -38,6 +38,14 @@ def test_each_day_of_a_draw_gets_its_own_kind_once(cast):
     assert kinds(draw=draw) == sorted([K.DUE_TOMORROW, K.DUE_TODAY, K.LATE, K.OVERDUE])
 
 
+def test_a_sweep_after_the_due_date_sends_no_due_today_reminder(cast):
+    draw = make_draw(cast.case_a, due_on=TODAY - timedelta(days=2))  # window open until today
+    reminders_sweep(now=NOW)  # the first sweep since before the due date (a stopped server)
+    assert kinds(draw=draw) == []
+    reminders_sweep(now=at(TODAY + timedelta(days=1)))
+    assert kinds(draw=draw) == [K.LATE]
+
+
 def test_a_missed_sweep_day_still_sends_the_late_reminder_later(cast):
     draw = make_draw(cast.case_a, due_on=late_due_on())
     reminders_sweep(now=NOW)  # the first sweep in days: late is still owed
@@ -127,7 +135,8 @@ def test_a_resolved_flag_cancels_its_unsent_reminder(cast):
         ("upcoming", 3, None),
         ("due", 1, K.DUE_TOMORROW),
         ("due", 0, K.DUE_TODAY),
-        ("due", -2, K.DUE_TODAY),
+        ("due", -1, None),  # due yesterday, window still open: "due today" would be wrong
+        ("due", -2, None),
         ("late", -3, K.LATE),
         ("overdue", -9, K.OVERDUE),
     ],

@@ -195,3 +195,59 @@ def test_every_url_in_the_half_signed_in_state_redirects_to_verify_without_side_
                 assert response["Location"].startswith(reverse("two_factor_verify")), (name, path)
     assert _tokens(cast.coordinator) == set(codes)
     assert list(TOTPDevice.objects.values_list("pk", "confirmed")) == devices
+
+
+BADGE = reverse("monitoring:notification_badge")
+POLL = {"HX-Request": "true", "X-GeneGate-Background": "1", "HX-Current-URL": "http://testserver/accounts/2fa/setup/"}
+
+
+def test_the_badge_poll_of_a_password_only_session_gets_nothing_to_swap_in(cast, client):
+    """htmx follows a plain redirect inside the request and would insert the enrolment page
+    into the badge, again at every poll: it gets 204 and HX-Redirect instead."""
+    _sign_in(client, cast.coordinator)
+    response = client.get(BADGE, headers=POLL)
+    assert response.status_code == 204 and response.content == b""
+    assert response["HX-Redirect"] == reverse("two_factor_setup") + "?next=%2Faccounts%2F2fa%2Fsetup%2F"
+    TOTPDevice.objects.create(user=cast.coordinator, name="app", confirmed=True)
+    response = client.get(BADGE, headers=POLL)
+    assert response.status_code == 204 and response["HX-Redirect"].startswith(reverse("two_factor_verify"))
+
+
+def test_a_plain_request_of_a_password_only_session_is_still_redirected(cast, client):
+    _sign_in(client, cast.coordinator)
+    response = client.get(reverse("monitoring:notifications"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("two_factor_setup") + "?next=%2Fmonitoring%2Fnotifications%2F"
+
+
+def test_the_enrolment_page_has_one_navbar_with_sign_out_and_nothing_that_polls(cast, client):
+    _sign_in(client, cast.coordinator)
+    body = client.get(reverse("two_factor_setup")).content.decode()
+    assert body.count("<nav") == 1 and "Sign out" in body
+    assert "hx-get" not in body and BADGE not in body and "hx-trigger" not in body
+    assert "data:image/svg+xml;base64," in body  # the QR code
+
+
+def test_once_verified_the_navbar_and_its_badge_are_there(cast, client):
+    _sign_in(client, cast.coordinator)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=cast.coordinator)
+    client.post(reverse("two_factor_setup"), {"token": _code(device)})
+    body = client.get(reverse("home")).content.decode()
+    assert body.count("<nav") == 1 and f'hx-get="{BADGE}"' in body
+    badge = client.get(BADGE, headers=POLL)
+    assert badge.status_code == 200 and 'id="notification-badge"' in badge.content.decode()
+
+
+def test_a_signed_out_poll_sends_the_page_to_sign_in_instead_of_swapping_the_form_in(cast, client):
+    response = client.get(BADGE, headers={**POLL, "HX-Current-URL": "http://testserver/cases/?stage=intake"})
+    assert response.status_code == 204 and response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=/cases/%3Fstage%3Dintake"
+    plain = client.get(BADGE)
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/?next=")
+
+
+def test_an_htmx_current_url_on_another_host_gives_only_its_path(cast, client):
+    for current in ("https://evil.example/phish", "//evil.example/phish", "javascript:alert(1)"):
+        response = client.get(BADGE, headers={**POLL, "HX-Current-URL": current})
+        assert response["HX-Redirect"] in ("/accounts/login/?next=/phish", "/accounts/login/?next=/"), current

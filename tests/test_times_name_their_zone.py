@@ -1,0 +1,69 @@
+"""Every time of day on screen names its zone: the pages show times in the server's zone
+(TIME_ZONE), while logs and CSV are UTC, so a bare "09:30" is ambiguous. 10 March 2026 is in
+US daylight time: New York is EDT."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from monitoring.models import Notification, ReminderKind
+from monitoring.reminders.sweep import reminders_run
+from tests.reminders.helpers import NOW, make_draw, make_flag, overdue_due_on
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reminded(cast):
+    """An overdue draw escalated to the manager and an urgent flag told to the physician, at NOW."""
+    with time_machine.travel(NOW, tick=False):
+        draw = make_draw(cast.case_a, due_on=overdue_due_on(), day=14)
+        make_flag(cast.case_a)
+        reminders_run(now=NOW)
+    return draw
+
+
+def test_notifications_show_their_time_with_its_zone(cast, client, reminded):
+    client.force_login(cast.manager)
+    body = client.get(reverse("monitoring:notifications")).content.decode()
+    assert "10 Mar 2026 09:30 EDT" in body
+
+
+def test_the_dashboard_shows_the_last_reminder_and_its_refresh_time_with_their_zone(cast, client, reminded):
+    client.force_login(cast.manager)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get(reverse("monitoring:dashboard")).content.decode()
+    assert "Updated 09:30 EDT" in body and "10 Mar 09:30 EDT" in body
+
+
+def test_the_acknowledge_page_shows_reminder_times_with_their_zone(cast, client, reminded):
+    client.force_login(cast.manager)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get(reverse("monitoring:reminder_acknowledge", args=[reminded.pk])).content.decode()
+    assert "10 Mar 09:30 EDT" in body
+
+
+def test_the_case_audit_shows_its_times_with_their_zone(cast, client):
+    client.force_login(cast.manager)
+    with time_machine.travel(NOW, tick=False):
+        body = client.get(reverse("cases:detail", args=[cast.case_a.pk])).content.decode()
+    assert "Mar 10, 2026 09:30 EDT" in body
+
+
+def test_the_urgent_flag_notification_gives_the_raise_time_in_the_site_zone(cast, reminded):
+    body = Notification.objects.get(kind=ReminderKind.URGENT_FLAG).body
+    assert "10 Mar 2026 09:27 EDT" in body
+
+
+def test_a_chicago_site_gets_its_flag_time_in_central_time(cast):
+    cast.site_a.timezone = "America/Chicago"
+    cast.site_a.save()
+    with time_machine.travel(NOW, tick=False):
+        make_flag(cast.case_a)
+        reminders_run(now=NOW)
+    assert NOW.astimezone(ZoneInfo("America/Chicago")).hour == 8
+    assert "10 Mar 2026 08:27 CDT" in Notification.objects.get(kind=ReminderKind.URGENT_FLAG).body

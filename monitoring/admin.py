@@ -47,5 +47,5 @@ class ReminderRouteForm(forms.ModelForm):
 @admin.register(ReminderRoute)
 class ReminderRouteAdmin(SiteScopedAdmin):
     form = ReminderRouteForm
-    list_display = ("site", "kind", "role", "created_at")
+    list_display = ("site", "kind", "role")
     list_filter = ("site", "kind", "role")

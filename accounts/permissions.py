@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     # Monitoring (monitoring/)
     "enter_monitoring_results": (C, P),  # results, missed draws, milestone assessments
     "decide_steroids": (P,),  # steroid review decisions
+    "acknowledge_result_flag": (P,),  # acknowledge an urgent or abnormal result with a plan
     "edit_protocol": (A,),  # new monitoring protocol versions
     # Reminders and the overdue-labs dashboard (monitoring/reminders/)
     "read_overdue_dashboard": (M, A),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
@@ -162,6 +162,69 @@ class SteroidDecisionForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.add_input(Submit("submit", "Record decision"))
+
+
+# How far ahead a repeat draw may be ordered from an acknowledgement [D] (product policy).
+MAX_REPEAT_DAYS = 60
+
+
+class FlagAcknowledgeForm(forms.Form):
+    """A physician's acknowledgement of result flags: what they saw and the plan (issue 15 item 1)."""
+
+    flags = forms.TypedMultipleChoiceField(coerce=int, widget=forms.MultipleHiddenInput)
+    note = forms.CharField(
+        label="What you saw",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. ALT 5×ULN on day 14, child well, no jaundice",
+        error_messages={"required": "Say in a few words what you saw."},
+    )
+    plan = forms.CharField(
+        label="Plan",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What happens next: repeat draw, steroid change (e.g. keep 1 mg/kg/day, raise the dose), referral",
+        error_messages={"required": "An acknowledgement needs a plan: say what happens next."},
+    )
+    repeat_on = forms.DateField(
+        label="Repeat draw on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: adds a draw of the same kind to the schedule on this day.",
+    )
+
+    def __init__(self, *args, flag_choices: list[int], today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["flags"].choices = [(pk, pk) for pk in flag_choices]
+        self.fields["flags"].error_messages["invalid_choice"] = (
+            "One of these flags was acknowledged or resolved meanwhile; reload the page."
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("submit", "Acknowledge with this plan"))
+
+    def clean_plan(self) -> str:
+        plan = " ".join(self.cleaned_data["plan"].split())
+        if len(plan) < 3:
+            raise forms.ValidationError("An acknowledgement needs a plan: say what happens next.")
+        return plan
+
+    def clean_note(self) -> str:
+        note = " ".join(self.cleaned_data["note"].split())
+        if len(note) < 3:
+            raise forms.ValidationError("Say in a few words what you saw.")
+        return note
+
+    def clean_repeat_on(self) -> date | None:
+        value = self.cleaned_data.get("repeat_on")
+        if value is None:
+            return None
+        if value < self.today:
+            raise forms.ValidationError(f"A repeat draw cannot be in the past (today is {self.today:%d %b %Y}).")
+        if value > self.today + timedelta(days=MAX_REPEAT_DAYS):
+            raise forms.ValidationError(f"Order a repeat within {MAX_REPEAT_DAYS} days, or add it to the schedule.")
+        return value
 
 
 WHO_FIELDS = [(f"who_{i}", item) for i, item in enumerate(milestone_rules.INSTRUMENTS["who_motor"].items)]

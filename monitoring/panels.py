@@ -14,7 +14,7 @@ from monitoring.workflows import latest_liver_draw, review_pending
 def case_panel(request, case) -> tuple[str, dict]:
     """Return the panel template and its context; a constant number of queries per case."""
     draws = list(Draw.objects.filter(case=case).select_related("protocol").prefetch_related("results"))
-    flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw"))
+    flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw", "acknowledged_by"))
     milestones = list(Milestone.objects.filter(case=case).prefetch_related("assessments"))
     course = SteroidCourse.objects.filter(case=case).prefetch_related("decisions__decided_by").first()
     liver_draw = latest_liver_draw(case) if course else None
@@ -36,5 +36,6 @@ def case_panel(request, case) -> tuple[str, dict]:
         "charts": charts.CHARTS,
         "has_results": any(d.results.all() for d in draws),
         "can_enter": can(request.user, "enter_monitoring_results"),
+        "can_acknowledge": can(request.user, "acknowledge_result_flag"),
     }
     return "monitoring/_panel.html", context

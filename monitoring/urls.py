@@ -12,6 +12,7 @@ urlpatterns = [
     path("protocol/new/", views.protocol_new, name="protocol_new"),
     path("draws/<int:draw_pk>/", views.draw_results, name="draw"),
     path("draws/<int:draw_pk>/missed/", views.draw_missed, name="draw_missed"),
+    path("flags/<int:flag_pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
     path("cases/<int:pk>/steroids/", views.steroid_review, name="steroids"),
     path("milestones/<int:milestone_pk>/", views.milestone_assess, name="milestone"),
     path("cases/<int:pk>/charts/<slug:chart>.svg", views.chart, name="chart"),

@@ -18,11 +18,21 @@ from accounts.permissions import can, require
 from cases.access import get_case_for_user
 from cases.models import Case
 from monitoring import calendar, charts, steroids
-from monitoring.forms import WHO_FIELDS, AssessmentForm, MissForm, ProtocolVersionForm, ResultsForm, SteroidDecisionForm
-from monitoring.models import OPEN_STATES, Assessment, Draw, Milestone, ProtocolVersion, Result, SteroidCourse
+from monitoring.forms import (
+    WHO_FIELDS,
+    AssessmentForm,
+    FlagAcknowledgeForm,
+    MissForm,
+    ProtocolVersionForm,
+    ResultsForm,
+    SteroidDecisionForm,
+)
+from monitoring.models import OPEN_STATES, Assessment, Draw, Flag, Milestone, ProtocolVersion, Result, SteroidCourse
 from monitoring.workflows import (
     baseline_for,
     draw_miss,
+    flags_acknowledge,
+    flags_awaiting_acknowledgement,
     latest_liver_draw,
     protocol_from_version,
     protocol_version_create,
@@ -154,6 +164,69 @@ def draw_missed(request, draw_pk: int):
     draw_miss(draw=draw, reason=form.cleaned_data["reason"], by=request.user)
     messages.info(request, f"{draw.kind_label} day {draw.day} recorded as missed.")
     return redirect(_case_monitoring_url(draw.case))
+
+
+# --- Result flags ------------------------------------------------------------------------------
+
+
+def _get_flag_for_user(request, flag_pk: int) -> Flag:
+    qs = Flag.objects.select_related("case__patient", "site", "draw", "acknowledged_by")
+    return get_object_or_404(scope_to_sites(qs, request.user), pk=flag_pk)
+
+
+@require_http_methods(["GET", "POST"])
+def flag_acknowledge(request, flag_pk: int):
+    """A physician acknowledges the case's urgent and abnormal flags with a note and a plan.
+
+    The page lists every flag of the case awaiting acknowledgement (the one the notice named
+    first); the form carries their ids, so a flag raised while the page was open is not
+    acknowledged unseen. A second physician acknowledging at the same moment is told who did.
+    """
+    flag = _get_flag_for_user(request, flag_pk)
+    case = flag.case
+    tz = ZoneInfo(flag.site.timezone)
+    today = timezone.localdate(timezone=tz)
+    waiting = flags_awaiting_acknowledgement(case)
+    waiting.sort(key=lambda f: f.pk != flag.pk)
+    all_ids = list(Flag.objects.filter(case=case).values_list("pk", flat=True))
+    form = FlagAcknowledgeForm(
+        request.POST or None, flag_choices=all_ids, today=today, initial={"flags": [f.pk for f in waiting]}
+    )
+    if request.method == "POST":
+        require(request.user, "acknowledge_result_flag")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                done = flags_acknowledge(
+                    case=case,
+                    flag_ids=data["flags"],
+                    by=request.user,
+                    note=data["note"],
+                    plan=data["plan"],
+                    repeat_on=data["repeat_on"],
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                repeat = f" Repeat draw on {data['repeat_on']:%d %b %Y} added." if data["repeat_on"] else ""
+                messages.success(request, f"Acknowledged {len(done)} flag{'s' if len(done) != 1 else ''}.{repeat}")
+                return redirect(_case_monitoring_url(case))
+    acknowledged = (
+        Flag.objects.filter(case=case, acknowledged_at__isnull=False)
+        .select_related("acknowledged_by", "draw")
+        .order_by("-acknowledged_at", "-pk")
+    )
+    context = {
+        "case": case,
+        "flag": flag,
+        "waiting": waiting,
+        "acknowledged": acknowledged,
+        "form": form,
+        "can_acknowledge": can(request.user, "acknowledge_result_flag"),
+        "draw_results": list(flag.draw.results.all()) if flag.draw else [],
+    }
+    with timezone.override(tz):
+        return render(request, "monitoring/flag_acknowledge.html", context, status=422 if form.errors else 200)
 
 
 # --- Steroids ---------------------------------------------------------------------------------

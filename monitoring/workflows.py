@@ -18,12 +18,16 @@ from cases.models import BaselineLab, WeightMeasurement
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
 from monitoring import steroids
+from monitoring.events import flags_raised
 from monitoring.models import (
+    UNSENT,
     Draw,
     DrawState,
     Flag,
     Milestone,
     ProtocolVersion,
+    Reminder,
+    ReminderStatus,
     Result,
     SteroidCourse,
     SteroidDecision,
@@ -412,6 +416,7 @@ def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now:
         for f in findings
     ]
     Flag.objects.bulk_create(rows)
+    flags_raised.send(sender=Flag, flags=rows)  # the physician's alert (monitoring/signals.py)
     return rows
 
 
@@ -504,6 +509,93 @@ def draw_miss(*, draw: Draw, reason: str, by, now: datetime | None = None) -> No
     draw.missed_reason = reason.strip()[:300]
     draw.next_change_at = None
     draw.save(update_fields=["state", "missed_reason", "next_change_at", "updated_at"])
+
+
+# --- Acknowledging result flags ---------------------------------------------------------------
+
+
+def flags_awaiting_acknowledgement(case) -> list[Flag]:
+    """The case's open urgent and abnormal flags no physician has acknowledged, most severe first."""
+    flags = Flag.objects.filter(case=case, resolved_at__isnull=True, acknowledged_at__isnull=True).select_related(
+        "draw"
+    )
+    order = {flag_rules.ALERT_URGENT: 0, flag_rules.ALERT_ABNORMAL: 1}
+    return sorted((f for f in flags if f.alert), key=lambda f: (order[f.alert], f.raised_at, f.pk))
+
+
+def _who(user) -> str:
+    return (user.get_full_name() or user.username) if user else "someone"
+
+
+@transaction.atomic
+def flags_acknowledge(
+    *, case, flag_ids: list[int], by, note: str, plan: str, repeat_on: date | None, now: datetime | None = None
+) -> list[Flag]:
+    """A physician acknowledges result flags with a note and a plan (issue 15 item 1).
+
+    1. A note and a plan are both required (ValueError otherwise); nothing is saved without them.
+    2. The flags are locked; one already acknowledged (by a second physician a moment earlier)
+       refuses the whole acknowledgement and names who did it and when, so nothing is overwritten.
+    3. Each flag keeps who, when, the note, the plan and any repeat-draw date (audited).
+    4. Unsent notices and escalations of these flags are cancelled.
+    5. A repeat-draw date adds a draw of the same kind on that day to the schedule (unless one exists).
+    """
+    now = now or timezone.now()
+    note, plan = " ".join(note.split()), " ".join(plan.split())
+    if len(note) < 3:
+        raise ValueError("Say in a few words what you saw.")
+    if len(plan) < 3:
+        raise ValueError("An acknowledgement needs a plan: say what happens next.")
+    wanted = sorted(set(flag_ids))
+    flags = list(Flag.objects.select_for_update().filter(case=case, pk__in=wanted).order_by("pk"))
+    if not wanted or len(flags) != len(wanted):
+        raise ValueError("These flags are not on this case any more; reload the page.")
+    done = [f for f in flags if f.acknowledged_at is not None]
+    if done:
+        first = done[0]
+        when = timezone.localtime(first.acknowledged_at, ZoneInfo(case.site.timezone))
+        raise ValueError(
+            f"Already acknowledged by {_who(first.acknowledged_by)} at {when:%d %b %Y %H:%M}; "
+            "your note was not saved, read theirs below and add a new one if needed."
+        )
+    if any(f.alert is None for f in flags):
+        raise ValueError("Only urgent or abnormal result flags are acknowledged here.")
+    for flag in flags:
+        flag.acknowledged_by, flag.acknowledged_at = by, now
+        flag.ack_note, flag.ack_plan, flag.ack_repeat_on = note[:1000], plan[:1000], repeat_on
+        flag.save(update_fields=["acknowledged_by", "acknowledged_at", "ack_note", "ack_plan", "ack_repeat_on"])
+    Reminder.objects.filter(flag__in=flags, status__in=UNSENT).update(
+        status=ReminderStatus.CANCELLED, cancelled_reason="acknowledged", updated_at=now
+    )
+    if repeat_on is not None:
+        for draw in {f.draw_id: f.draw for f in flags if f.draw is not None}.values():
+            repeat_draw_add(draw=draw, on=repeat_on, reason=f"Repeat ordered by {_who(by)} on acknowledging a flag")
+    return flags
+
+
+def repeat_draw_add(*, draw: Draw, on: date, reason: str) -> Draw:
+    """A draw of ``draw``'s kind and analytes on ``on`` (an extension), unless that day exists."""
+    infused_on = draw.due_on - timedelta(days=draw.day)
+    window = draw.protocol.window_days
+    extra, created = Draw.objects.get_or_create(
+        case=draw.case,
+        kind=draw.kind,
+        day=(on - infused_on).days,
+        defaults={
+            "site": draw.site,
+            "protocol": draw.protocol,
+            "analytes": list(draw.analytes),
+            "reason": reason[:300],
+            "is_extension": True,
+            "due_on": on,
+            "window_opens": on - timedelta(days=window),
+            "window_closes": on + timedelta(days=window),
+        },
+    )
+    if created:
+        apply_state(extra, _local_today(timezone.now(), draw.site.timezone))
+        extra.save(update_fields=["state", "next_change_at"])
+    return extra
 
 
 # --- Steroid course ---------------------------------------------------------------------------

@@ -257,11 +257,21 @@ class SteroidCourse(models.Model):
 
 
 class SteroidDecision(models.Model):
-    """One physician decision at a liver review: taper or continue full dose, with who and why."""
+    """One physician decision at a liver review: taper or continue full dose, with who and why.
+
+    A taper the label's rule advises against needs an override (a reason from OverrideReason,
+    confirmed with the physician's password); a mistaken decision is never edited or deleted but
+    superseded by a correcting decision with its reason (issue 15 item 2)."""
 
     class Action(models.TextChoices):
         TAPER = "taper", "Unremarkable: taper over 28 days"
         CONTINUE = "continue", "Continue full dose (1 mg/kg/day)"
+
+    class OverrideReason(models.TextChoices):
+        HEPATOLOGY_ADVISED = "hepatology_advised", "Pediatric hepatology advised the taper"
+        SPURIOUS_RESULT = "spurious_result", "Result thought spurious (e.g. hemolysed sample); repeat ordered"
+        STEROID_HARM = "steroid_harm", "Steroid adverse effects outweigh the liver risk"
+        OTHER = "other", "Other clinical reason (explained in the reason)"
 
     course = models.ForeignKey(SteroidCourse, on_delete=models.CASCADE, related_name="decisions")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="steroid_decisions")
@@ -276,12 +286,30 @@ class SteroidDecision(models.Model):
     taper_starts_on = models.DateField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
+    # A taper while the rule says continue (label §2.1): the override and its listed reason.
+    against_recommendation = models.BooleanField(default=False)
+    override_reason = models.CharField(max_length=30, choices=OverrideReason.choices, blank=True)
+    # Corrections: the new decision names the one it corrects and why; the old one is kept,
+    # marked superseded (never deleted).
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    correction_reason = models.CharField(max_length=1000, blank=True)
+    superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["decided_at", "pk"]
 
     def __str__(self) -> str:
         return f"Steroid decision {self.pk}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by_id is None
+
+    @property
+    def taper_overridden(self) -> bool:
+        """A taper recorded against the rule's "continue" (shown as an override)."""
+        return self.against_recommendation and self.action == self.Action.TAPER
 
 
 class Assessment(models.Model):

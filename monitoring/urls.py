@@ -14,6 +14,7 @@ urlpatterns = [
     path("draws/<int:draw_pk>/missed/", views.draw_missed, name="draw_missed"),
     path("flags/<int:flag_pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
     path("cases/<int:pk>/steroids/", views.steroid_review, name="steroids"),
+    path("cases/<int:pk>/steroids/<int:decision_pk>/correct/", views.steroid_correct, name="steroid_correct"),
     path("milestones/<int:milestone_pk>/", views.milestone_assess, name="milestone"),
     path("cases/<int:pk>/charts/<slug:chart>.svg", views.chart, name="chart"),
     path("cases/<int:pk>/schedule.ics", views.case_ics, name="case_ics"),

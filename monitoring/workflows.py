@@ -612,12 +612,35 @@ def latest_liver_draw(case) -> Draw | None:
     return result.draw if result else None
 
 
-def steroid_recommendation(course: SteroidCourse, liver_draw: Draw | None, clinical_exam_normal: bool = True):
-    """steroids.taper_decision on the latest liver results, counting earlier 'continue'
-    decisions as previous abnormal reviews (label §2.1)."""
+class OverrideNeeded(ValueError):
+    """A taper against the rule's recommendation was asked for without an override."""
+
+
+def current_decisions(course: SteroidCourse):
+    """The course's decisions that no later decision corrected, oldest first."""
+    return course.decisions.filter(superseded_by__isnull=True)
+
+
+def steroid_recommendation(
+    course: SteroidCourse,
+    liver_draw: Draw | None,
+    clinical_exam_normal: bool = True,
+    excluding: SteroidDecision | None = None,
+):
+    """steroids.taper_decision on the latest liver results, counting earlier current 'continue'
+    decisions as previous abnormal reviews (label §2.1); a decision being corrected
+    (``excluding``) does not count."""
     results = _result_values(liver_draw.results.all()) if liver_draw else {}
-    previous = course.decisions.filter(action=SteroidDecision.Action.CONTINUE).count()
-    return steroids.taper_decision(results, clinical_exam_normal, previous_abnormal_reviews=previous)
+    previous = current_decisions(course).filter(action=SteroidDecision.Action.CONTINUE)
+    if excluding is not None:
+        previous = previous.exclude(pk=excluding.pk)
+    return steroids.taper_decision(results, clinical_exam_normal, previous_abnormal_reviews=previous.count())
+
+
+def needs_taper_override(action: str, recommended: str) -> bool:
+    """A taper while the label's rule says continue (ALT/AST >= 2×ULN, abnormal bilirubin or PT,
+    missing results or an abnormal exam; label §2.1) needs an explicit override."""
+    return action == SteroidDecision.Action.TAPER and recommended == SteroidDecision.Action.CONTINUE
 
 
 def review_pending(course: SteroidCourse, liver_draw: Draw | None, today: date) -> bool:
@@ -628,35 +651,68 @@ def review_pending(course: SteroidCourse, liver_draw: Draw | None, today: date) 
     infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
     if liver_draw.due_on < steroids.review_date(infused_on) - timedelta(days=liver_draw.protocol.window_days):
         return False
-    last = course.decisions.order_by("-decided_at", "-pk").first()
+    last = current_decisions(course).order_by("-decided_at", "-pk").first()
     return last is None or last.liver_draw_id != liver_draw.pk
 
 
 @transaction.atomic
 def steroid_decide(
-    *, course: SteroidCourse, action: str, reason: str, clinical_exam_normal: bool, by, today: date
+    *,
+    course: SteroidCourse,
+    action: str,
+    reason: str,
+    clinical_exam_normal: bool,
+    by,
+    today: date,
+    override_reason: str = "",
+    corrects: SteroidDecision | None = None,
+    correction_reason: str = "",
 ) -> SteroidDecision:
     """Record a physician's taper/continue decision on the latest liver results.
 
-    1. The recommendation (steroids.taper_decision) is stored next to the decision, so a
-       decision against it is visible with its reason.
-    2. Taper: the taper starts the day after the Day 28 review or the day after today,
+    1. The course is locked: two decisions at once are taken one after the other.
+    2. The recommendation (steroids.taper_decision) is stored next to the decision. A taper
+       against a "continue" recommendation needs ``override_reason`` (OverrideNeeded otherwise)
+       and is stored as an override; the view asks for the physician's password first.
+    3. ``corrects``: the decision being corrected must still be current (a second correction of
+       the same decision is refused, naming who corrected it), needs ``correction_reason``, and is
+       marked superseded by the new one; nothing is deleted.
+    4. Taper: the taper starts the day after the Day 28 review or the day after today,
        whichever is later (label §2.1: "over the next 28 days", never stop abruptly).
-    3. The Day 28 steroid_review draw is done once any decision is recorded.
+       Continue: the course is (back) on full dose with no taper date.
+    5. The Day 28 steroid_review draw is done once any decision is recorded.
     """
     if not reason.strip():
         raise ValueError("Give the reason for the decision.")
+    course = SteroidCourse.objects.select_for_update().select_related("case", "site").get(pk=course.pk)
     liver_draw = latest_liver_draw(course.case)
     if liver_draw is None:
         raise ValueError("There are no liver results to review yet.")
-    advice = steroid_recommendation(course, liver_draw, clinical_exam_normal)
+    if corrects is not None:
+        corrects = SteroidDecision.objects.select_related("decided_by").get(pk=corrects.pk, course=course)
+        if corrects.superseded_by_id is not None:
+            later = SteroidDecision.objects.select_related("decided_by").get(pk=corrects.superseded_by_id)
+            raise ValueError(
+                f"This decision was already corrected by {_who(later.decided_by)} on "
+                f"{timezone.localtime(later.decided_at, ZoneInfo(course.site.timezone)):%d %b %Y %H:%M}; "
+                "correct the current decision instead."
+            )
+        if len(" ".join(correction_reason.split())) < 3:
+            raise ValueError("Say why the earlier decision was wrong.")
+    # The recommendation as it stands: a correction does not count the decision it replaces.
+    advice = steroid_recommendation(course, liver_draw, clinical_exam_normal, excluding=corrects)
+    against = needs_taper_override(action, advice.action)
+    if against and override_reason not in SteroidDecision.OverrideReason.values:
+        raise OverrideNeeded("This taper goes against the label's recommendation; it needs an override.")
     infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
     taper_start = None
     if action == SteroidDecision.Action.TAPER:
         taper_start = max(steroids.review_date(infused_on), today) + timedelta(days=1)
         course.status = SteroidCourse.Status.TAPERING
-        course.taper_starts_on = taper_start
-        course.save(update_fields=["status", "taper_starts_on"])
+    else:
+        course.status = SteroidCourse.Status.FULL_DOSE
+    course.taper_starts_on = taper_start
+    course.save(update_fields=["status", "taper_starts_on"])
     decision = SteroidDecision.objects.create(
         course=course,
         case=course.case,
@@ -670,7 +726,14 @@ def steroid_decide(
         reason=reason.strip(),
         taper_starts_on=taper_start,
         decided_by=by,
+        against_recommendation=action != advice.action,
+        override_reason=override_reason if against else "",
+        corrects=corrects,
+        correction_reason=" ".join(correction_reason.split())[:1000] if corrects else "",
     )
+    if corrects is not None:
+        corrects.superseded_by, corrects.superseded_at = decision, decision.decided_at
+        corrects.save(update_fields=["superseded_by", "superseded_at"])
     for review in Draw.objects.filter(case=course.case, kind="steroid_review").exclude(state=DrawState.DONE):
         review.state, review.completed_at, review.next_change_at = DrawState.DONE, timezone.now(), None
         review.save(update_fields=["state", "completed_at", "next_change_at", "updated_at"])

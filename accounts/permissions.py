@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     # Infusion day (cases/infusion/)
     "open_infusion_day": (C, P, M, A),
     "enter_infusion": (C, P),  # the infusion record and its amendments
+    "edit_infusion_plan": (C, P, A),  # the planned infusion date and steroid start, from the infusion page
     "sign_infusion": (P,),  # sign the record; override a blocking gate with a reason
     # Claims (billing/claims/)
     "read_claim": (C, P, B, M, A),

@@ -36,10 +36,12 @@ from monitoring.tasks import enqueue_flag
 from monitoring.workflows import schedule_create
 
 
-def schedule_on_signing(sender, *, case, infused_on, today, **_kwargs) -> list[Draw]:
+def schedule_on_signing(sender, *, case, infused_on, today, record=None, **_kwargs) -> list[Draw]:
     """The physician signed the infusion record: create the case's draws, milestones and
-    steroid course (inside the signing transaction). Returns the draws created."""
-    return schedule_create(case=case, infused_on=infused_on, today=today)
+    steroid course (inside the signing transaction). The course starts on the record's
+    prednisolone start (one source of truth). Returns the draws created."""
+    steroid_start = getattr(record, "steroid_started_on", None)
+    return schedule_create(case=case, infused_on=infused_on, today=today, steroid_start=steroid_start)
 
 
 def alert_flag_saved(sender, instance, created, **_kwargs) -> None:

@@ -41,6 +41,7 @@ from monitoring.models import (
 )
 from monitoring.workflows import (
     baseline_for,
+    course_infused_on,
     draw_miss,
     flags_acknowledge,
     flags_awaiting_acknowledgement,
@@ -277,7 +278,7 @@ def _decide_from_form(request, course, form, corrects=None) -> bool:
 
 def _steroid_context(request, case, course, liver_draw, form, corrects=None) -> dict:
     advice = steroid_recommendation(course, liver_draw, excluding=corrects) if liver_draw else None
-    infused_on = course.started_on + timedelta(days=1)
+    infused_on = course_infused_on(course)
     taper_start = course.taper_starts_on or max(steroids.review_date(infused_on), timezone.localdate()) + timedelta(
         days=1
     )

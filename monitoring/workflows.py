@@ -199,7 +199,9 @@ def _latest_weight_kg(case, on: date) -> Decimal | None:
 
 
 @transaction.atomic
-def schedule_create(*, case, infused_on: date, today: date | None = None) -> list[Draw]:
+def schedule_create(
+    *, case, infused_on: date, today: date | None = None, steroid_start: date | None = None
+) -> list[Draw]:
     """Create the case's post-infusion draws, milestones and steroid course (idempotent).
 
     1. Take the protocol version in force; the case keeps it for all its draws.
@@ -207,7 +209,8 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
     3. Store each with its state and next state change for today.
     4. Outcome milestones at the contract's months (milestones.milestone_dates), each with
        its window (docs/domain.md §8).
-    5. The steroid course from Day -1 at 1 mg/kg/day on the latest weight (label §2.1).
+    5. The steroid course at 1 mg/kg/day on the latest weight (label §2.1), from the infusion
+       record's prednisolone start when given (``steroid_start``), else Day -1.
     Returns the draws created by this call.
     """
     today = today or timezone.localdate()
@@ -235,7 +238,7 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
     Draw.objects.bulk_create(draws)
     _dashboard_changed()  # bulk_create sends no signals
     milestones_create(case=case, infused_on=infused_on, today=today)
-    steroid_course_start(case=case, infused_on=infused_on)
+    steroid_course_start(case=case, infused_on=infused_on, started_on=steroid_start)
     return draws
 
 
@@ -260,14 +263,15 @@ def milestones_create(*, case, infused_on: date, today: date) -> list[Milestone]
     return rows
 
 
-def steroid_course_start(*, case, infused_on: date) -> SteroidCourse:
-    """The case's steroid course: Day -1, 1 mg/kg/day on the latest weight (label §2.1)."""
+def steroid_course_start(*, case, infused_on: date, started_on: date | None = None) -> SteroidCourse:
+    """The case's steroid course: 1 mg/kg/day on the latest weight (label §2.1), from the
+    infusion record's start (``started_on``) or else Day -1."""
     weight = _latest_weight_kg(case, infused_on)
     course, _ = SteroidCourse.objects.get_or_create(
         case=case,
         defaults={
             "site": case.site,
-            "started_on": steroids.course_start(infused_on),
+            "started_on": started_on or steroids.course_start(infused_on),
             "weight_kg": weight,
             "full_dose_mg": steroids.daily_dose_mg(weight) if weight else None,
         },
@@ -612,6 +616,12 @@ def latest_liver_draw(case) -> Draw | None:
     return result.draw if result else None
 
 
+def course_infused_on(course: SteroidCourse) -> date:
+    """The infusion date the course's review and taper count from: the case's (the course may
+    start on another day than Day -1 when the record says so)."""
+    return course.case.infused_on or course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+
+
 class OverrideNeeded(ValueError):
     """A taper against the rule's recommendation was asked for without an override."""
 
@@ -648,7 +658,7 @@ def review_pending(course: SteroidCourse, liver_draw: Draw | None, today: date) 
     review and newer than the last decision ("review again at each next result", label §2.1)."""
     if course.status != SteroidCourse.Status.FULL_DOSE or liver_draw is None:
         return False
-    infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+    infused_on = course_infused_on(course)
     if liver_draw.due_on < steroids.review_date(infused_on) - timedelta(days=liver_draw.protocol.window_days):
         return False
     last = current_decisions(course).order_by("-decided_at", "-pk").first()
@@ -704,7 +714,7 @@ def steroid_decide(
     against = needs_taper_override(action, advice.action)
     if against and override_reason not in SteroidDecision.OverrideReason.values:
         raise OverrideNeeded("This taper goes against the label's recommendation; it needs an override.")
-    infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+    infused_on = course_infused_on(course)
     taper_start = None
     if action == SteroidDecision.Action.TAPER:
         taper_start = max(steroids.review_date(infused_on), today) + timedelta(days=1)

@@ -7,6 +7,7 @@ decided by the permission table (accounts.permissions). This app imports no clin
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -43,6 +44,18 @@ class Site(models.Model):
         default=False, help_text="Certified SMA treatment center (payer site-of-care requirement)."
     )
     timezone = models.CharField(max_length=64, default="America/New_York")
+    # A result flag a physician has not acknowledged is escalated to the site's other physicians
+    # and its manager after this many hours (issue 15 item 1; product policy [D], editable here).
+    urgent_flag_escalate_hours = models.PositiveSmallIntegerField(
+        "Escalate an unacknowledged urgent result after (hours)",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(72)],
+    )
+    abnormal_flag_escalate_hours = models.PositiveSmallIntegerField(
+        "Escalate an unacknowledged abnormal result after (hours)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
 
     class Meta:
         db_table = "cases_site"

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     # Infusion day (cases/infusion/)
     "open_infusion_day": (C, P, M, A),
     "enter_infusion": (C, P),  # the infusion record and its amendments
+    "edit_infusion_plan": (C, P, A),  # the planned infusion date and steroid start, from the infusion page
     "sign_infusion": (P,),  # sign the record; override a blocking gate with a reason
     # Claims (billing/claims/)
     "read_claim": (C, P, B, M, A),
@@ -47,6 +48,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     # Monitoring (monitoring/)
     "enter_monitoring_results": (C, P),  # results, missed draws, milestone assessments
     "decide_steroids": (P,),  # steroid review decisions
+    "acknowledge_result_flag": (P,),  # acknowledge an urgent or abnormal result with a plan
     "edit_protocol": (A,),  # new monitoring protocol versions
     # Reminders and the overdue-labs dashboard (monitoring/reminders/)
     "read_overdue_dashboard": (M, A),

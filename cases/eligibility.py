@@ -177,6 +177,9 @@ class GateFacts:
     titers: tuple[TiterObs, ...] = ()
     baseline_labs: tuple[LabObs, ...] = ()
     steroid_plan_start: date | None = None
+    # Where steroid_plan_start came from: the infusion record's start once a draft exists (one
+    # source of truth, issue 15 item 3), else the case's plan. Said on the gate item.
+    steroid_plan_source: str = "case plan"
     site_pos: str | None = None
     site_certified: bool | None = None
     prior_j3399: bool | None = None
@@ -780,6 +783,7 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
     )
     fix = f"Document {dose} starting {expected.isoformat()}; {course}"
     plan = facts.steroid_plan_start
+    origin = f"from the {facts.steroid_plan_source}"
     if plan is None:
         return GateItem("steroid_plan", title, "missing", f"No steroid start planned; {dose}", fix, source)
     if plan != expected:
@@ -787,11 +791,14 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
             "steroid_plan",
             title,
             "fail",
-            f"Planned start {plan.isoformat()}; infusion {on.isoformat()} needs start {expected.isoformat()}",
+            f"Planned start {plan.isoformat()} ({origin}); infusion {on.isoformat()} needs start "
+            f"{expected.isoformat()}",
             fix,
             source,
         )
-    return GateItem("steroid_plan", title, "pass", f"Starts {plan.isoformat()}: {dose}; {course}", "", source)
+    return GateItem(
+        "steroid_plan", title, "pass", f"Starts {plan.isoformat()} ({origin}): {dose}; {course}", "", source
+    )
 
 
 def _site_item(facts: GateFacts, policy: GatePolicy) -> GateItem:

@@ -44,7 +44,7 @@ def gate_queryset(qs, *, for_display: bool = False):
     if for_display:
         weights, titers, labs = (m.select_related("entered_by") for m in (weights, titers, labs))
         documents = Document.objects.select_related("uploaded_by")
-    return qs.select_related("patient", "site", "payer").prefetch_related(
+    return qs.select_related("patient", "site", "payer", "infusion_record").prefetch_related(
         Prefetch("weights", queryset=weights.order_by("-measured_on", "-pk")),
         Prefetch("titers", queryset=titers.order_by("-drawn_on", "-pk")),
         Prefetch("baseline_labs", queryset=labs.order_by("-drawn_on", "analyte")),
@@ -77,10 +77,31 @@ def policy_for_case(case: Case) -> GatePolicy:
     )
 
 
-def facts_for_case(case: Case) -> GateFacts:
+STEROID_FROM_RECORD = "infusion record"
+STEROID_FROM_PLAN = "case plan"
+
+
+def steroid_start_for_case(case: Case) -> tuple[date | None, str]:
+    """The prednisolone start the gate and the steroid course use, and where it comes from.
+
+    One source of truth (issue 15 item 3): once an infusion record gives a start, that start
+    is the one used; before that, the case's planned start.
+    """
+    record = getattr(case, "infusion_record", None)
+    if record is not None and record.steroid_started_on is not None:
+        return record.steroid_started_on, STEROID_FROM_RECORD
+    return case.steroid_plan_start, STEROID_FROM_PLAN
+
+
+def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFacts:
     """Return the case's facts for the gate. Use a case from gate_queryset() to stay at a
-    constant number of queries."""
+    constant number of queries. ``steroid_start`` is a start typed on the infusion form that is
+    being saved (it is judged as the record's own)."""
     patient = case.patient
+    if steroid_start is not None:
+        steroid_plan, steroid_source = steroid_start, STEROID_FROM_RECORD
+    else:
+        steroid_plan, steroid_source = steroid_start_for_case(case)
     titers = []
     for t in case.titers.all():
         try:
@@ -110,7 +131,8 @@ def facts_for_case(case: Case) -> GateFacts:
             )
             for lab in case.baseline_labs.all()
         ),
-        steroid_plan_start=case.steroid_plan_start,
+        steroid_plan_start=steroid_plan,
+        steroid_plan_source=steroid_source,
         site_pos=case.site_of_care_pos or None,
         site_certified=case.site.certified_center,
         prior_j3399=case.prior_j3399,
@@ -129,6 +151,7 @@ def gate_date(case: Case, today: date | None = None) -> date:
     return case.infused_on or case.planned_infusion_date or today or timezone.localdate()
 
 
-def case_gate(case: Case, on: date | None = None) -> GateReport:
+def case_gate(case: Case, on: date | None = None, *, steroid_start: date | None = None) -> GateReport:
     """Evaluate the gate for ``case`` on ``on`` (default: gate_date)."""
-    return evaluate_gate(facts_for_case(case), policy_for_case(case), on or gate_date(case))
+    facts = facts_for_case(case, steroid_start=steroid_start)
+    return evaluate_gate(facts, policy_for_case(case), on or gate_date(case))

@@ -32,6 +32,19 @@ TAPER_BLOCKED = "taper_blocked"
 URGENT = "urgent"
 LEVELS = (WATCH, TAPER_BLOCKED, URGENT)
 
+# Who must hear of a flag, by the label's class (issue 15 item 1). "urgent": the physician at once,
+# escalated after the site's urgent time (default 4 h); "abnormal": the physician too, escalated
+# after the site's abnormal time (default 24 h); anything else (a missing ULN or baseline) is a
+# data-entry watch that stays on the case page and the worklist.
+ALERT_URGENT = "urgent"
+ALERT_ABNORMAL = "abnormal"
+ALERT_CLASSES = (ALERT_URGENT, ALERT_ABNORMAL)
+# Abnormal by level: ALT/AST >= 2×ULN and bilirubin above ULN block the taper (label §2.1, §5.1).
+ABNORMAL_LEVELS = frozenset({TAPER_BLOCKED})
+# Abnormal by code although "watch" for the steroid rule: platelets low or falling (thrombocytopenia
+# and TMA, label §5) and troponin-I above baseline (label §5). The label asks for a clinician's look.
+ABNORMAL_CODES = frozenset({"tma_watch", "troponin_above_baseline"})
+
 # Flag sources are shown on the monitoring panel: public sources only (docs/domain.md
 # "Public source labels"); the docs/domain.md sections are in the comments.
 SRC_LIVER_TAPER = "FDA label §2.1 (unremarkable = ALT and AST < 2×ULN)"  # docs/domain.md §3, §9
@@ -83,6 +96,23 @@ class Flag:
     analyte: str
     message: str
     source: str
+
+
+def alert_class(code: str, level: str) -> str | None:
+    """Return "urgent", "abnormal" or None: whether a flag must reach a physician, and how fast.
+
+    1. Level urgent (>= 20×ULN, prolonged PT, bilirubin with raised transaminases) -> urgent.
+    2. Level taper_blocked (ALT/AST >= 2×ULN, bilirubin above ULN) -> abnormal.
+    3. Platelets low or falling >= 25% (tma_watch) and troponin-I above baseline -> abnormal.
+    4. Anything else (ULN or baseline missing) -> None: case page and worklist only.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    if level == URGENT:
+        return ALERT_URGENT
+    if level in ABNORMAL_LEVELS or code in ABNORMAL_CODES:
+        return ALERT_ABNORMAL
+    return None
 
 
 def fallback_uln(analyte: str, age_months: int, sex: str) -> Decimal | None:

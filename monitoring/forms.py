@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from cases.analytes import ANALYTES
@@ -141,6 +142,8 @@ class ProtocolVersionForm(forms.Form):
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+# An override's free text must say something ("Trying taper" was accepted before issue 15).
+OVERRIDE_EXPLANATION_MIN_LENGTH = 20
 
 
 def _yes_no(value: str) -> bool:
@@ -148,6 +151,14 @@ def _yes_no(value: str) -> bool:
 
 
 class SteroidDecisionForm(forms.Form):
+    """A steroid decision. A taper the rule advises against takes a second step: the form comes
+    back with the override fields (a listed reason, a confirmation and the physician's password),
+    and only then is it recorded (issue 15 item 2).
+
+    ``recommend(clinical_exam_normal)`` returns the rule's recommended action ("taper" or
+    "continue") for the latest liver results; ``request`` authenticates the password.
+    """
+
     action = forms.ChoiceField(label="Decision", choices=SteroidDecision.Action.choices, widget=forms.RadioSelect)
     clinical_exam_normal = forms.TypedChoiceField(
         label="Clinical exam normal (no jaundice, vomiting or other sign of liver injury)?",
@@ -157,11 +168,153 @@ class SteroidDecisionForm(forms.Form):
     )
     reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, **kwargs):
+    submit_label = "Record decision"
+
+    def __init__(self, *args, request=None, recommend=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request, self.recommend = request, recommend
+        self.needs_override = False
+        if self.is_bound and self.data.get("override_step"):
+            self._add_override_fields()
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.add_input(Submit("submit", "Record decision"))
+        self.helper.add_input(Submit("submit", self.submit_label))
+
+    def _add_override_fields(self) -> None:
+        if "override_reason" in self.fields:
+            return
+        self.needs_override = True
+        self.fields["override_step"] = forms.CharField(widget=forms.HiddenInput, initial="1", required=False)
+        self.fields["override_reason"] = forms.ChoiceField(
+            label="Why taper against the recommendation?",
+            choices=[("", "—")] + list(SteroidDecision.OverrideReason.choices),
+            required=False,
+        )
+        self.fields["override_confirm"] = forms.BooleanField(
+            label="I confirm this taper goes against the label's rule (ALT and AST < 2×ULN, normal bilirubin, "
+            "PT and exam) and I take responsibility for it.",
+            required=False,
+        )
+        self.fields["password"] = forms.CharField(
+            label="Your password",
+            widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+            strip=False,
+            required=False,
+            help_text="As for signing: the override is recorded in your name.",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        action, exam = cleaned.get("action"), cleaned.get("clinical_exam_normal")
+        if self.errors or action is None or exam is None or self.recommend is None:
+            return cleaned
+        recommended = self.recommend(exam)
+        if not (action == SteroidDecision.Action.TAPER and recommended == SteroidDecision.Action.CONTINUE):
+            return cleaned
+        if not self.data.get("override_step"):
+            self._add_override_fields()
+            raise forms.ValidationError(
+                "The label's rule says continue the full dose (see the recommendation). To taper anyway, "
+                "pick the reason, confirm, and re-enter your password; otherwise choose “Continue full dose”.",
+                code="override_needed",
+            )
+        if not cleaned.get("override_reason"):
+            self.add_error("override_reason", "Pick the reason for tapering against the recommendation.")
+        if len(" ".join((cleaned.get("reason") or "").split())) < OVERRIDE_EXPLANATION_MIN_LENGTH:
+            self.add_error("reason", f"Explain the override in at least {OVERRIDE_EXPLANATION_MIN_LENGTH} characters.")
+        if not cleaned.get("override_confirm"):
+            self.add_error("override_confirm", "Tick the box to confirm the override.")
+        password = cleaned.get("password") or ""
+        if not password:
+            self.add_error("password", "Re-enter your password to record the override.")
+        else:
+            user = self.request.user
+            # Through the authentication backends, so axes counts and locks out wrong passwords.
+            if authenticate(self.request, username=user.get_username(), password=password) != user:
+                self.add_error("password", "That is not your password; the decision was not recorded.")
+        return cleaned
+
+
+class SteroidCorrectionForm(SteroidDecisionForm):
+    """A new decision that supersedes a mistaken one; the old one stays in the history."""
+
+    correction_reason = forms.CharField(
+        label="Why the earlier decision was wrong",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the earlier decision was wrong."},
+    )
+
+    submit_label = "Record the corrected decision"
+
+    def clean_correction_reason(self) -> str:
+        text = " ".join(self.cleaned_data["correction_reason"].split())
+        if len(text) < 3:
+            raise forms.ValidationError("Say why the earlier decision was wrong.")
+        return text
+
+
+# How far ahead a repeat draw may be ordered from an acknowledgement [D] (product policy).
+MAX_REPEAT_DAYS = 60
+
+
+class FlagAcknowledgeForm(forms.Form):
+    """A physician's acknowledgement of result flags: what they saw and the plan (issue 15 item 1)."""
+
+    flags = forms.TypedMultipleChoiceField(coerce=int, widget=forms.MultipleHiddenInput)
+    note = forms.CharField(
+        label="What you saw",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. ALT 5×ULN on day 14, child well, no jaundice",
+        error_messages={"required": "Say in a few words what you saw."},
+    )
+    plan = forms.CharField(
+        label="Plan",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What happens next: repeat draw, steroid change (e.g. keep 1 mg/kg/day, raise the dose), referral",
+        error_messages={"required": "An acknowledgement needs a plan: say what happens next."},
+    )
+    repeat_on = forms.DateField(
+        label="Repeat draw on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: adds a draw of the same kind to the schedule on this day.",
+    )
+
+    def __init__(self, *args, flag_choices: list[int], today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["flags"].choices = [(pk, pk) for pk in flag_choices]
+        self.fields["flags"].error_messages["invalid_choice"] = (
+            "One of these flags was acknowledged or resolved meanwhile; reload the page."
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("submit", "Acknowledge with this plan"))
+
+    def clean_plan(self) -> str:
+        plan = " ".join(self.cleaned_data["plan"].split())
+        if len(plan) < 3:
+            raise forms.ValidationError("An acknowledgement needs a plan: say what happens next.")
+        return plan
+
+    def clean_note(self) -> str:
+        note = " ".join(self.cleaned_data["note"].split())
+        if len(note) < 3:
+            raise forms.ValidationError("Say in a few words what you saw.")
+        return note
+
+    def clean_repeat_on(self) -> date | None:
+        value = self.cleaned_data.get("repeat_on")
+        if value is None:
+            return None
+        if value < self.today:
+            raise forms.ValidationError(f"A repeat draw cannot be in the past (today is {self.today:%d %b %Y}).")
+        if value > self.today + timedelta(days=MAX_REPEAT_DAYS):
+            raise forms.ValidationError(f"Order a repeat within {MAX_REPEAT_DAYS} days, or add it to the schedule.")
+        return value
 
 
 WHO_FIELDS = [(f"who_{i}", item) for i, item in enumerate(milestone_rules.INSTRUMENTS["who_motor"].items)]

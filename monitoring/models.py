@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.analytes import ANALYTES
+from monitoring.flags import ABNORMAL_CODES, ABNORMAL_LEVELS, URGENT, alert_class
 from monitoring.kinds import DrawKind, kind_label
 from monitoring.reminders.models import (
     DEFAULT_ROUTES,
@@ -25,6 +26,7 @@ from monitoring.reminders.models import (
 )
 
 __all__ = [
+    "ALERT_Q",
     "DEFAULT_ROUTES",
     "UNSENT",
     "Acknowledgement",
@@ -166,8 +168,13 @@ class FlagLevel(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+# Flags of the urgent or abnormal class (flags.alert_class) as a query: they must reach a physician.
+ALERT_Q = models.Q(level=URGENT) | models.Q(level__in=ABNORMAL_LEVELS) | models.Q(code__in=ABNORMAL_CODES)
+
+
 class Flag(models.Model):
-    """A flag raised by a result (monitoring.flags). Urgent flags notify the physician at once."""
+    """A flag raised by a result (monitoring.flags). Urgent and abnormal flags notify the physician
+    at once and escalate until one acknowledges them with a plan."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="flags")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="flags")
@@ -183,6 +190,10 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # The physician's acknowledgement (issue 15 item 1): what they saw and what happens next.
+    ack_note = models.CharField("Acknowledgement note", max_length=1000, blank=True)
+    ack_plan = models.CharField("Plan", max_length=1000, blank=True)
+    ack_repeat_on = models.DateField("Repeat draw on", null=True, blank=True)
     # When the sample behind the flag was collected: a newer normal result resolves only
     # flags observed before it, so a late-entered old panel never clears a newer finding.
     observed_at = models.DateTimeField(null=True, blank=True)
@@ -190,6 +201,18 @@ class Flag(models.Model):
     class Meta:
         ordering = ["-raised_at"]
         indexes = [models.Index(fields=["site", "level", "resolved_at"], name="flag_site_level_idx")]
+
+    def __str__(self) -> str:
+        return f"Flag {self.pk} ({self.code})"
+
+    @property
+    def alert(self) -> str | None:
+        """ "urgent", "abnormal" or None: whether the flag must reach a physician (flags.alert_class)."""
+        return alert_class(self.code, self.level)
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return self.alert is not None and self.acknowledged_at is None and self.resolved_at is None
 
 
 class Milestone(models.Model):
@@ -234,11 +257,21 @@ class SteroidCourse(models.Model):
 
 
 class SteroidDecision(models.Model):
-    """One physician decision at a liver review: taper or continue full dose, with who and why."""
+    """One physician decision at a liver review: taper or continue full dose, with who and why.
+
+    A taper the label's rule advises against needs an override (a reason from OverrideReason,
+    confirmed with the physician's password); a mistaken decision is never edited or deleted but
+    superseded by a correcting decision with its reason (issue 15 item 2)."""
 
     class Action(models.TextChoices):
         TAPER = "taper", "Unremarkable: taper over 28 days"
         CONTINUE = "continue", "Continue full dose (1 mg/kg/day)"
+
+    class OverrideReason(models.TextChoices):
+        HEPATOLOGY_ADVISED = "hepatology_advised", "Pediatric hepatology advised the taper"
+        SPURIOUS_RESULT = "spurious_result", "Result thought spurious (e.g. hemolysed sample); repeat ordered"
+        STEROID_HARM = "steroid_harm", "Steroid adverse effects outweigh the liver risk"
+        OTHER = "other", "Other clinical reason (explained in the reason)"
 
     course = models.ForeignKey(SteroidCourse, on_delete=models.CASCADE, related_name="decisions")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="steroid_decisions")
@@ -253,12 +286,30 @@ class SteroidDecision(models.Model):
     taper_starts_on = models.DateField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
+    # A taper while the rule says continue (label §2.1): the override and its listed reason.
+    against_recommendation = models.BooleanField(default=False)
+    override_reason = models.CharField(max_length=30, choices=OverrideReason.choices, blank=True)
+    # Corrections: the new decision names the one it corrects and why; the old one is kept,
+    # marked superseded (never deleted).
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    correction_reason = models.CharField(max_length=1000, blank=True)
+    superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["decided_at", "pk"]
 
     def __str__(self) -> str:
         return f"Steroid decision {self.pk}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by_id is None
+
+    @property
+    def taper_overridden(self) -> bool:
+        """A taper recorded against the rule's "continue" (shown as an override)."""
+        return self.against_recommendation and self.action == self.Action.TAPER
 
 
 class Assessment(models.Model):

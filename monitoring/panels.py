@@ -14,10 +14,15 @@ from monitoring.workflows import latest_liver_draw, review_pending
 def case_panel(request, case) -> tuple[str, dict]:
     """Return the panel template and its context; a constant number of queries per case."""
     draws = list(Draw.objects.filter(case=case).select_related("protocol").prefetch_related("results"))
-    flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw"))
+    flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw", "acknowledged_by"))
     milestones = list(Milestone.objects.filter(case=case).prefetch_related("assessments"))
-    course = SteroidCourse.objects.filter(case=case).prefetch_related("decisions__decided_by").first()
+    course = (
+        SteroidCourse.objects.filter(case=case)
+        .prefetch_related("decisions__decided_by", "decisions__liver_draw")
+        .first()
+    )
     liver_draw = latest_liver_draw(case) if course else None
+    decisions = list(course.decisions.all()) if course else []
     today = timezone.localdate()
     taper = []
     if course and course.status == SteroidCourse.Status.TAPERING and course.full_dose_mg:
@@ -30,11 +35,13 @@ def case_panel(request, case) -> tuple[str, dict]:
         "urgent_flags": [f for f in flags if f.level == FlagLevel.URGENT],
         "milestones": milestones,
         "course": course,
-        "decisions": list(course.decisions.all()) if course else [],
+        "decisions": decisions,
+        "last_decision": next((d for d in reversed(decisions) if d.is_current), None),
         "review_pending": bool(course and review_pending(course, liver_draw, today)),
         "taper_plan": taper,
         "charts": charts.CHARTS,
         "has_results": any(d.results.all() for d in draws),
         "can_enter": can(request.user, "enter_monitoring_results"),
+        "can_acknowledge": can(request.user, "acknowledge_result_flag"),
     }
     return "monitoring/_panel.html", context

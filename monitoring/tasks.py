@@ -46,7 +46,7 @@ def send_reminder(reminder_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def remind_urgent_flag(flag_id: int) -> None:
-    """An urgent flag was raised: sweep (which inserts its row) and send what is ready."""
+    """An urgent or abnormal flag was raised: sweep (which inserts its row) and send what is ready."""
     sweep_reminders()
 
 

@@ -18,11 +18,33 @@ from accounts.permissions import can, require
 from cases.access import get_case_for_user
 from cases.models import Case
 from monitoring import calendar, charts, steroids
-from monitoring.forms import WHO_FIELDS, AssessmentForm, MissForm, ProtocolVersionForm, ResultsForm, SteroidDecisionForm
-from monitoring.models import OPEN_STATES, Assessment, Draw, Milestone, ProtocolVersion, Result, SteroidCourse
+from monitoring.forms import (
+    WHO_FIELDS,
+    AssessmentForm,
+    FlagAcknowledgeForm,
+    MissForm,
+    ProtocolVersionForm,
+    ResultsForm,
+    SteroidCorrectionForm,
+    SteroidDecisionForm,
+)
+from monitoring.models import (
+    OPEN_STATES,
+    Assessment,
+    Draw,
+    Flag,
+    Milestone,
+    ProtocolVersion,
+    Result,
+    SteroidCourse,
+    SteroidDecision,
+)
 from monitoring.workflows import (
     baseline_for,
+    course_infused_on,
     draw_miss,
+    flags_acknowledge,
+    flags_awaiting_acknowledgement,
     latest_liver_draw,
     protocol_from_version,
     protocol_version_create,
@@ -156,39 +178,112 @@ def draw_missed(request, draw_pk: int):
     return redirect(_case_monitoring_url(draw.case))
 
 
-# --- Steroids ---------------------------------------------------------------------------------
+# --- Result flags ------------------------------------------------------------------------------
+
+
+def _get_flag_for_user(request, flag_pk: int) -> Flag:
+    qs = Flag.objects.select_related("case__patient", "site", "draw", "acknowledged_by")
+    return get_object_or_404(scope_to_sites(qs, request.user), pk=flag_pk)
 
 
 @require_http_methods(["GET", "POST"])
-def steroid_review(request, pk: int):
-    """The end-of-course review: latest liver results, the label's recommendation, the taper
-    plan, and the physician's decision with who and why."""
-    case = _get_case_for_user(request, pk)
-    course = get_object_or_404(SteroidCourse, case=case)
-    liver_draw = latest_liver_draw(case)
-    form = SteroidDecisionForm(request.POST or None)
+def flag_acknowledge(request, flag_pk: int):
+    """A physician acknowledges the case's urgent and abnormal flags with a note and a plan.
+
+    The page lists every flag of the case awaiting acknowledgement (the one the notice named
+    first); the form carries their ids, so a flag raised while the page was open is not
+    acknowledged unseen. A second physician acknowledging at the same moment is told who did.
+    """
+    flag = _get_flag_for_user(request, flag_pk)
+    case = flag.case
+    tz = ZoneInfo(flag.site.timezone)
+    today = timezone.localdate(timezone=tz)
+    waiting = flags_awaiting_acknowledgement(case)
+    waiting.sort(key=lambda f: f.pk != flag.pk)
+    all_ids = list(Flag.objects.filter(case=case).values_list("pk", flat=True))
+    form = FlagAcknowledgeForm(
+        request.POST or None, flag_choices=all_ids, today=today, initial={"flags": [f.pk for f in waiting]}
+    )
     if request.method == "POST":
-        require(request.user, "decide_steroids")
-        if liver_draw is None:
-            form.add_error(None, "There are no liver results to review yet.")
+        require(request.user, "acknowledge_result_flag")
         if form.is_valid():
             data = form.cleaned_data
-            steroid_decide(
-                course=course,
-                action=data["action"],
-                reason=data["reason"],
-                clinical_exam_normal=data["clinical_exam_normal"],
-                by=request.user,
-                today=timezone.localdate(),
-            )
-            messages.success(request, "Steroid decision recorded.")
-            return redirect(_case_monitoring_url(case))
-    advice = steroid_recommendation(course, liver_draw) if liver_draw else None
-    infused_on = course.started_on + timedelta(days=1)
+            try:
+                done = flags_acknowledge(
+                    case=case,
+                    flag_ids=data["flags"],
+                    by=request.user,
+                    note=data["note"],
+                    plan=data["plan"],
+                    repeat_on=data["repeat_on"],
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                repeat = f" Repeat draw on {data['repeat_on']:%d %b %Y} added." if data["repeat_on"] else ""
+                messages.success(request, f"Acknowledged {len(done)} flag{'s' if len(done) != 1 else ''}.{repeat}")
+                return redirect(_case_monitoring_url(case))
+    acknowledged = (
+        Flag.objects.filter(case=case, acknowledged_at__isnull=False)
+        .select_related("acknowledged_by", "draw")
+        .order_by("-acknowledged_at", "-pk")
+    )
+    context = {
+        "case": case,
+        "flag": flag,
+        "waiting": waiting,
+        "acknowledged": acknowledged,
+        "form": form,
+        "can_acknowledge": can(request.user, "acknowledge_result_flag"),
+        "draw_results": list(flag.draw.results.all()) if flag.draw else [],
+    }
+    with timezone.override(tz):
+        return render(request, "monitoring/flag_acknowledge.html", context, status=422 if form.errors else 200)
+
+
+# --- Steroids ---------------------------------------------------------------------------------
+
+
+def _recommender(course: SteroidCourse, liver_draw, corrects=None):
+    """recommend(clinical_exam_normal) -> the rule's action for the latest liver results."""
+
+    def recommend(clinical_exam_normal: bool) -> str | None:
+        if liver_draw is None:
+            return None
+        return steroid_recommendation(course, liver_draw, clinical_exam_normal, excluding=corrects).action
+
+    return recommend
+
+
+def _decide_from_form(request, course, form, corrects=None) -> bool:
+    """Record the form's decision; refusals go back onto the form. True when recorded."""
+    data = form.cleaned_data
+    try:
+        steroid_decide(
+            course=course,
+            action=data["action"],
+            reason=data["reason"],
+            clinical_exam_normal=data["clinical_exam_normal"],
+            by=request.user,
+            today=timezone.localdate(),
+            override_reason=data.get("override_reason") or "",
+            corrects=corrects,
+            correction_reason=data.get("correction_reason") or "",
+        )
+    except ValueError as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+def _steroid_context(request, case, course, liver_draw, form, corrects=None) -> dict:
+    advice = steroid_recommendation(course, liver_draw, excluding=corrects) if liver_draw else None
+    infused_on = course_infused_on(course)
     taper_start = course.taper_starts_on or max(steroids.review_date(infused_on), timezone.localdate()) + timedelta(
         days=1
     )
-    context = {
+    decisions = list(course.decisions.select_related("decided_by", "liver_draw", "corrects"))
+    return {
         "case": case,
         "course": course,
         "liver_draw": liver_draw,
@@ -197,10 +292,54 @@ def steroid_review(request, pk: int):
         "review_date": steroids.review_date(infused_on),
         "taper_plan": steroids.taper_plan(taper_start, course.full_dose_mg) if course.full_dose_mg else [],
         "taper_note": steroids.TAPER_NOTE,
-        "decisions": list(course.decisions.select_related("decided_by", "liver_draw")),
+        "decisions": decisions,
+        "current": next((d for d in reversed(decisions) if d.is_current), None),
         "form": form,
+        "corrects": corrects,
         "is_physician": can(request.user, "decide_steroids"),
     }
+
+
+@require_http_methods(["GET", "POST"])
+def steroid_review(request, pk: int):
+    """The end-of-course review: latest liver results, the label's recommendation, the taper
+    plan, and the physician's decision with who and why. A taper against the recommendation
+    takes a second step (override reason, confirmation, password)."""
+    case = _get_case_for_user(request, pk)
+    course = get_object_or_404(SteroidCourse, case=case)
+    liver_draw = latest_liver_draw(case)
+    form = SteroidDecisionForm(request.POST or None, request=request, recommend=_recommender(course, liver_draw))
+    if request.method == "POST":
+        require(request.user, "decide_steroids")
+        if liver_draw is None:
+            form.add_error(None, "There are no liver results to review yet.")
+        if form.is_valid() and _decide_from_form(request, course, form):
+            override = " as an override of the label's recommendation" if form.needs_override else ""
+            messages.success(request, f"Steroid decision recorded{override}.")
+            return redirect(_case_monitoring_url(case))
+    context = _steroid_context(request, case, course, liver_draw, form)
+    return render(request, "monitoring/steroids.html", context, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def steroid_correct(request, pk: int, decision_pk: int):
+    """Correct a mistaken steroid decision: a new decision supersedes it, with the reason; the
+    old one stays in the history, struck through (issue 15 item 2)."""
+    case = _get_case_for_user(request, pk)
+    course = get_object_or_404(SteroidCourse, case=case)
+    corrects = get_object_or_404(SteroidDecision.objects.select_related("decided_by"), pk=decision_pk, course=course)
+    require(request.user, "decide_steroids")
+    liver_draw = latest_liver_draw(case)
+    form = SteroidCorrectionForm(
+        request.POST or None, request=request, recommend=_recommender(course, liver_draw, corrects)
+    )
+    if not corrects.is_current and request.method != "POST":
+        messages.warning(request, "That decision was already corrected; correct the current decision instead.")
+        return redirect("monitoring:steroids", pk=case.pk)
+    if request.method == "POST" and form.is_valid() and _decide_from_form(request, course, form, corrects):
+        messages.success(request, "Decision corrected; the earlier one stays in the history.")
+        return redirect(_case_monitoring_url(case))
+    context = _steroid_context(request, case, course, liver_draw, form, corrects)
     return render(request, "monitoring/steroids.html", context, status=422 if form.errors else 200)
 
 

@@ -19,12 +19,16 @@ from cases.models import BaselineLab, WeightMeasurement
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
 from monitoring import steroids
+from monitoring.events import flags_raised
 from monitoring.models import (
+    UNSENT,
     Draw,
     DrawState,
     Flag,
     Milestone,
     ProtocolVersion,
+    Reminder,
+    ReminderStatus,
     Result,
     SteroidCourse,
     SteroidDecision,
@@ -211,7 +215,9 @@ def _latest_weight_kg(case, on: date) -> Decimal | None:
 
 
 @transaction.atomic
-def schedule_create(*, case, infused_on: date, today: date | None = None) -> list[Draw]:
+def schedule_create(
+    *, case, infused_on: date, today: date | None = None, steroid_start: date | None = None
+) -> list[Draw]:
     """Create the case's post-infusion draws, milestones and steroid course (idempotent).
 
     1. Take the protocol version in force; the case keeps it for all its draws.
@@ -219,7 +225,8 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
     3. Store each with its state and next state change for today.
     4. Outcome milestones at the contract's months (milestones.milestone_dates), each with
        its window (docs/domain.md §8).
-    5. The steroid course from Day -1 at 1 mg/kg/day on the latest weight (label §2.1).
+    5. The steroid course at 1 mg/kg/day on the latest weight (label §2.1), from the infusion
+       record's prednisolone start when given (``steroid_start``), else Day -1.
     Returns the draws created by this call.
     """
     today = today or timezone.localdate()
@@ -247,7 +254,7 @@ def schedule_create(*, case, infused_on: date, today: date | None = None) -> lis
     Draw.objects.bulk_create(draws)
     _dashboard_changed()  # bulk_create sends no signals
     milestones_create(case=case, infused_on=infused_on, today=today)
-    steroid_course_start(case=case, infused_on=infused_on)
+    steroid_course_start(case=case, infused_on=infused_on, started_on=steroid_start)
     return draws
 
 
@@ -272,14 +279,15 @@ def milestones_create(*, case, infused_on: date, today: date) -> list[Milestone]
     return rows
 
 
-def steroid_course_start(*, case, infused_on: date) -> SteroidCourse:
-    """The case's steroid course: Day -1, 1 mg/kg/day on the latest weight (label §2.1)."""
+def steroid_course_start(*, case, infused_on: date, started_on: date | None = None) -> SteroidCourse:
+    """The case's steroid course: 1 mg/kg/day on the latest weight (label §2.1), from the
+    infusion record's start (``started_on``) or else Day -1."""
     weight = _latest_weight_kg(case, infused_on)
     course, _ = SteroidCourse.objects.get_or_create(
         case=case,
         defaults={
             "site": case.site,
-            "started_on": steroids.course_start(infused_on),
+            "started_on": started_on or steroids.course_start(infused_on),
             "weight_kg": weight,
             "full_dose_mg": steroids.daily_dose_mg(weight) if weight else None,
         },
@@ -428,6 +436,7 @@ def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now:
         for f in findings
     ]
     Flag.objects.bulk_create(rows)
+    flags_raised.send(sender=Flag, flags=rows)  # the physician's alert (monitoring/signals.py)
     return rows
 
 
@@ -522,6 +531,93 @@ def draw_miss(*, draw: Draw, reason: str, by, now: datetime | None = None) -> No
     draw.save(update_fields=["state", "missed_reason", "next_change_at", "updated_at"])
 
 
+# --- Acknowledging result flags ---------------------------------------------------------------
+
+
+def flags_awaiting_acknowledgement(case) -> list[Flag]:
+    """The case's open urgent and abnormal flags no physician has acknowledged, most severe first."""
+    flags = Flag.objects.filter(case=case, resolved_at__isnull=True, acknowledged_at__isnull=True).select_related(
+        "draw"
+    )
+    order = {flag_rules.ALERT_URGENT: 0, flag_rules.ALERT_ABNORMAL: 1}
+    return sorted((f for f in flags if f.alert), key=lambda f: (order[f.alert], f.raised_at, f.pk))
+
+
+def _who(user) -> str:
+    return (user.get_full_name() or user.username) if user else "someone"
+
+
+@transaction.atomic
+def flags_acknowledge(
+    *, case, flag_ids: list[int], by, note: str, plan: str, repeat_on: date | None, now: datetime | None = None
+) -> list[Flag]:
+    """A physician acknowledges result flags with a note and a plan (issue 15 item 1).
+
+    1. A note and a plan are both required (ValueError otherwise); nothing is saved without them.
+    2. The flags are locked; one already acknowledged (by a second physician a moment earlier)
+       refuses the whole acknowledgement and names who did it and when, so nothing is overwritten.
+    3. Each flag keeps who, when, the note, the plan and any repeat-draw date (audited).
+    4. Unsent notices and escalations of these flags are cancelled.
+    5. A repeat-draw date adds a draw of the same kind on that day to the schedule (unless one exists).
+    """
+    now = now or timezone.now()
+    note, plan = " ".join(note.split()), " ".join(plan.split())
+    if len(note) < 3:
+        raise ValueError("Say in a few words what you saw.")
+    if len(plan) < 3:
+        raise ValueError("An acknowledgement needs a plan: say what happens next.")
+    wanted = sorted(set(flag_ids))
+    flags = list(Flag.objects.select_for_update().filter(case=case, pk__in=wanted).order_by("pk"))
+    if not wanted or len(flags) != len(wanted):
+        raise ValueError("These flags are not on this case any more; reload the page.")
+    done = [f for f in flags if f.acknowledged_at is not None]
+    if done:
+        first = done[0]
+        when = timezone.localtime(first.acknowledged_at, ZoneInfo(case.site.timezone))
+        raise ValueError(
+            f"Already acknowledged by {_who(first.acknowledged_by)} at {when:%d %b %Y %H:%M}; "
+            "your note was not saved, read theirs below and add a new one if needed."
+        )
+    if any(f.alert is None for f in flags):
+        raise ValueError("Only urgent or abnormal result flags are acknowledged here.")
+    for flag in flags:
+        flag.acknowledged_by, flag.acknowledged_at = by, now
+        flag.ack_note, flag.ack_plan, flag.ack_repeat_on = note[:1000], plan[:1000], repeat_on
+        flag.save(update_fields=["acknowledged_by", "acknowledged_at", "ack_note", "ack_plan", "ack_repeat_on"])
+    Reminder.objects.filter(flag__in=flags, status__in=UNSENT).update(
+        status=ReminderStatus.CANCELLED, cancelled_reason="acknowledged", updated_at=now
+    )
+    if repeat_on is not None:
+        for draw in {f.draw_id: f.draw for f in flags if f.draw is not None}.values():
+            repeat_draw_add(draw=draw, on=repeat_on, reason=f"Repeat ordered by {_who(by)} on acknowledging a flag")
+    return flags
+
+
+def repeat_draw_add(*, draw: Draw, on: date, reason: str) -> Draw:
+    """A draw of ``draw``'s kind and analytes on ``on`` (an extension), unless that day exists."""
+    infused_on = draw.due_on - timedelta(days=draw.day)
+    window = draw.protocol.window_days
+    extra, created = Draw.objects.get_or_create(
+        case=draw.case,
+        kind=draw.kind,
+        day=(on - infused_on).days,
+        defaults={
+            "site": draw.site,
+            "protocol": draw.protocol,
+            "analytes": list(draw.analytes),
+            "reason": reason[:300],
+            "is_extension": True,
+            "due_on": on,
+            "window_opens": on - timedelta(days=window),
+            "window_closes": on + timedelta(days=window),
+        },
+    )
+    if created:
+        apply_state(extra, _local_today(timezone.now(), draw.site.timezone))
+        extra.save(update_fields=["state", "next_change_at"])
+    return extra
+
+
 # --- Steroid course ---------------------------------------------------------------------------
 
 
@@ -536,12 +632,41 @@ def latest_liver_draw(case) -> Draw | None:
     return result.draw if result else None
 
 
-def steroid_recommendation(course: SteroidCourse, liver_draw: Draw | None, clinical_exam_normal: bool = True):
-    """steroids.taper_decision on the latest liver results, counting earlier 'continue'
-    decisions as previous abnormal reviews (label §2.1)."""
+def course_infused_on(course: SteroidCourse) -> date:
+    """The infusion date the course's review and taper count from: the case's (the course may
+    start on another day than Day -1 when the record says so)."""
+    return course.case.infused_on or course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+
+
+class OverrideNeeded(ValueError):
+    """A taper against the rule's recommendation was asked for without an override."""
+
+
+def current_decisions(course: SteroidCourse):
+    """The course's decisions that no later decision corrected, oldest first."""
+    return course.decisions.filter(superseded_by__isnull=True)
+
+
+def steroid_recommendation(
+    course: SteroidCourse,
+    liver_draw: Draw | None,
+    clinical_exam_normal: bool = True,
+    excluding: SteroidDecision | None = None,
+):
+    """steroids.taper_decision on the latest liver results, counting earlier current 'continue'
+    decisions as previous abnormal reviews (label §2.1); a decision being corrected
+    (``excluding``) does not count."""
     results = _result_values(liver_draw.results.all()) if liver_draw else {}
-    previous = course.decisions.filter(action=SteroidDecision.Action.CONTINUE).count()
-    return steroids.taper_decision(results, clinical_exam_normal, previous_abnormal_reviews=previous)
+    previous = current_decisions(course).filter(action=SteroidDecision.Action.CONTINUE)
+    if excluding is not None:
+        previous = previous.exclude(pk=excluding.pk)
+    return steroids.taper_decision(results, clinical_exam_normal, previous_abnormal_reviews=previous.count())
+
+
+def needs_taper_override(action: str, recommended: str) -> bool:
+    """A taper while the label's rule says continue (ALT/AST >= 2×ULN, abnormal bilirubin or PT,
+    missing results or an abnormal exam; label §2.1) needs an explicit override."""
+    return action == SteroidDecision.Action.TAPER and recommended == SteroidDecision.Action.CONTINUE
 
 
 def review_pending(course: SteroidCourse, liver_draw: Draw | None, today: date) -> bool:
@@ -549,38 +674,71 @@ def review_pending(course: SteroidCourse, liver_draw: Draw | None, today: date) 
     review and newer than the last decision ("review again at each next result", label §2.1)."""
     if course.status != SteroidCourse.Status.FULL_DOSE or liver_draw is None:
         return False
-    infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+    infused_on = course_infused_on(course)
     if liver_draw.due_on < steroids.review_date(infused_on) - timedelta(days=liver_draw.protocol.window_days):
         return False
-    last = course.decisions.order_by("-decided_at", "-pk").first()
+    last = current_decisions(course).order_by("-decided_at", "-pk").first()
     return last is None or last.liver_draw_id != liver_draw.pk
 
 
 @transaction.atomic
 def steroid_decide(
-    *, course: SteroidCourse, action: str, reason: str, clinical_exam_normal: bool, by, today: date
+    *,
+    course: SteroidCourse,
+    action: str,
+    reason: str,
+    clinical_exam_normal: bool,
+    by,
+    today: date,
+    override_reason: str = "",
+    corrects: SteroidDecision | None = None,
+    correction_reason: str = "",
 ) -> SteroidDecision:
     """Record a physician's taper/continue decision on the latest liver results.
 
-    1. The recommendation (steroids.taper_decision) is stored next to the decision, so a
-       decision against it is visible with its reason.
-    2. Taper: the taper starts the day after the Day 28 review or the day after today,
+    1. The course is locked: two decisions at once are taken one after the other.
+    2. The recommendation (steroids.taper_decision) is stored next to the decision. A taper
+       against a "continue" recommendation needs ``override_reason`` (OverrideNeeded otherwise)
+       and is stored as an override; the view asks for the physician's password first.
+    3. ``corrects``: the decision being corrected must still be current (a second correction of
+       the same decision is refused, naming who corrected it), needs ``correction_reason``, and is
+       marked superseded by the new one; nothing is deleted.
+    4. Taper: the taper starts the day after the Day 28 review or the day after today,
        whichever is later (label §2.1: "over the next 28 days", never stop abruptly).
-    3. The Day 28 steroid_review draw is done once any decision is recorded.
+       Continue: the course is (back) on full dose with no taper date.
+    5. The Day 28 steroid_review draw is done once any decision is recorded.
     """
     if not reason.strip():
         raise ValueError("Give the reason for the decision.")
+    course = SteroidCourse.objects.select_for_update().select_related("case", "site").get(pk=course.pk)
     liver_draw = latest_liver_draw(course.case)
     if liver_draw is None:
         raise ValueError("There are no liver results to review yet.")
-    advice = steroid_recommendation(course, liver_draw, clinical_exam_normal)
-    infused_on = course.started_on - timedelta(days=steroids.START_OFFSET_DAYS)
+    if corrects is not None:
+        corrects = SteroidDecision.objects.select_related("decided_by").get(pk=corrects.pk, course=course)
+        if corrects.superseded_by_id is not None:
+            later = SteroidDecision.objects.select_related("decided_by").get(pk=corrects.superseded_by_id)
+            raise ValueError(
+                f"This decision was already corrected by {_who(later.decided_by)} on "
+                f"{timezone.localtime(later.decided_at, ZoneInfo(course.site.timezone)):%d %b %Y %H:%M}; "
+                "correct the current decision instead."
+            )
+        if len(" ".join(correction_reason.split())) < 3:
+            raise ValueError("Say why the earlier decision was wrong.")
+    # The recommendation as it stands: a correction does not count the decision it replaces.
+    advice = steroid_recommendation(course, liver_draw, clinical_exam_normal, excluding=corrects)
+    against = needs_taper_override(action, advice.action)
+    if against and override_reason not in SteroidDecision.OverrideReason.values:
+        raise OverrideNeeded("This taper goes against the label's recommendation; it needs an override.")
+    infused_on = course_infused_on(course)
     taper_start = None
     if action == SteroidDecision.Action.TAPER:
         taper_start = max(steroids.review_date(infused_on), today) + timedelta(days=1)
         course.status = SteroidCourse.Status.TAPERING
-        course.taper_starts_on = taper_start
-        course.save(update_fields=["status", "taper_starts_on"])
+    else:
+        course.status = SteroidCourse.Status.FULL_DOSE
+    course.taper_starts_on = taper_start
+    course.save(update_fields=["status", "taper_starts_on"])
     decision = SteroidDecision.objects.create(
         course=course,
         case=course.case,
@@ -594,7 +752,14 @@ def steroid_decide(
         reason=reason.strip(),
         taper_starts_on=taper_start,
         decided_by=by,
+        against_recommendation=action != advice.action,
+        override_reason=override_reason if against else "",
+        corrects=corrects,
+        correction_reason=" ".join(correction_reason.split())[:1000] if corrects else "",
     )
+    if corrects is not None:
+        corrects.superseded_by, corrects.superseded_at = decision, decision.decided_at
+        corrects.save(update_fields=["superseded_by", "superseded_at"])
     for review in Draw.objects.filter(case=course.case, kind="steroid_review").exclude(state=DrawState.DONE):
         review.state, review.completed_at, review.next_change_at = DrawState.DONE, timezone.now(), None
         review.save(update_fields=["state", "completed_at", "next_change_at", "updated_at"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
@@ -108,11 +108,23 @@ class InfusionRecordForm(forms.ModelForm):
             "administered_by": "Name and credentials of the nurse or physician who gave the infusion.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.today = today
         self.helper = _helper()
         if "version" not in self.initial:
             self.initial["version"] = self.instance.version if self.instance.pk else 0
+
+    def clean_infused_on(self):
+        on = self.cleaned_data["infused_on"]
+        # The record documents a day that has come: a draft dated later cannot be signed, and a
+        # plan that moves meanwhile left such drafts stuck (issue 15 item 3). Move the plan instead.
+        if self.today is not None and on > self.today:
+            raise forms.ValidationError(
+                f"{on:%b %-d, %Y} is after today ({self.today:%b %-d, %Y}): the record is written on the "
+                "infusion day. To plan a later date, change the planned infusion date above."
+            )
+        return on
 
     def clean_weight_kg(self):
         return clean_weight(self.cleaned_data.get("weight_kg"))
@@ -190,6 +202,46 @@ def apply_rules(form: InfusionRecordForm, formset) -> RecordCheck | None:
             else:
                 form.add_error(name, message)
     return None if check.errors else check
+
+
+class PlanForm(forms.Form):
+    """The planned infusion date and prednisolone start, editable on the infusion page."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    planned_on = forms.DateField(label="Planned infusion date", widget=DateInput())
+    steroid_start = forms.DateField(
+        label="Prednisolone start",
+        required=False,
+        widget=DateInput(),
+        help_text="Blank: the day before the infusion (label §2.1).",
+    )
+
+    def __init__(self, *args, today: date, date_of_birth: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today, self.date_of_birth = today, date_of_birth
+        self.helper = _helper()
+
+    def clean_planned_on(self):
+        on = self.cleaned_data["planned_on"]
+        if on < self.today:
+            raise forms.ValidationError(f"The planned date cannot be before today ({self.today:%b %-d, %Y}).")
+        if on <= self.date_of_birth:
+            raise forms.ValidationError("The planned date must be after the date of birth.")
+        return on
+
+    def clean(self):
+        data = super().clean()
+        on = data.get("planned_on")
+        if on is None:
+            return data
+        start = data.get("steroid_start") or on - timedelta(days=1)
+        if start >= on:
+            self.add_error(
+                "steroid_start",
+                f"Prednisolone starts before the infusion (label §2.1: the day before, {on - timedelta(days=1):%b %-d, %Y}).",
+            )
+        data["steroid_start"] = start
+        return data
 
 
 class OverrideForm(forms.Form):

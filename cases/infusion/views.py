@@ -24,6 +24,7 @@ from cases.infusion.forms import (
     AmendmentForm,
     InfusionRecordForm,
     OverrideForm,
+    PlanForm,
     SignForm,
     VialFormSet,
     apply_rules,
@@ -38,6 +39,7 @@ from cases.infusion.workflows import (
     infusion_readiness,
     infusion_sign,
     override_add,
+    plan_set,
     record_save,
 )
 from cases.models import Case
@@ -131,8 +133,14 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         "is_physician": is_physician,
         **kit_ctx,
     }
+    today = timezone.localdate()
+    ctx["future_draft"] = record is not None and not record.is_signed and record.infused_on > today
     if record is None or not record.is_signed:
-        if can_enter and (readiness.is_open or "record_form" in forms):
+        if can(user, "edit_infusion_plan"):
+            ctx["plan_form"] = forms.get("plan_form") or _plan_form(case, today)
+        # A draft stays editable while something blocks: its own date and steroid start are what
+        # the gate judges, so the page must let them be fixed (issue 15 item 3: never stuck).
+        if can_enter and (readiness.is_open or record is not None or "record_form" in forms):
             default = _record_forms(record, kit_ctx) if record else _new_record_forms(case, on, kit_ctx)
             ctx["record_form"] = forms.get("record_form") or default[0]
             ctx["vial_formset"] = forms.get("vial_formset") or default[1]
@@ -145,6 +153,15 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         ctx["amend_form"] = forms.get("amend_form") or AmendmentForm(record=record, vials=vials)
     template = "cases/infusion/day.html#kit" if request.htmx else "cases/infusion/day.html"
     return render(request, template, ctx, status=status)
+
+
+def _plan_form(case: Case, today, data=None) -> PlanForm:
+    initial = {
+        "version": case.version,
+        "planned_on": case.planned_infusion_date,
+        "steroid_start": case.steroid_plan_start,
+    }
+    return PlanForm(data, initial=initial, today=today, date_of_birth=case.patient.date_of_birth)
 
 
 def _refuse_locked(request, case: Case, record: InfusionRecord):
@@ -178,12 +195,15 @@ def infusion_record_save(request, pk: int):
     record = record_for_case(case)
     if record is not None and record.is_signed:
         return _refuse_locked(request, case, record)
-    form = InfusionRecordForm(request.POST, instance=record or InfusionRecord(case=case))
+    form = InfusionRecordForm(request.POST, instance=record or InfusionRecord(case=case), today=timezone.localdate())
     vial_formset = VialFormSet(request.POST, prefix="vial")
     check = apply_rules(form, vial_formset)
     if check is not None:
         on = form.cleaned_data["infused_on"]
-        readiness = infusion_readiness(case, on, list(case.gate_overrides.all()))
+        # The steroid start typed here is the one the gate judges (one source of truth).
+        readiness = infusion_readiness(
+            case, on, list(case.gate_overrides.all()), steroid_start=form.cleaned_data.get("steroid_started_on")
+        )
         if not readiness.is_open:
             form.add_error("infused_on", _blocked_message(readiness))
         else:
@@ -204,6 +224,38 @@ def infusion_record_save(request, pk: int):
                 messages.success(request, "Infusion record saved.")
                 return redirect(_day_url(case))
     return _render_day(request, case, record_form=form, vial_formset=vial_formset)
+
+
+@require_POST
+def infusion_plan(request, pk: int):
+    """Move the planned infusion date and prednisolone start from the infusion page (coordinator
+    or physician), so a changed plan never needs a gate override."""
+    case = _get_case_for_user(request, pk)
+    require(request.user, "edit_infusion_plan")
+    record = record_for_case(case)
+    if record is not None and record.is_signed:
+        return _refuse_locked(request, case, record)
+    form = _plan_form(case, timezone.localdate(), request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan_set(
+                case=case,
+                planned_on=data["planned_on"],
+                steroid_start=data["steroid_start"],
+                version=data["version"],
+                by=request.user,
+            )
+        except InfusionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Plan saved: infusion {data['planned_on']:%b %-d, %Y}, prednisolone from "
+                f"{data['steroid_start']:%b %-d, %Y}.",
+            )
+            return redirect(_day_url(case))
+    return _render_day(request, case, status=422, plan_form=form)
 
 
 @require_POST

@@ -49,15 +49,17 @@ def user_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def infusion_readiness(case: Case, on: date, overrides) -> Readiness:
+def infusion_readiness(case: Case, on: date, overrides, *, steroid_start: date | None = None) -> Readiness:
     """Return the readiness of ``case`` for an infusion on ``on``.
 
     1. Evaluate the gate for ``on`` (cases.gate_facts.case_gate, the same facts as the PA packet).
+       The steroid start is the infusion record's (``steroid_start`` when a record form is being
+       saved), else the case's plan: one source of truth.
     2. A blocking item a physician overrode (GateOverride) no longer blocks; it is listed apart.
     3. Where the payer requires PA, an approved PA must be valid on ``on`` (cases.infusion.pa).
        A PA cannot be overridden: it is the payer's decision, not a clinical one.
     """
-    gate = case_gate(case, on)
+    gate = case_gate(case, on, steroid_start=steroid_start)
     by_id = {o.gate_id: o for o in overrides}
     blockers = tuple(item for item in gate.blocking_items if item.id not in by_id)
     overridden = tuple((item, by_id[item.id]) for item in gate.blocking_items if item.id in by_id)
@@ -79,6 +81,23 @@ def override_add(*, case: Case, item: GateItem, on: date, reason: str, by) -> Ga
         by=by,
         by_name=user_name(by),
     )
+
+
+@transaction.atomic
+def plan_set(*, case: Case, planned_on: date, steroid_start: date, version: int, by) -> Case:
+    """Move the planned infusion date and prednisolone start (the coordinator or the physician,
+    from the infusion page, without a gate override; issue 15 item 3).
+
+    1. Refuse a stale form: someone saved the case since ``version`` was read.
+    2. Save both dates and bump the version (audited: Case is registered with auditlog).
+    """
+    claimed = Case.objects.filter(pk=case.pk, version=version).update(version=version + 1)
+    if not claimed:
+        raise InfusionError("Someone else changed this case since you opened the page. Reload it and try again.")
+    case.version = version + 1
+    case.planned_infusion_date, case.steroid_plan_start = planned_on, steroid_start
+    case.save(update_fields=["planned_infusion_date", "steroid_plan_start", "version", "updated_at"])
+    return case
 
 
 @transaction.atomic

@@ -36,6 +36,8 @@ class ReminderKind(models.TextChoices):
     STEROID_REVIEW = "steroid_review", "Steroid end-of-course review"
     MILESTONE_DUE = "milestone_due", "Outcome milestone due"
     URGENT_FLAG = "urgent_flag", "Urgent result flag"
+    ABNORMAL_FLAG = "abnormal_flag", "Abnormal result flag"
+    FLAG_ESCALATION = "flag_escalation", "Result flag not acknowledged: escalation"
 
 
 # Short words for tables (the dashboard's "last reminder").
@@ -47,12 +49,15 @@ SHORT_KIND_LABELS = {
     ReminderKind.STEROID_REVIEW: "Steroid review",
     ReminderKind.MILESTONE_DUE: "Milestone due",
     ReminderKind.URGENT_FLAG: "Urgent flag",
+    ReminderKind.ABNORMAL_FLAG: "Abnormal flag",
+    ReminderKind.FLAG_ESCALATION: "Flag escalated",
 }
 
 
 # Who gets which kind unless a site changes it (issue 7 item 2): the coordinator runs the
 # schedule, the site's manager receives escalations, the physician the steroid review (label
-# §2.1) and urgent result flags.
+# §2.1) and urgent and abnormal result flags; a flag nobody acknowledged in the site's time goes to
+# every physician and the manager (issue 15 item 1).
 DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
     ReminderKind.DUE_TOMORROW: (Role.COORDINATOR,),
     ReminderKind.DUE_TODAY: (Role.COORDINATOR,),
@@ -61,6 +66,8 @@ DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
     ReminderKind.STEROID_REVIEW: (Role.PHYSICIAN,),
     ReminderKind.MILESTONE_DUE: (Role.COORDINATOR,),
     ReminderKind.URGENT_FLAG: (Role.PHYSICIAN,),
+    ReminderKind.ABNORMAL_FLAG: (Role.PHYSICIAN,),
+    ReminderKind.FLAG_ESCALATION: (Role.PHYSICIAN, Role.MANAGER),
 }
 
 

@@ -3,7 +3,8 @@
 Modelled on healthchecks (hc/api/management/commands/sendalerts.py, Channel.notify):
 
 - ``reminders_sweep(now=)`` decides from the dates what is due and inserts outbox rows,
-  set-based: one SELECT (a UNION of draws, milestones and urgent flags), one INSERT with
+  set-based: one SELECT (a UNION of draws and milestones), one SELECT of result flags a
+  physician must hear of (urgent or abnormal, notice and escalation), one INSERT with
   ON CONFLICT DO NOTHING (``bulk_create(ignore_conflicts=True)``) and one UPDATE that cancels
   rows whose item was done, missed, resolved or rescheduled. The unique constraint on
   (target_key, kind) makes two sweeps at once, or a beat firing twice, harmless.
@@ -36,8 +37,10 @@ from django.utils import timezone
 
 from accounts.access import users_at_sites
 from common.dates import local_today
+from monitoring.flags import ALERT_ABNORMAL, ALERT_URGENT, alert_class
 from monitoring.kinds import kind_label
 from monitoring.models import (
+    ALERT_Q,
     DEFAULT_ROUTES,
     UNSENT,
     Acknowledgement,
@@ -73,6 +76,8 @@ SUBJECTS = {
     K.STEROID_REVIEW: "GeneGate: a steroid end-of-course review is due at {site}",
     K.MILESTONE_DUE: "GeneGate: an outcome milestone is due at {site}",
     K.URGENT_FLAG: "GeneGate: an urgent result flag needs a physician at {site}",
+    K.ABNORMAL_FLAG: "GeneGate: an abnormal result needs a physician at {site}",
+    K.FLAG_ESCALATION: "GeneGate: a result flag has not been acknowledged at {site}",
 }
 
 _COLS = ("r_src", "r_pk", "r_case", "r_site", "r_sub", "r_due", "r_opens", "r_closes", "r_snooze", "r_grace", "r_tz")
@@ -137,8 +142,7 @@ def state_on(draw: Draw, today: date) -> str:
 
 
 def _candidates(now: datetime):
-    """One UNION query: open draws near or past due, open milestones whose window opened, and
-    urgent flags nobody has been told about, as rows of _COLS + _HAVE_COLS (which rows a draw
+    """One UNION query: open draws near or past due and open milestones whose window opened, as rows of _COLS + _HAVE_COLS (which rows a draw
     has already, so a steady-state sweep offers nothing to the INSERT)."""
     bound = now.date() + timedelta(days=2)  # later than "tomorrow" in every time zone
     no_date = Value(None, output_field=DateField())
@@ -194,27 +198,7 @@ def _candidates(now: datetime):
         )
         .values_list(*_COLS, *_HAVE_COLS)
     )
-    flags = (
-        Flag.objects.filter(level="urgent", resolved_at__isnull=True, acknowledged_at__isnull=True)
-        .exclude(Exists(Reminder.objects.filter(flag=OuterRef("pk"), kind=K.URGENT_FLAG)))
-        .order_by()
-        .annotate(
-            r_src=Value("flag"),
-            r_pk=F("pk"),
-            r_case=F("case_id"),
-            r_site=F("site_id"),
-            r_sub=Value("flag"),
-            r_due=no_date,
-            r_opens=no_date,
-            r_closes=no_date,
-            r_snooze=no_date,
-            r_grace=Value(0, output_field=IntegerField()),
-            r_tz=F("site__timezone"),
-            **no_row,
-        )
-        .values_list(*_COLS, *_HAVE_COLS)
-    )
-    return draws.union(milestones, flags, all=True)
+    return draws.union(milestones, all=True)
 
 
 def _to_date(value) -> date | None:
@@ -245,8 +229,56 @@ def _rows_for(candidates, now: datetime) -> list[Reminder]:
                 continue
             key = f"milestone:{pk}:{due.isoformat()}"
             out.append(Reminder(kind=K.MILESTONE_DUE, target_key=key, milestone_id=pk, due_on=due, **common))
-        else:
-            out.append(Reminder(kind=K.URGENT_FLAG, target_key=f"flag:{pk}", flag_id=pk, **common))
+    return out
+
+
+# The reminder that tells the physician of a flag, by its alert class (flags.alert_class).
+FLAG_NOTICE_KINDS = {ALERT_URGENT: K.URGENT_FLAG, ALERT_ABNORMAL: K.ABNORMAL_FLAG}
+
+
+def flag_escalates_at(raised_at: datetime, alert: str, urgent_hours: int, abnormal_hours: int) -> datetime:
+    """When an unacknowledged flag goes to every physician and the manager: the site's hours
+    for its class after it was raised (defaults 4 h urgent, 24 h abnormal; issue 15 item 1)."""
+    return raised_at + timedelta(hours=urgent_hours if alert == ALERT_URGENT else abnormal_hours)
+
+
+def _flag_rows(now: datetime) -> list[Reminder]:
+    """Outbox rows for result flags that must reach a physician (one query).
+
+    1. Open, unacknowledged flags of the urgent or abnormal class (flags.alert_class) that lack
+       their notice or their escalation.
+    2. The notice (urgent_flag / abnormal_flag, to the physicians) at once.
+    3. The escalation (flag_escalation, to every physician and the manager) once the site's
+       time for the class has passed without an acknowledgement.
+    """
+    notice = Reminder.objects.filter(flag=OuterRef("pk"), kind__in=list(FLAG_NOTICE_KINDS.values()))
+    escalation = Reminder.objects.filter(flag=OuterRef("pk"), kind=K.FLAG_ESCALATION)
+    flags = (
+        Flag.objects.filter(ALERT_Q, resolved_at__isnull=True, acknowledged_at__isnull=True)
+        .annotate(has_notice=Exists(notice), has_escalation=Exists(escalation))
+        .filter(Q(has_notice=False) | Q(has_escalation=False))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "case_id",
+            "site_id",
+            "code",
+            "level",
+            "raised_at",
+            "site__urgent_flag_escalate_hours",
+            "site__abnormal_flag_escalate_hours",
+            "has_notice",
+            "has_escalation",
+        )
+    )
+    out = []
+    for pk, case_id, site_id, code, level, raised_at, urgent_hours, abnormal_hours, has_notice, has_esc in flags:
+        alert = alert_class(code, level)
+        common = dict(site_id=site_id, case_id=case_id, flag_id=pk, next_attempt_at=now, created_at=now, updated_at=now)
+        if not has_notice:
+            out.append(Reminder(kind=FLAG_NOTICE_KINDS[alert], target_key=f"flag:{pk}", **common))
+        if not has_esc and now >= flag_escalates_at(raised_at, alert, urgent_hours, abnormal_hours):
+            out.append(Reminder(kind=K.FLAG_ESCALATION, target_key=f"flag:{pk}", **common))
     return out
 
 
@@ -271,18 +303,20 @@ def _cancel_stale(now: datetime) -> int:
 def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
     """Insert the outbox rows due at ``now`` and cancel the ones no longer needed.
 
-    1. Read every item that may need a reminder in one UNION query (``_candidates``); items
-       whose final reminder already exists are left out by the query itself.
-    2. For each, decide the kind from the dates in the site's time zone (no queries).
+    1. Read every draw and milestone that may need a reminder in one UNION query
+       (``_candidates``), and every result flag a physician must hear of (``_flag_rows``); items
+       whose final reminder already exists are left out by the queries themselves.
+    2. For each, decide the kind from the dates in the site's time zone, or from the flag's
+       class and age (no queries).
     3. Insert them with ON CONFLICT DO NOTHING: the (target_key, kind) constraint keeps one
        row per item and kind however many sweeps run at once.
     4. Cancel unsent rows of items done, missed, resolved or rescheduled (one UPDATE).
-    Three queries at any size on PostgreSQL (SQLite splits the INSERT into batches of 999
+    Four queries at any size on PostgreSQL (SQLite splits the INSERT into batches of 999
     parameters).
     """
     now = now or timezone.now()
     candidates = list(_candidates(now))
-    rows = _rows_for(candidates, now)
+    rows = _rows_for(candidates, now) + _flag_rows(now)
     if rows:
         Reminder.objects.bulk_create(rows, ignore_conflicts=True)
     cancelled = _cancel_stale(now)
@@ -388,8 +422,11 @@ def _describe(reminder: Reminder) -> dict:
     else:
         flag = reminder.flag
         raised = timezone.localtime(flag.raised_at, ZoneInfo(reminder.site.timezone))
-        detail = f"Urgent flag ({flag.code}) raised {raised:%d %b %Y %H:%M %Z}."
-        path = reverse("cases:detail", args=[case.pk])
+        detail = f"{flag.message}. Raised {raised:%d %b %Y %H:%M %Z}"
+        if reminder.kind == K.FLAG_ESCALATION:
+            detail += "; not yet acknowledged by a physician"
+        detail += ". Acknowledge it with a plan."
+        path = reverse("monitoring:flag_acknowledge", args=[flag.pk])
     return {
         "title": f"{reminder.get_kind_display()}: {initials}, case {case.pk}",
         "detail": detail,

@@ -220,12 +220,16 @@ def test_a_stale_form_does_not_overwrite_a_newer_save(cast, client, ready):
     assert InfusionRecord.objects.get().catheter == "First edit"
 
 
-def test_a_gate_that_fails_after_a_draft_shows_the_draft_read_only(cast, client, ready):
+def test_a_gate_that_fails_after_a_draft_keeps_the_draft_correctable_but_not_signable(cast, client, ready):
+    # Issue 15 item 3: a blocked draft used to be read-only, so only a gate override got it out.
     make_record(ready, cast.coordinator)
     TiterResult.objects.filter(case=ready).delete()
     client.force_login(cast.coordinator)
     body = day(client, ready).content.decode()
-    assert "the draft cannot be edited or signed" in body and "LOT-1A" in body
+    assert "the draft can be corrected but not signed until it passes" in body and "LOT-1A" in body
+    client.force_login(cast.manager)
+    body = day(client, ready).content.decode()
+    assert "the draft cannot be signed until it passes" in body and "LOT-1A" in body
 
 
 def test_the_day_uses_the_newest_weight_on_or_before_the_date(cast, client):

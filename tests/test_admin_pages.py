@@ -72,9 +72,7 @@ def test_an_admin_change_to_a_membership_is_in_the_audit_trail(cast, client, adm
     from accounts.models import Membership
 
     client.force_login(admin_user)
-    response = client.post(
-        _url(Membership, "add"), {"user": cast.outsider.pk, "site": cast.site_a.pk, "_save": "Save"}
-    )
+    response = client.post(_url(Membership, "add"), {"user": cast.outsider.pk, "site": cast.site_a.pk, "_save": "Save"})
     assert response.status_code == 302, response.content.decode()[:2000]
     membership = Membership.objects.get(user=cast.outsider, site=cast.site_a)
     entry = LogEntry.objects.get_for_object(membership).get()

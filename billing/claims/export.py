@@ -41,7 +41,15 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
         "Date of service", record.infused_on.isoformat(), "Place of service", summary.place_of_service, summary.pos_name
     )
     row("PA number", summary.pa.auth_number or "", summary.pa.message)
-    row("Infusion", f"{record.started_at:%H:%M}-{record.stopped_at:%H:%M}", f"{record.duration_minutes} min")
+    row(
+        "Infusion",
+        f"{record.started_at:%H:%M}-{record.stopped_at:%H:%M}",
+        f"{record.duration_minutes} min actual",
+        f"{record.elapsed_minutes} min elapsed",
+        f"{record.paused_minutes} min paused",
+    )
+    for pause in record.pauses.all():
+        row("Pause", f"{pause.started_at:%H:%M}-{pause.resumed_at:%H:%M}", f"{pause.minutes} min", pause.reason)
     row("Signed by", record.signed_name, timezone.localtime(record.signed_at).strftime("%Y-%m-%d %H:%M"))
     for letter, (code, descriptor) in zip("ABCDEFGHIJKL", summary.diagnoses, strict=False):
         row(f"Diagnosis {letter}", code, descriptor)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.eligibility import GateItem, GateReport
 from cases.gate_facts import case_gate
 from cases.infusion.events import infusion_signed
-from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.pa import PaStatus, pa_status_for
 from cases.infusion.rules import check_record
 from cases.models import Case, Stage
@@ -74,8 +74,10 @@ def override_add(*, case: Case, item: GateItem, on: date, reason: str, by) -> Ga
 
 
 @transaction.atomic
-def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], version: int | None, by) -> InfusionRecord:
-    """Save a draft record and replace its vials. Refuses a signed record or a stale version."""
+def record_save(
+    *, case: Case, record: InfusionRecord, vials: list[dict], version: int | None, by, pauses: list[dict] = ()
+) -> InfusionRecord:
+    """Save a draft record and replace its vials and pauses. Refuses a signed record or a stale version."""
     Case.objects.select_for_update().filter(pk=case.pk).exists()  # one writer per case at a time
     if not record.pk and InfusionRecord.objects.filter(case=case).exists():
         raise InfusionError("Someone else started this record meanwhile. Reload the page; your entries are below.")
@@ -96,6 +98,10 @@ def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], versio
     record.vials.all().delete()
     InfusionVial.objects.bulk_create(
         InfusionVial(record=record, position=i, **vial) for i, vial in enumerate(vials, start=1)
+    )
+    record.pauses.all().delete()
+    InfusionPause.objects.bulk_create(
+        InfusionPause(record=record, position=i, **pause) for i, pause in enumerate(pauses, start=1)
     )
     return record
 

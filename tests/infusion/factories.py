@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from billing.models import Payer
 from cases.analytes import BASELINE_LAB_ANALYTES
-from cases.infusion.models import InfusionRecord, InfusionVial
+from cases.infusion.models import InfusionPause, InfusionRecord, InfusionVial
 from cases.models import BaselineLab, Document, TiterResult, WeightMeasurement
 from tests.personas import make_case
 
@@ -109,6 +109,8 @@ def record_post(on: date, **overrides) -> dict:
         "vial-INITIAL_FORMS": "0",
         "vial-MIN_NUM_FORMS": "0",
         "vial-MAX_NUM_FORMS": "14",
+        "pause-TOTAL_FORMS": "0",
+        "pause-INITIAL_FORMS": "0",
     }
     for i, size in enumerate(SIZES_5_4):
         data[f"vial-{i}-size_ml"] = size
@@ -127,8 +129,12 @@ def vial_post(sizes: list[str], on: date) -> dict:
     return data
 
 
-def make_record(case, by, on: date | None = None, *, minutes: int = 60, signed_by=None, **fields) -> InfusionRecord:
-    """A complete record saved directly (5.4 kg kit), optionally marked signed (no schedule)."""
+def make_record(
+    case, by, on: date | None = None, *, minutes: int = 60, signed_by=None, pauses=(), **fields
+) -> InfusionRecord:
+    """A complete record saved directly (5.4 kg kit), optionally marked signed (no schedule).
+
+    ``minutes`` is the clock time from 09:00; ``pauses`` are (stopped, resumed, why) inside it."""
     on = on or timezone.localdate()
     start = time(9, 0)
     stop_minutes = 9 * 60 + minutes
@@ -155,6 +161,8 @@ def make_record(case, by, on: date | None = None, *, minutes: int = 60, signed_b
         InfusionVial.objects.create(
             record=record, position=i, size_ml=size, lot_number=f"LOT-{i}A", expires_on=on + timedelta(days=200)
         )
+    for i, (stopped, resumed, why) in enumerate(pauses, start=1):
+        InfusionPause.objects.create(record=record, position=i, started_at=stopped, resumed_at=resumed, reason=why)
     if signed_by is not None:
         record.signed_by = signed_by
         record.signed_name = signed_by.get_full_name() or signed_by.username

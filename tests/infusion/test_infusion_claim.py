@@ -125,8 +125,8 @@ def keyed(client, case, rows, pa_number="PA-1"):
     return claim(client, case, **params)
 
 
-J3399 = {"code": "J3399", "units": "1", "ndc": "71894012504", "ndc_unit": "UN", "pos": "21"}
-ADMIN = {"code": "96365", "units": "1", "pos": "21"}
+J3399 = {"code": "J3399", "units": "1", "revenue_code": "0636", "ndc": "71894012504", "ndc_unit": "UN", "pos": "21"}
+ADMIN = {"code": "96365", "units": "1", "revenue_code": "0260", "pos": "21"}
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from billing import pa_rules
+from billing.claims.rules import parse_modifiers
 from billing.codes import POS_CODES
 from billing.denials import DENIAL_CHOICES
 from billing.models import (
@@ -75,6 +76,12 @@ class PayerForm(forms.ModelForm):
         required=False,
         help_text="One item per line; printed on the PA packet.",
     )
+    drug_modifiers = forms.CharField(
+        label="Modifiers the payer requires on J3399",
+        required=False,
+        max_length=20,
+        help_text="The payer's own drug-line modifiers, e.g. KX; blank for none. JW/JZ come from the rule above.",
+    )
 
     class Meta:
         model = Payer
@@ -94,6 +101,14 @@ class PayerForm(forms.ModelForm):
             "age_wording",
             "accepts_96413",
             "milestone_months",
+            "payer_id",
+            "claim_filing_indicator",
+            "inpatient_drug_carve_out",
+            "ndc_unit",
+            "ndc_quantity",
+            "drug_modifier_rule",
+            "drug_modifiers",
+            "modifier_rule_source",
             "source",
         ]
         widgets = {
@@ -106,6 +121,7 @@ class PayerForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["documentation_checklist"] = "\n".join(self.instance.documentation_checklist or [])
             self.initial["milestone_months"] = ", ".join(str(m) for m in self.instance.milestone_months or [])
+            self.initial["drug_modifiers"] = " ".join(self.instance.drug_modifiers or [])
         for name in ("titer_max_age_days", "weight_max_age_days", "labs_max_age_days"):
             field = self.fields[name]
             field.min_value, field.max_value = WINDOW_MIN_DAYS, WINDOW_MAX_DAYS
@@ -134,6 +150,19 @@ class PayerForm(forms.ModelForm):
         if len(set(months)) != len(months):
             raise forms.ValidationError("Each month once, please: a month appears twice.")
         return sorted(months)
+
+    def clean_drug_modifiers(self) -> list[str]:
+        try:
+            return list(parse_modifiers(self.cleaned_data.get("drug_modifiers") or ""))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        rule, source = data.get("drug_modifier_rule"), (data.get("modifier_rule_source") or "").strip()
+        if (rule and rule != "none" or data.get("drug_modifiers")) and not source:
+            self.add_error("modifier_rule_source", "Name the policy the modifier rule comes from.")
+        return data
 
     def clean_documentation_checklist(self) -> list[str]:
         return _lines(

@@ -3,8 +3,10 @@ PA packets (kept versions), and billing reference data (price, support programs)
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -28,6 +30,18 @@ def _window(verbose_name: str) -> models.PositiveIntegerField:
         default=14,
         validators=[MinValueValidator(WINDOW_MIN_DAYS), MaxValueValidator(WINDOW_MAX_DAYS)],
     )
+
+
+class CarveOut(models.TextChoices):
+    CARVED_OUT = "carved_out", "Carved out: J3399 paid apart from the DRG"
+    IN_DRG = "in_drg", "Paid within the DRG"
+    UNKNOWN = "unknown", "Not recorded"
+
+
+class ModifierRule(models.TextChoices):
+    NONE = "none", "No drug modifier rule"
+    # CMS JW/JZ policy (Medicare Part B, since 1 July 2023; docs/domain.md §13a).
+    JW_JZ = "jw_jz", "JW/JZ: JZ when nothing is discarded, JW on a line for the discarded amount"
 
 
 class Payer(models.Model):
@@ -60,6 +74,60 @@ class Payer(models.Model):
     # (monitoring.milestones.DEFAULT_MONTHS), read by monitoring.workflows.milestone_months_for.
     milestone_months = models.JSONField("Outcome milestone months", default=list, blank=True)
     source = models.CharField(max_length=300, default="Billing card (CareCost Estimate, Q2 2026), payer table")
+    # --- Claim rules (docs/domain.md §13a): payer-policy data, never code --------------------------
+    payer_id = models.CharField(
+        "Payer ID (X12)",
+        max_length=80,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9]{2,80}$", "Letters and digits only, as the payer publishes it.")],
+        help_text="The payer's electronic ID for 837 files (loop 2010BB NM109). Required to export an 837.",
+    )
+    inpatient_drug_carve_out = models.CharField(
+        "Inpatient: drug carved out of the DRG",
+        max_length=12,
+        choices=CarveOut.choices,
+        default=CarveOut.UNKNOWN,
+        help_text="Whether this payer pays J3399 apart from the inpatient DRG (payer-specific, domain.md §13a [U]).",
+    )
+    ndc_unit = models.CharField(
+        "NDC unit qualifier",
+        max_length=2,
+        choices=[(u, u) for u in ("UN", "ML", "ME", "GR", "F2")],
+        default="UN",
+        help_text="The unit the payer wants the kit reported in; one kit is UN 1 (card 'J3399 × 1').",
+    )
+    ndc_quantity = models.DecimalField(
+        "NDC quantity",
+        max_digits=9,
+        decimal_places=3,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    drug_modifier_rule = models.CharField(
+        "Drug modifier rule", max_length=10, choices=ModifierRule.choices, default=ModifierRule.NONE
+    )
+    drug_modifiers = models.JSONField(
+        "Modifiers the payer requires on J3399",
+        default=list,
+        blank=True,
+        help_text="The payer's own modifiers for the drug line, e.g. KX; two letters or digits each.",
+    )
+    modifier_rule_source = models.CharField("Source of the modifier rule", max_length=300, blank=True)
+    claim_filing_indicator = models.CharField(
+        "Claim filing indicator (X12 SBR09)",
+        max_length=2,
+        choices=[
+            ("CI", "CI Commercial insurance"),
+            ("MC", "MC Medicaid"),
+            ("HM", "HM HMO"),
+            ("BL", "BL Blue Cross/Blue Shield"),
+            ("MB", "MB Medicare Part B"),
+            ("MA", "MA Medicare Part A"),
+            ("16", "16 HMO Medicare risk"),
+            ("ZZ", "ZZ Mutually defined"),
+        ],
+        default="CI",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -234,3 +302,106 @@ class OneGeneEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"OneGene enrollment {self.pk}"
+
+
+# --- Site billing settings (chargemaster): what a facility puts on its claims ------------------
+_DIGITS = {
+    9: RegexValidator(r"^\d{9}$", "Enter 9 digits."),
+    4: RegexValidator(r"^\d{4}$", "Enter 4 digits."),
+    10: RegexValidator(r"^\d{10}$", "Enter 10 digits."),
+}
+
+
+class SiteBilling(models.Model):
+    """A site's billing settings: who bills (TIN, address for the 837), the type of bill, and
+    whether its physicians bill their services apart. Edited by the site's admin (Django admin)."""
+
+    site = models.OneToOneField("accounts.Site", on_delete=models.CASCADE, related_name="billing_settings")
+    tin = models.CharField("Tax ID (EIN)", max_length=9, validators=[_DIGITS[9]], help_text="9 digits, no hyphen.")
+    taxonomy_code = models.CharField(
+        "Billing provider taxonomy",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{9}X$", "A taxonomy code is 10 characters ending in X.")],
+        help_text="e.g. 282N00000X (general acute care hospital).",
+    )
+    street = models.CharField("Billing address", max_length=55)
+    city = models.CharField(max_length=30)
+    state = models.CharField(max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters.")])
+    zip_code = models.CharField(
+        "ZIP+4", max_length=9, validators=[_DIGITS[9]], help_text="9 digits: the 837 needs the billing ZIP+4."
+    )
+    type_of_bill_outpatient = models.CharField(
+        "Type of bill, hospital outpatient",
+        max_length=4,
+        default="0131",
+        validators=[RegexValidator(r"^013\d$", "Hospital outpatient bills are 013x, e.g. 0131.")],
+    )
+    type_of_bill_inpatient = models.CharField(
+        "Type of bill, hospital inpatient",
+        max_length=4,
+        default="0111",
+        validators=[RegexValidator(r"^011\d$", "Hospital inpatient bills are 011x, e.g. 0111.")],
+    )
+    contact_name = models.CharField("Billing contact", max_length=60, help_text="Named on the 837 (submitter contact).")
+    contact_phone = models.CharField(
+        "Billing contact phone",
+        max_length=10,
+        validators=[_DIGITS[10]],
+        help_text="10 digits, no punctuation.",
+    )
+    submitter_id = models.CharField(
+        "EDI submitter ID",
+        max_length=15,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9]{2,15}$", "Letters and digits, up to 15.")],
+        help_text="The ID your clearinghouse assigned; blank uses the tax ID.",
+    )
+    physician_bills_separately = models.BooleanField(
+        "Physicians bill their services on their own claim",
+        default=True,
+        help_text="In a hospital setting the physician's CMS-1500 never carries J3399, 96365 or 96366.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "site billing settings"
+        verbose_name_plural = "site billing settings"
+
+    def __str__(self) -> str:
+        return f"Billing settings of {self.site}"
+
+
+class ChargeItem(models.Model):
+    """One chargemaster line of a site: the code, its revenue code and the charge."""
+
+    class Code(models.TextChoices):
+        J3399 = "J3399", "J3399 Zolgensma kit"
+        CPT_96365 = "96365", "96365 IV infusion, initial hour"
+        CPT_96366 = "96366", "96366 IV infusion, each additional hour"
+
+    settings = models.ForeignKey(SiteBilling, on_delete=models.CASCADE, related_name="charges")
+    code = models.CharField(max_length=5, choices=Code.choices)
+    revenue_code = models.CharField(
+        max_length=4,
+        validators=[_DIGITS[4]],
+        help_text="Institutional claims: 0636 for J3399 (drugs requiring detailed coding), 0260 for "
+        "IV therapy (domain.md §13a, unverified: confirm with the payer).",
+    )
+    charge = models.DecimalField(
+        "Charge (USD)",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"), "A charge is a positive amount.")],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["settings", "code"], name="chargeitem_unique_site_code"),
+            models.CheckConstraint(condition=models.Q(charge__gt=0), name="chargeitem_charge_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} at {self.settings.site}"

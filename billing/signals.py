@@ -6,12 +6,14 @@ from auditlog.registry import auditlog
 from django.db.models.signals import post_delete, post_save
 
 from billing.models import (
+    ChargeItem,
     OneGeneEnrollment,
     PAEvent,
     PAPacket,
     Payer,
     PriorAuthorization,
     ReferencePrice,
+    SiteBilling,
     SupportProgram,
 )
 from monitoring.reminders.freshness import dashboard_changed
@@ -22,6 +24,8 @@ def connect() -> None:
     auditlog.register(Payer)
     auditlog.register(ReferencePrice)
     auditlog.register(SupportProgram)
+    auditlog.register(SiteBilling)  # a site's billing settings and price list
+    auditlog.register(ChargeItem)
     # Patient data.
     auditlog.register(PriorAuthorization)
     auditlog.register(PAEvent)

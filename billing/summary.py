@@ -21,6 +21,7 @@ from billing.denials import denial_reason
 from billing.models import PAEvent, PAPacket, PriorAuthorization, ReferencePrice, SupportProgram
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date
+from cases.infusion.models import InfusionRecord
 from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start
 
 
@@ -32,7 +33,8 @@ class FiveThings:
     rounded_kg: object | None
     kit: object | None
     admin_codes: list[tuple[str, str, int]]
-    planned_minutes: int
+    planned_minutes: int  # the actual minutes of the signed record once there is one
+    minutes_actual: bool
     titer_item: object
     steroid_mg: object | None
     steroid_start: date | None
@@ -62,7 +64,11 @@ def billing_summary(case, *, today: date | None = None) -> dict:
     weights = sorted((w for w in case.weights.all() if w.measured_on <= on), key=lambda w: (w.measured_on, w.kg))
     weight = weights[-1] if weights else None
     pa = prior_authorization_for(case)
-    minutes = pa.planned_infusion_minutes if pa else 60
+    # Once the record is signed, the codes follow its actual infusion time (stop − start − pauses),
+    # as the claim does (billing.claims.lines); before that, the PA's planned run.
+    record = InfusionRecord.objects.filter(case=case, signed_at__isnull=False).prefetch_related("pauses").first()
+    actual = record.duration_minutes if record is not None else None
+    minutes = actual if actual is not None else (pa.planned_infusion_minutes if pa else 60)
     codes = admin_codes_for_duration(minutes)
     infusion_day = case.infused_on or case.planned_infusion_date  # as gate_date: one day throughout
     five = FiveThings(
@@ -73,6 +79,7 @@ def billing_summary(case, *, today: date | None = None) -> dict:
         kit=kit_for_weight(weight.kg) if weight else None,
         admin_codes=[(c, CPT_CODES[c].descriptor, codes.count(c)) for c in dict.fromkeys(codes)],
         planned_minutes=minutes,
+        minutes_actual=actual is not None,
         titer_item=report.item("titer"),
         steroid_mg=prednisolone_mg_per_day(weight.kg) if weight else None,
         steroid_start=course_start(infusion_day) if infusion_day else None,

@@ -24,4 +24,5 @@ urlpatterns = [
     path("cases/<int:pk>/claim/", claim_views.claim_page, name="claim"),
     path("cases/<int:pk>/claim.csv", claim_views.claim_csv_download, name="claim_csv"),
     path("cases/<int:pk>/claim.pdf", claim_views.claim_pdf_download, name="claim_pdf"),
+    path("cases/<int:pk>/claim.x12", claim_views.claim_x12_download, name="claim_x12"),
 ]

@@ -278,4 +278,10 @@ class Document(CaseChild):
         ordering = ["-uploaded_at"]
 
 
-from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial  # noqa: E402,F401
+from cases.infusion.models import (  # noqa: E402,F401
+    GateOverride,
+    InfusionAmendment,
+    InfusionPause,
+    InfusionRecord,
+    InfusionVial,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditlog.registry import auditlog
 
-from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause, InfusionRecord, InfusionVial
 from cases.models import BaselineLab, Case, Document, Patient, SmnTherapy, StageEvent, TiterResult, WeightMeasurement
 
 
@@ -13,5 +13,5 @@ def connect() -> None:
     for model in (Patient, Case, StageEvent, SmnTherapy, WeightMeasurement, TiterResult, BaselineLab, Document):
         auditlog.register(model)
     # Infusion day: record, vials, amendments, gate overrides.
-    for model in (InfusionRecord, InfusionVial, InfusionAmendment, GateOverride):
+    for model in (InfusionRecord, InfusionVial, InfusionPause, InfusionAmendment, GateOverride):
         auditlog.register(model)

@@ -2,8 +2,9 @@
 
 Each record is signed through cases.infusion.workflows.infusion_sign, so it creates the case's
 monitoring schedule (with today = ctx.today) and moves the case to monitoring, exactly as a
-physician's sign-off does. One record ran 95 minutes (so its claim has 96366), one has an
-amendment, one was infused under a physician's gate override. Idempotent: a case that already
+physician's sign-off does. One record ran 08:45-10:20 with a 30-minute pause (65 minutes actual:
+96365 only), one ran 98 minutes without a pause (96365 + 96366), one has an amendment, one was
+infused under a physician's gate override. Idempotent: a case that already
 has a record is left alone.
 """
 
@@ -15,7 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day
-from cases.infusion.models import GateOverride, InfusionRecord, InfusionVial
+from cases.infusion.models import GateOverride, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.workflows import amendment_add, infusion_sign
 from cases.models import Stage
 from cases.pipeline import case_advance
@@ -32,6 +33,7 @@ class DemoInfusion:
     adverse_events: str = "None"
     override: bool = False
     amendment: bool = False
+    pauses: tuple[tuple[time, time, str], ...] = ()  # (pump stopped, resumed, why)
 
 
 DEMO_INFUSIONS = (
@@ -41,9 +43,10 @@ DEMO_INFUSIONS = (
         40,
         "6.6",
         time(8, 45),
-        95,  # pump paused for a line check: 95 minutes, so the claim carries 96366 (over 90)
+        95,  # 08:45-10:20 on the clock, paused 30 minutes: 65 minutes actual, so 96365 only
         "2507AV",
-        adverse_events="Infusion paused 30 min at 09:20 for a positional line occlusion; resumed, no reaction.",
+        adverse_events="None",
+        pauses=((time(9, 20), time(9, 50), "Positional line occlusion; line repositioned, no reaction"),),
     ),
     DemoInfusion("monitoring_abnormal", 30, "5.8", time(10, 5), 62, "2507BX", override=True),
     DemoInfusion(
@@ -56,7 +59,7 @@ DEMO_INFUSIONS = (
         adverse_events="Vomited once 2 h after the infusion; settled with oral fluids.",
     ),
     DemoInfusion("extension", 100, "6.3", time(13, 0), 64, "2504AV", amendment=True),
-    DemoInfusion("follow_up", 243, "6.2", time(9, 0), 63, "2503DK"),
+    DemoInfusion("follow_up", 243, "6.2", time(9, 0), 98, "2503DK"),  # ran slow: 98 minutes, 96366
     DemoInfusion("lpc_overdue", 20, "6.0", time(10, 15), 61, "2508LK"),
 )
 
@@ -117,6 +120,10 @@ def _record(case, spec: DemoInfusion, on: date, coordinator) -> InfusionRecord:
             expires_on=expiry,
         )
         for i, size in enumerate(sizes, start=1)
+    )
+    InfusionPause.objects.bulk_create(
+        InfusionPause(record=record, position=i, started_at=start, resumed_at=end, reason=why)
+        for i, (start, end, why) in enumerate(spec.pauses, start=1)
     )
     return record
 

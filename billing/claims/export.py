@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from decimal import Decimal
 
 from django.template.loader import render_to_string
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from billing.claims.forms import code_descriptor, code_type_for
 from billing.claims.lines import ClaimSummary
-from billing.claims.rules import KIT_NDC_QUANTITY, ClaimLine, Finding, scrub
+from billing.claims.rules import INSTITUTIONAL, KIT_NDC_QUANTITY, ClaimLine, Finding, scrub
 from billing.codes import NDC_PRODUCT_QUALIFIER
 from common.csvsafe import safe_row
 
@@ -26,20 +27,54 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
 
     record, patient = summary.record, case.patient
     row("GeneGate claim summary", f"case {case.pk}", f"generated {timezone.localtime():%Y-%m-%d %H:%M}")
+    row(
+        "Claim",
+        summary.claim_name,
+        f"{summary.paper_form} / X12 {summary.x12_name}",
+        "Type of bill",
+        summary.type_of_bill or "",
+    )
     row("Patient", patient.legal_name, "DOB", patient.date_of_birth.isoformat(), "MRN", patient.mrn)
     row("Payer", case.payer.name if case.payer else "", "Member ID", case.member_id, "Plan", case.plan_name)
-    row("Billing provider", case.site.name, "NPI", case.site.npi)
-    row("Ordering physician", case.ordering_physician_name, "NPI", case.ordering_physician_npi)
+    row("Billing provider", case.site.name, "NPI", case.site.npi, "TIN", summary.billing.tin if summary.billing else "")
+    row(
+        "Attending physician" if summary.is_institutional else "Rendering physician",
+        case.ordering_physician_name,
+        "NPI",
+        case.ordering_physician_npi,
+    )
     row(
         "Date of service", record.infused_on.isoformat(), "Place of service", summary.place_of_service, summary.pos_name
     )
     row("PA number", summary.pa.auth_number or "", summary.pa.message)
-    row("Infusion", f"{record.started_at:%H:%M}-{record.stopped_at:%H:%M}", f"{record.duration_minutes} min")
+    row(
+        "Infusion",
+        f"{record.started_at:%H:%M}-{record.stopped_at:%H:%M}",
+        f"{summary.infusion_minutes} min actual",
+        f"{summary.elapsed_minutes} min elapsed",
+        f"{summary.paused_minutes} min paused",
+    )
+    for pause in record.pauses.all():
+        row("Pause", f"{pause.started_at:%H:%M}-{pause.resumed_at:%H:%M}", f"{pause.minutes} min", pause.reason)
     row("Signed by", record.signed_name, timezone.localtime(record.signed_at).strftime("%Y-%m-%d %H:%M"))
     for letter, (code, descriptor) in zip("ABCDEFGHIJKL", summary.diagnoses, strict=False):
         row(f"Diagnosis {letter}", code, descriptor)
     row()
-    row("Line", "Code", "Type", "Units", "Descriptor", "NDC", "Dx pointers", "POS", "PA number", "DOS")
+    row(
+        "Line",
+        "Code",
+        "Type",
+        "Units",
+        "Descriptor",
+        "NDC",
+        "Dx pointers",
+        "POS",
+        "PA number",
+        "DOS",
+        "Revenue code",
+        "Modifiers",
+        "Charge",
+    )
     for ln in summary.lines:
         row(
             ln.line_no,
@@ -52,7 +87,14 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
             ln.place_of_service or "",
             ln.pa_number or "",
             ln.date_of_service.isoformat(),
+            ln.revenue_code or "",
+            " ".join(ln.modifiers),
+            ln.charge if ln.charge is not None else "",
         )
+    if summary.total_charge is not None:
+        row("Total charges", "", "", "", "", "", "", "", "", "", "", "", summary.total_charge)
+    for note in summary.notes:
+        row("Payer expects", note)
     row()
     row("Scrubber", "Severity", "Finding", "Fix", "Source")
     if not summary.findings:
@@ -102,6 +144,7 @@ def keyed_findings(summary: ClaimSummary, form, formset) -> list[Finding] | None
         return None
     pointers = summary.lines[0].diagnosis_pointers if summary.lines else ""
     pa_number = form.cleaned_data.get("pa_number", "").strip() or None
+    claim_type = form.cleaned_data.get("claim_type") or summary.claim_type
     lines: list[ClaimLine] = []
     for f in formset.forms:
         data = f.cleaned_data
@@ -121,8 +164,10 @@ def keyed_findings(summary: ClaimSummary, form, formset) -> list[Finding] | None
                 date_of_service=summary.record.infused_on,
                 ndc_11=ndc,
                 ndc_qualifier=NDC_PRODUCT_QUALIFIER if ndc else None,
-                ndc_quantity=KIT_NDC_QUANTITY if ndc else None,
+                ndc_quantity=(data.get("ndc_quantity") or KIT_NDC_QUANTITY) if ndc else None,
                 ndc_unit=(data.get("ndc_unit") or None) if ndc else None,
+                modifiers=data.get("modifiers") or (),
+                revenue_code=(data.get("revenue_code") or None) if claim_type == INSTITUTIONAL else None,
             )
         )
-    return scrub(lines, summary.context)
+    return scrub(lines, replace(summary.context, claim_type=claim_type))

@@ -1,36 +1,60 @@
-"""The claim for a signed infusion record: lines (billing.claims.rules.claim_lines), the scrubber
-(billing.claims.rules.scrub) and what the claim summary prints. The rules themselves live in
-billing/claims/rules.py; this module only gathers the record's and the case's values for them.
+"""The one claim of a signed infusion record, as every view prints it.
+
+`claim_summary` gathers the record's, the case's, the payer's and the site's values once and
+builds one `ClaimSummary`; the claim page, the CSV, the PDF, the X12 837 file and the case's
+billing panel all render that object, so they cannot disagree on codes, units, NDC, minutes,
+place of service or PA number. The rules themselves live in billing/claims/rules.py.
+
+Who bills what (docs/domain.md §13a): at a hospital (POS 19/21/22) the facility bills J3399 and
+96365/96366 on the institutional claim (UB-04 / 837I) with revenue codes and a type of bill;
+the physician's own claim (CMS-1500 / 837P) never carries them there. Elsewhere (e.g. an office,
+POS 11) the drug and its administration go on the professional claim.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from billing.claims.rules import (
     CARD_DEFAULT_ALLOWED_POS,
     ERROR,
+    INPATIENT_POS,
+    INSTITUTIONAL,
+    PROFESSIONAL,
+    WARNING,
     ClaimInput,
     ClaimLine,
     Finding,
+    LineSetup,
     ScrubContext,
     claim_lines,
+    claim_type_for_pos,
+    drug_modifiers_for,
     scrub,
 )
-from billing.codes import POS_CODES
+from billing.codes import POS_CODES, ndc_to_11
+from billing.models import CarveOut, SiteBilling
 from cases.diagnoses import ICD10, is_forbidden_sma_code, normalize_icd10
+from cases.dosing import kit_for_weight, round_weight
 from cases.infusion.models import InfusionRecord
 from cases.infusion.pa import PaStatus, pa_status_for
 
 _POS = re.compile(r"^\d{2}$")
 
+CLAIM_FORMS = {
+    INSTITUTIONAL: ("Institutional claim", "UB-04", "837I"),
+    PROFESSIONAL: ("Professional claim", "CMS-1500", "837P"),
+}
+
 
 @dataclass(frozen=True)
 class ClaimSummary:
-    """Everything the claim summary shows for one signed record."""
+    """The claim of one signed record: header facts, lines, findings, and what the payer expects."""
 
     record: InfusionRecord
+    claim_type: str
     lines: list[ClaimLine]
     findings: list[Finding]
     diagnoses: list[tuple[str, str]]
@@ -38,6 +62,12 @@ class ClaimSummary:
     pos_name: str
     pa: PaStatus
     context: ScrubContext
+    billing: SiteBilling | None = None
+    type_of_bill: str | None = None
+    notes: list[str] = field(default_factory=list)
+    infusion_minutes: int | None = None
+    elapsed_minutes: int | None = None
+    paused_minutes: int = 0
 
     @property
     def errors(self) -> list[Finding]:
@@ -46,6 +76,36 @@ class ClaimSummary:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity != ERROR]
+
+    @property
+    def is_institutional(self) -> bool:
+        return self.claim_type == INSTITUTIONAL
+
+    @property
+    def is_inpatient(self) -> bool:
+        return self.place_of_service in INPATIENT_POS
+
+    @property
+    def claim_name(self) -> str:
+        return CLAIM_FORMS[self.claim_type][0]
+
+    @property
+    def paper_form(self) -> str:
+        return CLAIM_FORMS[self.claim_type][1]
+
+    @property
+    def x12_name(self) -> str:
+        return CLAIM_FORMS[self.claim_type][2]
+
+    @property
+    def total_charge(self) -> Decimal | None:
+        charges = [ln.charge for ln in self.lines]
+        return sum(charges, Decimal("0.00")) if charges and None not in charges else None
+
+    @property
+    def codes(self) -> list[tuple[str, Decimal]]:
+        """(code, units) per line: what the billing panel and the packet compare against."""
+        return [(ln.code, ln.units) for ln in self.lines]
 
 
 def case_diagnoses(case) -> tuple[list[str], list[Finding]]:
@@ -96,10 +156,21 @@ def case_diagnoses(case) -> tuple[list[str], list[Finding]]:
     return codes, findings
 
 
-def scrub_context(case, record: InfusionRecord, pa: PaStatus, prior_billed: bool) -> ScrubContext:
-    """The payer's policy and the patient's history, as billing.claims.rules.scrub needs them."""
+def _ndc_11(text: str) -> str | None:
+    try:
+        return ndc_to_11(text) if text and text.strip() else None
+    except ValueError:
+        return None
+
+
+def scrub_context(
+    case, record: InfusionRecord, pa: PaStatus, prior_billed: bool, *, claim_type: str = PROFESSIONAL, pos=None
+) -> ScrubContext:
+    """The payer's policy, the record and the patient's history, as billing.claims.rules.scrub needs them."""
     payer = case.payer
     allowed = frozenset(p for p in (payer.allowed_pos if payer else []) or [] if isinstance(p, str) and _POS.match(p))
+    kit = kit_for_weight(record.weight_kg) if record.weight_kg is not None else None
+    weight_text = f"{round_weight(record.weight_kg)} kg (band {kit.band_label})" if kit else None
     return ScrubContext(
         prior_j3399_billed=prior_billed,
         # Card 'SITE OF CARE' default when the payer's policy lists no valid POS.
@@ -107,6 +178,17 @@ def scrub_context(case, record: InfusionRecord, pa: PaStatus, prior_billed: bool
         pa_required=pa.required,
         payer_accepts_96413=payer.accepts_96413 if payer else None,
         infusion_minutes=record.duration_minutes,
+        claim_type=claim_type,
+        recorded_kit_ndc=_ndc_11(record.kit_ndc),
+        record_weight_text=weight_text,
+        approved_pa_number=pa.auth_number if pa.approved_and_valid else None,
+        record_pos=pos,
+        overrides=tuple(o.gate_title for o in case.gate_overrides.all()),
+        ndc_unit=payer.ndc_unit if payer else "UN",
+        ndc_quantity=Decimal(payer.ndc_quantity) if payer else Decimal(1),
+        modifier_rule=payer.drug_modifier_rule if payer else "none",
+        payer_modifiers=tuple(payer.drug_modifiers or ()) if payer else (),
+        modifier_source=payer.modifier_rule_source if payer else "",
     )
 
 
@@ -128,18 +210,110 @@ def j3399_billed_before(case, record: InfusionRecord) -> bool:
     )
 
 
+def site_billing_for(site_id: int) -> SiteBilling | None:
+    return SiteBilling.objects.filter(site_id=site_id).prefetch_related("charges").first()
+
+
+def _settings_findings(billing: SiteBilling | None, lines: list[ClaimLine], claim_type: str) -> list[Finding]:
+    """Findings about the site's billing settings: missing settings, missing charges."""
+    if billing is None:
+        return [
+            Finding(
+                "billing_settings",
+                ERROR,
+                "The site has no billing settings (tax ID, billing address, type of bill, price list).",
+                "An administrator adds them in Admin → Site billing settings.",
+                "NUBC UB-04 / X12 837 (billing provider)",
+            )
+        ]
+    findings = []
+    for ln in lines:
+        if ln.charge is None:
+            findings.append(
+                Finding(
+                    "missing_charge",
+                    ERROR,
+                    f"{ln.code} has no charge in the site's price list.",
+                    f"An administrator adds {ln.code} with its revenue code and charge to the site's billing settings.",
+                    "NUBC UB-04 FL 47 / NUCC 1500 item 24F",
+                    ln.line_no,
+                )
+            )
+    return findings
+
+
+def _notes(case, claim_type: str, pos: str, billing: SiteBilling | None) -> tuple[list[str], list[Finding]]:
+    """What the payer expects beyond the lines, and the findings that go with it."""
+    notes: list[str] = []
+    findings: list[Finding] = []
+    payer = case.payer
+    if claim_type == INSTITUTIONAL and (billing is None or billing.physician_bills_separately):
+        notes.append(
+            "The physician's own services go on the physician's CMS-1500 (837P). In the hospital setting it "
+            "carries neither J3399 nor 96365/96366: the hospital bills the drug and the infusion on this claim "
+            "(CPT 96360-96379 instructions; Regence payment policy 109)."
+        )
+    elif claim_type == INSTITUTIONAL:
+        notes.append("This site's physicians do not bill their services on a claim of their own.")
+    if pos in INPATIENT_POS:
+        carve = payer.inpatient_drug_carve_out if payer else CarveOut.UNKNOWN
+        name = payer.name if payer else "The payer"
+        if carve == CarveOut.CARVED_OUT:
+            notes.append(
+                f"{name} carves the drug out of the DRG: J3399 is paid apart from the inpatient stay, on its line "
+                "with revenue code 0636, HCPCS and NDC."
+            )
+        elif carve == CarveOut.IN_DRG:
+            notes.append(
+                f"{name} pays the drug within the inpatient DRG: J3399 is reported with its charge on the stay's "
+                "claim but is not paid separately; check any outlier or new-technology add-on terms."
+            )
+        else:
+            findings.append(
+                Finding(
+                    "carve_out_unknown",
+                    WARNING,
+                    f"{name}'s policy does not say whether J3399 is carved out of the inpatient DRG.",
+                    "Ask the payer and record it on the payer's policy (Inpatient: drug carved out of the DRG).",
+                    "payer policy (domain.md §13a, payer-specific)",
+                )
+            )
+        notes.append(
+            "Inpatient: GeneGate knows the infusion day, not the stay. The statement period, admission and "
+            "discharge come from the hospital's own billing system; the 837I export is for outpatient claims."
+        )
+    return notes, findings
+
+
 def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
-    """Build the claim lines from the signed record and scrub them.
+    """Build the claim from the signed record and scrub it.
 
     1. Diagnoses from the case (primary first), place of service from the case's site of care
        (the site's own POS when none is set), PA number from the PA adapter for the date.
-    2. billing.claims.rules.claim_lines: J3399 × 1 with the N4 11-digit NDC, 96365, and 96366
-       only past 90 minutes.
-    3. billing.claims.rules.scrub with the payer's policy and the patient's J3399 history.
+    2. The claim type from the POS (billing.claims.rules.claim_type_for_pos): a hospital bills
+       the institutional claim with the type of bill from its billing settings (011x inpatient,
+       013x outpatient); any other site the professional claim.
+    3. billing.claims.rules.claim_lines with the site's chargemaster (revenue codes, charges) and
+       the payer's NDC unit and modifier rule: J3399 × 1 with the N4 11-digit NDC, 96365, and 96366
+       only past 90 minutes of actual infusion time (stop − start − pauses).
+    4. billing.claims.rules.scrub with the payer's policy, the record and the patient's history,
+       plus the site's settings (missing settings or charges) and what the payer expects.
     """
     pa = pa_status_for(case, record.infused_on)
     codes, findings = case_diagnoses(case)
     pos = case.site_of_care_pos or case.site.place_of_service
+    claim_type = claim_type_for_pos(pos)
+    billing = site_billing_for(case.site_id)
+    charges = {c.code: c for c in billing.charges.all()} if billing else {}
+    payer = case.payer
+    setup = LineSetup(
+        claim_type=claim_type,
+        revenue_codes={code: c.revenue_code for code, c in charges.items()},
+        charges={code: c.charge for code, c in charges.items()},
+        drug_modifiers=drug_modifiers_for(payer.drug_modifier_rule, tuple(payer.drug_modifiers or ())) if payer else (),
+        ndc_unit=payer.ndc_unit if payer else "UN",
+        ndc_quantity=Decimal(payer.ndc_quantity) if payer else Decimal(1),
+    )
     claim_input = ClaimInput(
         kit_ndc=record.kit_ndc or None,
         infusion_minutes=record.duration_minutes,
@@ -148,9 +322,29 @@ def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
         pa_number=pa.auth_number,
         date_of_service=record.infused_on,
     )
-    lines = claim_lines(claim_input)
-    context = scrub_context(case, record, pa, j3399_billed_before(case, record))
-    findings = findings + scrub(lines, context)
+    lines = claim_lines(claim_input, setup)
+    context = scrub_context(case, record, pa, j3399_billed_before(case, record), claim_type=claim_type, pos=pos)
+    notes, note_findings = _notes(case, claim_type, pos, billing)
+    findings = findings + scrub(lines, context) + _settings_findings(billing, lines, claim_type) + note_findings
     diagnoses = [(c, ICD10[c].descriptor if c in ICD10 else "") for c in codes]
     pos_name = POS_CODES[pos].descriptor if pos in POS_CODES else ""
-    return ClaimSummary(record, lines, findings, diagnoses, pos, pos_name, pa, context)
+    type_of_bill = None
+    if claim_type == INSTITUTIONAL and billing is not None:
+        type_of_bill = billing.type_of_bill_inpatient if pos in INPATIENT_POS else billing.type_of_bill_outpatient
+    return ClaimSummary(
+        record=record,
+        claim_type=claim_type,
+        lines=lines,
+        findings=findings,
+        diagnoses=diagnoses,
+        place_of_service=pos,
+        pos_name=pos_name,
+        pa=pa,
+        context=context,
+        billing=billing,
+        type_of_bill=type_of_bill,
+        notes=notes,
+        infusion_minutes=record.duration_minutes,
+        elapsed_minutes=record.elapsed_minutes,
+        paused_minutes=record.paused_minutes,
+    )

@@ -1,8 +1,11 @@
-"""Build the professional claim lines for a Zolgensma infusion and scrub them before submission.
+"""Build the claim lines for a Zolgensma infusion and scrub them before submission.
 
 Pure functions over plain values (no ORM, no request):
-- `admin_codes_for_duration` turns a documented infusion time into CPT administration codes;
-- `claim_lines` turns one infusion record into CMS-1500 / 837P service lines;
+- `admin_codes_for_duration` turns the actual infusion time into CPT administration codes;
+- `claim_type_for_pos` decides who bills the drug and its administration (docs/domain.md §13a):
+  a hospital (POS 19/21/22) on the institutional claim (UB-04 / 837I), any other site on the
+  professional claim (CMS-1500 / 837P);
+- `claim_lines` turns one infusion record into the service lines of either claim type;
 - `scrub` checks lines (built here or typed by hand) against the card's top denials, as corrected
   by docs/domain.md §11, and returns findings with a fix for each.
 """
@@ -29,6 +32,7 @@ from billing.codes import (
 )
 from billing.denials import FIX_WRONG_CPT, FIX_WRONG_HCPCS
 from cases.diagnoses import is_forbidden_sma_code, normalize_icd10
+from cases.label import KIT_TABLE
 
 # --- Constants ----------------------------------------------------------------------------------
 CPT_INITIAL_HOUR = "96365"  # docs/domain.md §6b
@@ -65,6 +69,51 @@ CARD_DEFAULT_ALLOWED_POS = frozenset({"19", "21", "22"})
 CODE_TYPES = frozenset({"HCPCS", "CPT"})
 ERROR = "error"
 WARNING = "warning"
+
+# --- Claim types (docs/domain.md §13a) ----------------------------------------------------------
+INSTITUTIONAL = "institutional"  # UB-04 / X12 837I
+PROFESSIONAL = "professional"  # CMS-1500 / X12 837P
+CLAIM_TYPES = frozenset({INSTITUTIONAL, PROFESSIONAL})
+# Hospital settings: the facility bills the drug and its administration on the institutional
+# claim, and CPT's instructions keep 96360-96379 off the physician's claim there (Regence payment
+# policy 109 applies this at POS 19/21/22).
+FACILITY_POS = frozenset({"19", "21", "22"})
+INPATIENT_POS = frozenset({"21"})
+# Revenue codes: 0636 "drugs requiring detailed coding" for J3399 with HCPCS and NDC; the 026x IV
+# therapy family for 96365/96366 (docs/domain.md §13a [U]: common practice, not read in the NUBC
+# manual or the manufacturer's guide; the site's chargemaster sets them).
+REVENUE_DRUG_DETAIL = "0636"
+REVENUE_IV_THERAPY = "0260"
+REVENUE_IV_THERAPY_FAMILY = "026"
+# All kit NDCs of the label's table, as 11-digit billing NDCs (docs/domain.md §1a).
+KIT_NDCS_11 = frozenset(ndc_to_11(k.kit_ndc) for k in KIT_TABLE)
+# Modifier rules a payer may hold (billing.models.ModifierRule).
+MODIFIER_RULE_NONE = "none"
+MODIFIER_RULE_JW_JZ = "jw_jz"
+MAX_MODIFIERS = 4  # CMS-1500 item 24D and 837 SV1-01/SV2-02 hold up to four
+_MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
+_REVENUE = re.compile(r"^\d{4}$")
+
+
+def claim_type_for_pos(pos: str | None) -> str:
+    """Return who bills the drug and its administration at ``pos``: a hospital POS (19, 21, 22)
+    gives the institutional claim, any other POS the professional claim (docs/domain.md §13a)."""
+    return INSTITUTIONAL if pos in FACILITY_POS else PROFESSIONAL
+
+
+def parse_modifiers(text: str) -> tuple[str, ...]:
+    """Return modifiers typed as "JZ", "JZ KX" or "JZ,KX" (upper case); ValueError when any is not
+    two letters or digits, repeats, or there are more than four."""
+    items = [m for m in re.split(r"[\s,]+", (text or "").strip().upper()) if m]
+    for m in items:
+        if not _MODIFIER.fullmatch(m):
+            raise ValueError(f"“{m[:10]}” is not a modifier: a modifier is two letters or digits, e.g. JZ.")
+    if len(set(items)) != len(items):
+        raise ValueError("A modifier appears twice on the line.")
+    if len(items) > MAX_MODIFIERS:
+        raise ValueError(f"A line holds at most {MAX_MODIFIERS} modifiers.")
+    return tuple(items)
+
 
 _POS_PATTERN = re.compile(r"^\d{2}$")
 
@@ -162,8 +211,19 @@ class ClaimLine:
     ndc_qualifier: str | None = None
     ndc_quantity: Decimal | None = None
     ndc_unit: str | None = None
+    modifiers: tuple[str, ...] = ()
+    revenue_code: str | None = None  # institutional lines only
+    charge: Decimal | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.modifiers, tuple) or any(not _MODIFIER.fullmatch(m) for m in self.modifiers):
+            raise ValueError(f"modifiers must be a tuple of two-character codes, got {self.modifiers!r}")
+        if len(self.modifiers) > MAX_MODIFIERS:
+            raise ValueError(f"A line holds at most {MAX_MODIFIERS} modifiers, got {len(self.modifiers)}")
+        if self.revenue_code is not None and not _REVENUE.fullmatch(self.revenue_code):
+            raise ValueError(f"revenue_code must be 4 digits, got {self.revenue_code!r}")
+        if self.charge is not None and (not isinstance(self.charge, Decimal) or self.charge < 0):
+            raise ValueError(f"charge must be a Decimal of 0 or more, got {self.charge!r}")
         if isinstance(self.line_no, bool) or not isinstance(self.line_no, int) or self.line_no < 1:
             raise ValueError(f"line_no must be a positive whole number, got {self.line_no!r}")
         if self.code_type not in CODE_TYPES:
@@ -184,6 +244,10 @@ class ClaimLine:
         quantity = format_ndc_quantity(self.ndc_quantity)
         return f"{self.ndc_qualifier}{self.ndc_11} {self.ndc_unit}{quantity}"
 
+    @property
+    def code_with_modifiers(self) -> str:
+        return " ".join((self.code, *self.modifiers))
+
 
 def diagnosis_pointers(count: int) -> str:
     """Return item 24E pointers for `count` diagnoses: "A", "AB", ... at most "ABCD"."""
@@ -192,28 +256,61 @@ def diagnosis_pointers(count: int) -> str:
     return _POINTER_LETTERS[: min(count, MAX_POINTERS)]
 
 
-def claim_lines(record: ClaimInput) -> list[ClaimLine]:
+@dataclass(frozen=True)
+class LineSetup:
+    """What the site's chargemaster and the payer's policy add to the lines of one claim."""
+
+    claim_type: str = PROFESSIONAL
+    revenue_codes: dict[str, str] | None = None  # code -> revenue code (institutional)
+    charges: dict[str, Decimal] | None = None  # code -> charge per unit
+    drug_modifiers: tuple[str, ...] = ()
+    ndc_unit: str = KIT_NDC_UNIT
+    ndc_quantity: Decimal = KIT_NDC_QUANTITY
+
+    def __post_init__(self) -> None:
+        if self.claim_type not in CLAIM_TYPES:
+            raise ValueError(f"claim_type must be institutional or professional, got {self.claim_type!r}")
+
+
+def drug_modifiers_for(rule: str, payer_modifiers: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Return the modifiers the J3399 line carries under a payer's rule.
+
+    JW/JZ (CMS policy, docs/domain.md §13a): J3399 is billed per treatment, so no billing unit is
+    ever discarded and the line takes JZ [U: how CMS applies JW/JZ to a per-treatment code is not
+    confirmed]. Then the payer's own modifiers, in the order it lists them.
+    """
+    mods = ("JZ",) if rule == MODIFIER_RULE_JW_JZ else ()
+    return mods + tuple(m for m in payer_modifiers if m not in mods)
+
+
+def claim_lines(record: ClaimInput, setup: LineSetup | None = None) -> list[ClaimLine]:
     """Return the service lines for one Zolgensma infusion, J3399 first.
 
-    Missing data (NDC, minutes, POS, PA number, diagnoses) does not raise: the line is built
-    without it so that `scrub` can name what is missing.
+    Missing data (NDC, minutes, POS, PA number, diagnoses, charges) does not raise: the line is
+    built without it so that `scrub` can name what is missing.
 
     Steps:
     1. Line 1: J3399 × 1 unit (docs/domain.md §6a), with the kit's 11-digit NDC, qualifier N4 and
-       quantity UN 1 when the kit NDC is known.
+       the payer's unit and quantity (UN 1 by default) when the kit NDC is known, and the
+       modifiers the payer's rule asks for (`drug_modifiers_for`).
     2. Administration: `admin_codes_for_duration(infusion_minutes)` grouped by code, so 96365 is
        one line of 1 unit and 96366 one line with a unit per additional hour. No minutes, no
        administration lines.
     3. Every line points to the first four diagnoses (primary first) and carries the place of
-       service, PA number and date of service.
+       service, PA number and date of service; the charge is the chargemaster's per unit × units;
+       institutional lines carry the chargemaster's revenue code.
     """
+    setup = setup or LineSetup()
     pointers = diagnosis_pointers(len(record.diagnosis_codes))
     pos = _blank_to_none(record.place_of_service)
     pa_number = _blank_to_none(record.pa_number)
     kit_ndc = _blank_to_none(record.kit_ndc)
+    revenue = setup.revenue_codes or {}
+    charges = setup.charges or {}
 
-    def line(no: int, code: str, code_type: str, units: Decimal, **ndc: object) -> ClaimLine:
+    def line(no: int, code: str, code_type: str, units: Decimal, **extra: object) -> ClaimLine:
         table = HCPCS_CODES if code_type == "HCPCS" else CPT_CODES
+        price = charges.get(code)
         return ClaimLine(
             line_no=no,
             code=code,
@@ -224,7 +321,9 @@ def claim_lines(record: ClaimInput) -> list[ClaimLine]:
             place_of_service=pos,
             pa_number=pa_number,
             date_of_service=record.date_of_service,
-            **ndc,  # type: ignore[arg-type]
+            revenue_code=revenue.get(code) if setup.claim_type == INSTITUTIONAL else None,
+            charge=(price * units).quantize(Decimal("0.01")) if price is not None else None,
+            **extra,  # type: ignore[arg-type]
         )
 
     ndc: dict[str, object] = {}
@@ -232,10 +331,10 @@ def claim_lines(record: ClaimInput) -> list[ClaimLine]:
         ndc = {
             "ndc_11": ndc_to_11(kit_ndc),
             "ndc_qualifier": NDC_PRODUCT_QUALIFIER,
-            "ndc_quantity": KIT_NDC_QUANTITY,
-            "ndc_unit": KIT_NDC_UNIT,
+            "ndc_quantity": setup.ndc_quantity,
+            "ndc_unit": setup.ndc_unit,
         }
-    lines = [line(1, ZOLGENSMA_HCPCS, "HCPCS", J3399_UNITS, **ndc)]
+    lines = [line(1, ZOLGENSMA_HCPCS, "HCPCS", J3399_UNITS, modifiers=setup.drug_modifiers, **ndc)]
 
     if record.infusion_minutes is not None:
         codes = admin_codes_for_duration(record.infusion_minutes)
@@ -258,8 +357,22 @@ class ScrubContext:
     pa_required: bool
     payer_accepts_96413: bool | None
     infusion_minutes: int | None = None
+    # What the claim is checked against (None: not known, that check is skipped).
+    claim_type: str | None = None  # None: the claim-type checks are skipped
+    recorded_kit_ndc: str | None = None  # 11 digits, from the signed infusion record
+    record_weight_text: str | None = None  # e.g. "5.9 kg (band 5.6-6.0 kg)", for the message
+    approved_pa_number: str | None = None
+    record_pos: str | None = None
+    overrides: tuple[str, ...] = ()  # titles of the physician's gate overrides on the case
+    ndc_unit: str = KIT_NDC_UNIT  # the payer's rule for the kit (UN 1 by default)
+    ndc_quantity: Decimal = KIT_NDC_QUANTITY
+    modifier_rule: str = MODIFIER_RULE_NONE
+    payer_modifiers: tuple[str, ...] = ()
+    modifier_source: str = ""
 
     def __post_init__(self) -> None:
+        if self.claim_type is not None and self.claim_type not in CLAIM_TYPES:
+            raise ValueError(f"claim_type must be institutional or professional, got {self.claim_type!r}")
         if not isinstance(self.payer_allowed_pos, frozenset) or not self.payer_allowed_pos:
             raise ValueError(
                 "payer_allowed_pos must be a non-empty frozenset of POS codes "
@@ -300,7 +413,12 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
     3. Place of service: missing, or not one the payer allows (each distinct POS once).
     4. Administration: 79101/96374 (error); 96413 (payer-dependent); no administration line;
        96365 units other than 1; 96365 for a documented run of 15 minutes or less; 96366 without
-       96365, without a documented run over 90 minutes, or with units that do not match the run.
+       96365, without an actual run over 90 minutes, or with units that do not match the run.
+    Also: the NDC must be a kit of the label's table and the kit recorded on the infusion day,
+    in the payer's unit and quantity; the PA number the approved one; one POS per claim, the
+    infusion's; the claim type must fit the POS (no 96365/96366 or J3399 on a physician's claim
+    in a hospital; revenue codes on institutional lines); the payer's modifier rule; and every
+    physician gate override is a billing-review warning.
     """
     findings: list[Finding] = []
     add = findings.append
@@ -375,6 +493,47 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ln.line_no,
                 )
             )
+        elif ln.ndc_11 not in KIT_NDCS_11:
+            add(
+                Finding(
+                    "ndc_unknown",
+                    ERROR,
+                    f"NDC {ln.ndc_11} is not one of the 37 Zolgensma kit NDCs in the label's table.",
+                    "Enter the NDC printed on the kit carton; it is set by the infant's weight band.",
+                    "FDA label §2.1 Table 1, §16; domain.md §1a",
+                    ln.line_no,
+                )
+            )
+        elif context.recorded_kit_ndc and ln.ndc_11 != context.recorded_kit_ndc:
+            weight = f" for {context.record_weight_text}" if context.record_weight_text else ""
+            add(
+                Finding(
+                    "ndc_not_recorded_kit",
+                    ERROR,
+                    f"NDC {ln.ndc_11} is not the kit recorded on the infusion day{weight}: {context.recorded_kit_ndc}.",
+                    f"Bill the kit that was infused: N4{context.recorded_kit_ndc}.",
+                    "FDA label §2.1 Table 1 (the kit follows the weight band); signed infusion record",
+                    ln.line_no,
+                )
+            )
+        if (
+            ln.ndc_11
+            and ln.ndc_unit
+            and ln.ndc_quantity is not None
+            and (ln.ndc_unit != context.ndc_unit or Decimal(ln.ndc_quantity) != context.ndc_quantity)
+        ):
+            want = f"{context.ndc_unit}{format_ndc_quantity(context.ndc_quantity)}"
+            add(
+                Finding(
+                    "ndc_unit",
+                    ERROR,
+                    f"The NDC quantity {ln.ndc_unit}{format_ndc_quantity(ln.ndc_quantity)} does not match "
+                    f"the payer's rule for one kit ({want}).",
+                    f"Report the kit as {want}: one kit is one unit (UN), not its volume in mL.",
+                    "card 'J3399 × 1 unit'; NUCC 1500 item 24 shaded area; payer policy",
+                    ln.line_no,
+                )
+            )
 
     # 2. Prior authorization.
     if context.pa_required:
@@ -391,7 +550,48 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     )
                 )
 
+    if context.approved_pa_number:
+        wrong = sorted(
+            {ln.pa_number.strip() for ln in lines if ln.pa_number and ln.pa_number.strip()}
+            - {context.approved_pa_number}
+        )
+        for number in wrong:
+            add(
+                Finding(
+                    "pa_mismatch",
+                    ERROR,
+                    f"PA number {number} is not the approved authorization {context.approved_pa_number}.",
+                    f"Enter the approved PA number {context.approved_pa_number} (item 23 / treatment authorization).",
+                    "payer prior authorization (approved PA on file)",
+                )
+            )
+
     # 3. Place of service.
+    distinct_pos = sorted({p for p in (_blank_to_none(ln.place_of_service) for ln in lines) if p})
+    if len(distinct_pos) > 1:
+        add(
+            Finding(
+                "pos_mixed",
+                ERROR,
+                f"The lines carry different places of service ({', '.join(distinct_pos)}); one claim has one.",
+                "Use the place of service of the infusion on every line.",
+                "NUCC 1500 item 24B; one encounter, one setting (domain.md §6c)",
+            )
+        )
+    if context.record_pos:
+        off = [p for p in distinct_pos if p != context.record_pos]
+        if off:
+            add(
+                Finding(
+                    "pos_not_record",
+                    ERROR,
+                    f"Place of service {', '.join(off)} is not where the infusion was given "
+                    f"({_pos_label(context.record_pos)}).",
+                    f"Bill place of service {context.record_pos}, as on the case and infusion record.",
+                    "CMS POS code set; signed infusion record",
+                )
+            )
+
     allowed = ", ".join(_pos_label(p) for p in sorted(context.payer_allowed_pos))
     seen_pos: set[str | None] = set()
     for ln in lines:
@@ -455,6 +655,146 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ln.line_no,
                 )
             )
+
+    # 5. Claim type and setting (docs/domain.md §13a).
+    facility_pos = [p for p in distinct_pos if p in FACILITY_POS]
+    if context.claim_type == PROFESSIONAL and facility_pos:
+        for ln in lines:
+            if ln.code in (CPT_INITIAL_HOUR, CPT_ADDITIONAL_HOUR):
+                add(
+                    Finding(
+                        "admin_in_facility",
+                        ERROR,
+                        f"{ln.code} is not reported by the physician in the facility setting "
+                        f"(POS {', '.join(facility_pos)}).",
+                        "Remove it from the physician's CMS-1500; the hospital bills the infusion on its UB-04 "
+                        "(revenue code 026x).",
+                        "AMA CPT 96360-96379 instructions, as applied by Regence payment policy 109; domain.md §13a",
+                        ln.line_no,
+                    )
+                )
+            elif ln.code.upper() == ZOLGENSMA_HCPCS:
+                add(
+                    Finding(
+                        "drug_on_professional_in_facility",
+                        ERROR,
+                        f"J3399 on a professional claim at a hospital (POS {', '.join(facility_pos)}): the "
+                        "hospital bills the drug.",
+                        "Bill J3399 on the hospital's institutional claim (UB-04 / 837I, revenue code 0636).",
+                        "NUBC UB-04 / X12 837I; domain.md §13a",
+                        ln.line_no,
+                    )
+                )
+    if context.claim_type == INSTITUTIONAL:
+        if distinct_pos and not facility_pos:
+            add(
+                Finding(
+                    "institutional_not_hospital",
+                    ERROR,
+                    f"An institutional claim for place of service {', '.join(distinct_pos)}, which is not a hospital.",
+                    "Bill the drug and its administration on the professional claim (CMS-1500 / 837P).",
+                    "NUBC UB-04 / X12 837I and 837P; domain.md §13a",
+                )
+            )
+        for ln in lines:
+            if not ln.revenue_code:
+                add(
+                    Finding(
+                        "missing_revenue_code",
+                        ERROR,
+                        f"{ln.code} has no revenue code; every institutional line needs one.",
+                        "Set the revenue code in the site's billing settings (0636 for J3399, 0260 for 96365/96366).",
+                        "NUBC UB-04 FL 42; domain.md §13a",
+                        ln.line_no,
+                    )
+                )
+            elif ln.code.upper() == ZOLGENSMA_HCPCS and ln.revenue_code != REVENUE_DRUG_DETAIL:
+                add(
+                    Finding(
+                        "revenue_code",
+                        WARNING,
+                        f"J3399 under revenue code {ln.revenue_code}; detail-coded drugs commonly go under 0636.",
+                        "Use 0636 unless the payer says otherwise.",
+                        "domain.md §13a (unverified: confirm with the payer)",
+                        ln.line_no,
+                    )
+                )
+            elif ln.code in ADMIN_CPT and not ln.revenue_code.startswith(REVENUE_IV_THERAPY_FAMILY):
+                add(
+                    Finding(
+                        "revenue_code",
+                        WARNING,
+                        f"{ln.code} under revenue code {ln.revenue_code}; IV therapy commonly goes under 026x.",
+                        "Use 0260 unless the payer says otherwise.",
+                        "domain.md §13a (unverified: confirm with the payer)",
+                        ln.line_no,
+                    )
+                )
+
+    # 6. Modifiers: the payer's rule (docs/domain.md §13a).
+    source = context.modifier_source or "payer policy"
+    for ln in lines:
+        jw_jz = [m for m in ln.modifiers if m in ("JW", "JZ")]
+        if jw_jz and ln.code.upper() != ZOLGENSMA_HCPCS:
+            add(
+                Finding(
+                    "modifier_not_drug",
+                    ERROR,
+                    f"{'/'.join(jw_jz)} on {ln.code}: JW and JZ belong on the drug line only.",
+                    f"Remove {'/'.join(jw_jz)} from {ln.code}.",
+                    "CMS JW/JZ modifier policy FAQ",
+                    ln.line_no,
+                )
+            )
+    for ln in j3399:
+        jw_jz = [m for m in ln.modifiers if m in ("JW", "JZ")]
+        if len(jw_jz) > 1:
+            add(
+                Finding(
+                    "modifier_jw_jz",
+                    ERROR,
+                    "J3399 carries both JW and JZ.",
+                    "JZ when nothing is discarded; JW only on a separate line for the discarded amount.",
+                    "CMS JW/JZ modifier policy FAQ",
+                    ln.line_no,
+                )
+            )
+        elif context.modifier_rule == MODIFIER_RULE_JW_JZ and not jw_jz:
+            add(
+                Finding(
+                    "modifier_jw_jz",
+                    ERROR,
+                    "This payer requires JW or JZ on single-dose drug lines and J3399 has neither.",
+                    "Add JZ (J3399 is billed per treatment, so no billing unit is discarded).",
+                    f"{source} (CMS JW/JZ policy; how it applies to a per-treatment code is unverified)",
+                    ln.line_no,
+                )
+            )
+        missing = [m for m in context.payer_modifiers if m not in ln.modifiers]
+        if missing:
+            add(
+                Finding(
+                    "modifier_required",
+                    ERROR,
+                    f"This payer requires modifier {', '.join(missing)} on J3399.",
+                    f"Add {', '.join(missing)} to the J3399 line.",
+                    source,
+                    ln.line_no,
+                )
+            )
+
+    # 7. Billing review: a physician overrode the eligibility gate.
+    for title in context.overrides:
+        add(
+            Finding(
+                "override_review",
+                WARNING,
+                f"A physician overrode the gate item “{title}” to infuse; the payer may question it.",
+                "Review the override's written reason with the physician before the claim goes out, and "
+                "attach it if the payer asks.",
+                "physician gate override on the case (GeneGate record)",
+            )
+        )
 
     initial = [ln for ln in lines if ln.code == CPT_INITIAL_HOUR]
     additional = [ln for ln in lines if ln.code == CPT_ADDITIONAL_HOUR]

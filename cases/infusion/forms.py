@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth import authenticate
 
 from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionRecord, InfusionVial
-from cases.infusion.rules import RecordCheck, RecordValues, VialValues, check_record
+from cases.infusion.rules import PauseValues, RecordCheck, RecordValues, VialValues, check_record
 
 AMENDMENT_REASON_MIN_LENGTH = 10
 WEIGHT_INPUT_MAX_KG = Decimal("60")  # sanity bound on input, not a clinical rule
@@ -132,7 +132,7 @@ class InfusionRecordForm(forms.ModelForm):
     def clean_kit_ndc(self):
         return "".join((self.cleaned_data.get("kit_ndc") or "").split())
 
-    def values(self, vials: tuple[VialValues, ...]) -> RecordValues:
+    def values(self, vials: tuple[VialValues, ...], pauses: tuple[PauseValues, ...] = ()) -> RecordValues:
         data = self.cleaned_data
         return RecordValues(
             infused_on=data["infused_on"],
@@ -150,6 +150,7 @@ class InfusionRecordForm(forms.ModelForm):
             stopped_at=data.get("stopped_at"),
             adverse_events=data.get("adverse_events") or "",
             administered_by=data.get("administered_by") or "",
+            pauses=pauses,
         )
 
 
@@ -169,20 +170,54 @@ class VialForm(forms.Form):
 VialFormSet = forms.formset_factory(VialForm, extra=0, max_num=14, absolute_max=14, validate_max=True)
 
 
+class PauseForm(forms.Form):
+    """One stop of the pump: stopped, resumed, why. Blank rows are ignored."""
+
+    started_at = forms.TimeField(label="Pump stopped", required=False, widget=TimeInput())
+    resumed_at = forms.TimeField(label="Pump resumed", required=False, widget=TimeInput())
+    reason = forms.CharField(label="Why", max_length=200, required=False)
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not (data.get("started_at") or data.get("resumed_at") or (data.get("reason") or "").strip())
+
+
+PauseFormSet = forms.formset_factory(PauseForm, extra=0, max_num=6, absolute_max=6, validate_max=True)
+PAUSE_BLANK_ROWS = 2
+
+
+def pause_rows(formset) -> list[tuple[int, PauseForm]]:
+    """The (1-based position, form) of every pause row that has something in it."""
+    rows = [form for form in formset.forms if form.is_valid() and not form.is_blank()]
+    return list(enumerate(rows, start=1))
+
+
+def pause_values(formset) -> tuple[PauseValues, ...]:
+    return tuple(
+        PauseValues(
+            started_at=f.cleaned_data.get("started_at"),
+            resumed_at=f.cleaned_data.get("resumed_at"),
+            reason=(f.cleaned_data.get("reason") or "").strip(),
+        )
+        for _, f in pause_rows(formset)
+    )
+
+
 def vial_rows(formset) -> list[tuple[int, VialForm]]:
     """The (1-based position, form) of every vial row that has something in it."""
     rows = [form for form in formset.forms if form.is_valid() and not form.is_blank()]
     return list(enumerate(rows, start=1))
 
 
-def apply_rules(form: InfusionRecordForm, formset) -> RecordCheck | None:
+def apply_rules(form: InfusionRecordForm, formset, pause_formset) -> RecordCheck | None:
     """Run cases.infusion.rules.check_record on valid forms and put refusals next to the fields.
 
     Returns the check (warnings and what signing still needs), or None when a field is invalid.
     """
-    if not (form.is_valid() and formset.is_valid()):
+    if not (form.is_valid() and formset.is_valid() and pause_formset.is_valid()):
         return None
     rows = vial_rows(formset)
+    pauses = pause_rows(pause_formset)
     vials = tuple(
         VialValues(
             size_ml=Decimal(f.cleaned_data["size_ml"]) if f.cleaned_data.get("size_ml") else None,
@@ -191,12 +226,15 @@ def apply_rules(form: InfusionRecordForm, formset) -> RecordCheck | None:
         )
         for _, f in rows
     )
-    check = check_record(form.values(vials))
+    check = check_record(form.values(vials, pause_values(pause_formset)))
     for name, messages in check.errors.items():
         for message in messages:
             if name.startswith("vial-"):
                 index = int(name.split("-")[1])
                 rows[index - 1][1].add_error(None, message)
+            elif name.startswith("pause-"):
+                index = int(name.split("-")[1])
+                pauses[index - 1][1].add_error(None, message)
             elif name == "vials":
                 form.add_error(None, message)
             else:

@@ -13,9 +13,9 @@ from django.db import models
 from django.http import Http404
 from django.utils import timezone
 
-from cases.infusion.rules import RecordValues, VialValues, duration_minutes
+from cases.infusion.rules import PauseValues, RecordValues, VialValues, actual_minutes, duration_minutes, paused_minutes
 
-__all__ = ["GateOverride", "InfusionAmendment", "InfusionRecord", "InfusionVial"]
+__all__ = ["GateOverride", "InfusionAmendment", "InfusionPause", "InfusionRecord", "InfusionVial"]
 
 OVERRIDE_REASON_MIN_LENGTH = 20
 
@@ -82,15 +82,26 @@ class InfusionRecord(models.Model):
         return self.signed_at is not None
 
     @property
-    def duration_minutes(self) -> int | None:
+    def elapsed_minutes(self) -> int | None:
+        """Stop − start, pauses included (what the clock on the wall says)."""
         if self.started_at is None or self.stopped_at is None:
             return None
         minutes = duration_minutes(self.started_at, self.stopped_at)
         return minutes if minutes > 0 else None
 
-    def values(self, vials=None) -> RecordValues:
-        """The record as plain values for cases.infusion.rules (vials from prefetch when given)."""
+    @property
+    def paused_minutes(self) -> int:
+        return paused_minutes(p.values() for p in self.pauses.all())
+
+    @property
+    def duration_minutes(self) -> int | None:
+        """The actual infusion time: stop − start − pauses (what 96365/96366 are billed on)."""
+        return actual_minutes(self.started_at, self.stopped_at, [p.values() for p in self.pauses.all()])
+
+    def values(self, vials=None, pauses=None) -> RecordValues:
+        """The record as plain values for cases.infusion.rules (vials and pauses from prefetch when given)."""
         vials = self.vials.all() if vials is None else vials
+        pauses = self.pauses.all() if pauses is None else pauses
         return RecordValues(
             infused_on=self.infused_on,
             weight_kg=self.weight_kg,
@@ -107,6 +118,7 @@ class InfusionRecord(models.Model):
             stopped_at=self.stopped_at,
             adverse_events=self.adverse_events,
             administered_by=self.administered_by,
+            pauses=tuple(p.values() for p in pauses),
         )
 
 
@@ -135,6 +147,35 @@ class InfusionVial(models.Model):
         return VialValues(size_ml=Decimal(self.size_ml), lot_number=self.lot_number, expires_on=self.expires_on)
 
 
+class InfusionPause(models.Model):
+    """One stop of the pump during the infusion. Actual infusion time excludes it (CPT; CMS)."""
+
+    record = models.ForeignKey(InfusionRecord, on_delete=models.CASCADE, related_name="pauses")
+    position = models.PositiveSmallIntegerField()
+    started_at = models.TimeField("Pump stopped")
+    resumed_at = models.TimeField("Pump resumed")
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "position"], name="pause_unique_record_position"),
+            models.CheckConstraint(
+                condition=models.Q(resumed_at__gt=models.F("started_at")), name="pause_resumes_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pause {self.position} of record {self.record_id}"
+
+    @property
+    def minutes(self) -> int:
+        return duration_minutes(self.started_at, self.resumed_at)
+
+    def values(self) -> PauseValues:
+        return PauseValues(started_at=self.started_at, resumed_at=self.resumed_at, reason=self.reason)
+
+
 class InfusionAmendment(models.Model):
     """A change to a signed record: the old and new value, why, by whom and when. Appended only."""
 
@@ -161,7 +202,7 @@ def record_for_case(case) -> InfusionRecord | None:
         InfusionRecord.objects.filter(case=case)
         .select_related("signed_by")
         .prefetch_related(
-            "vials", models.Prefetch("amendments", queryset=InfusionAmendment.objects.order_by("at", "pk"))
+            "vials", "pauses", models.Prefetch("amendments", queryset=InfusionAmendment.objects.order_by("at", "pk"))
         )
         .first()
     )

@@ -8,8 +8,13 @@ from cases.infusion.models import GateOverride, InfusionRecord
 
 
 def case_panel(request, case) -> tuple[str, dict]:
-    """Return the panel template and its context (three queries, whatever the case holds)."""
-    record = InfusionRecord.objects.filter(case=case).select_related("signed_by").prefetch_related("amendments").first()
+    """Return the panel template and its context (four queries, whatever the case holds)."""
+    record = (
+        InfusionRecord.objects.filter(case=case)
+        .select_related("signed_by")
+        .prefetch_related("amendments", "pauses")
+        .first()
+    )
     overrides = list(GateOverride.objects.filter(case=case).order_by("at", "pk"))
     user = request.user
     return "cases/infusion/_panel.html", {

@@ -29,6 +29,27 @@ def duration_minutes(started_at: time, stopped_at: time) -> int:
     return int(delta // timedelta(minutes=1))
 
 
+def paused_minutes(pauses) -> int:
+    """Return the whole minutes the pump was stopped, summed over well-formed pauses."""
+    total = 0
+    for pause in pauses:
+        if pause.started_at is not None and pause.resumed_at is not None:
+            total += max(0, duration_minutes(pause.started_at, pause.resumed_at))
+    return total
+
+
+def actual_minutes(started_at: time | None, stopped_at: time | None, pauses=()) -> int | None:
+    """Return the actual infusion time: stop − start − pauses, or None when unknown or not positive.
+
+    CPT and Medicare count the time the infusion actually runs; time while it is stopped is
+    excluded (docs/domain.md §13a "Infusion time", §6b).
+    """
+    if started_at is None or stopped_at is None:
+        return None
+    minutes = duration_minutes(started_at, stopped_at) - paused_minutes(pauses)
+    return minutes if minutes > 0 else None
+
+
 def normalize_ndc(text: str) -> str:
     """Return a label NDC without spaces, for comparison ("71894-120-02")."""
     return "".join(text.split())
@@ -41,6 +62,15 @@ class VialValues:
     size_ml: Decimal | None
     lot_number: str
     expires_on: date | None
+
+
+@dataclass(frozen=True)
+class PauseValues:
+    """One stop of the pump during the infusion: when it stopped, when it resumed, and why."""
+
+    started_at: time | None
+    resumed_at: time | None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +92,7 @@ class RecordValues:
     stopped_at: time | None = None
     adverse_events: str = ""
     administered_by: str = ""
+    pauses: tuple[PauseValues, ...] = ()
 
 
 @dataclass
@@ -72,7 +103,8 @@ class RecordCheck:
     warnings: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     kit: Kit | None = None
-    duration: int | None = None
+    duration: int | None = None  # actual infusion minutes: stop − start − pauses
+    elapsed: int | None = None  # stop − start
 
     def refuse(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -170,9 +202,54 @@ def _check_steroid(values: RecordValues, check: RecordCheck) -> None:
                 )
 
 
+def _check_pauses(values: RecordValues, elapsed: int | None, check: RecordCheck) -> bool:
+    """Refuse a pause without both times or a reason, ending before it starts, outside the run,
+    or overlapping another. Returns True when every pause is usable for the actual time."""
+    ok = True
+    spans: list[tuple[int, int, int]] = []
+    for index, pause in enumerate(values.pauses, start=1):
+        key = f"pause-{index}"
+        if pause.started_at is None or pause.resumed_at is None:
+            check.refuse(key, f"Pause {index}: enter the time the pump stopped and the time it resumed.")
+            ok = False
+            continue
+        if not pause.reason.strip():
+            check.refuse(key, f"Pause {index}: say why the infusion was paused.")
+            ok = False
+        length = duration_minutes(pause.started_at, pause.resumed_at)
+        if length <= 0:
+            check.refuse(
+                key,
+                f"Pause {index}: it resumed at {pause.resumed_at:%H:%M}, which is not after it stopped "
+                f"at {pause.started_at:%H:%M}.",
+            )
+            ok = False
+            continue
+        if elapsed is not None:
+            start = duration_minutes(values.started_at, pause.started_at)  # type: ignore[arg-type]
+            if start < 0 or start + length > elapsed:
+                check.refuse(
+                    key,
+                    f"Pause {index} ({pause.started_at:%H:%M}–{pause.resumed_at:%H:%M}) is outside the infusion "
+                    f"{values.started_at:%H:%M}–{values.stopped_at:%H:%M}.",
+                )
+                ok = False
+                continue
+            spans.append((start, start + length, index))
+    spans.sort()
+    for (_s1, end1, i1), (s2, _e2, i2) in zip(spans, spans[1:], strict=False):
+        if s2 < end1:
+            check.refuse(f"pause-{i2}", f"Pause {i2} overlaps pause {i1}; enter each stop of the pump once.")
+            ok = False
+    return ok
+
+
 def _check_times_and_volume(values: RecordValues, check: RecordCheck) -> None:
+    elapsed = None
     if values.started_at is None or values.stopped_at is None:
         check.missing.append("infusion start and stop times")
+        if values.pauses:
+            _check_pauses(values, None, check)
     else:
         minutes = duration_minutes(values.started_at, values.stopped_at)
         if minutes <= 0:
@@ -180,11 +257,19 @@ def _check_times_and_volume(values: RecordValues, check: RecordCheck) -> None:
                 "stopped_at",
                 f"The stop time {values.stopped_at:%H:%M} must be after the start time {values.started_at:%H:%M}.",
             )
+            _check_pauses(values, None, check)
         else:
-            check.duration = minutes
-            if minutes < SLOW_INFUSION_MINUTES:
+            elapsed = minutes
+    if elapsed is not None and _check_pauses(values, elapsed, check):
+        actual = elapsed - paused_minutes(values.pauses)
+        if actual <= 0:
+            check.refuse("stopped_at", "The pauses take up the whole infusion; check the times.")
+        else:
+            check.elapsed, check.duration = elapsed, actual
+            paused = f" ({elapsed} minutes less {elapsed - actual} paused)" if actual != elapsed else ""
+            if actual < SLOW_INFUSION_MINUTES:
                 check.warnings.append(
-                    f"The infusion ran {minutes} minutes. Zolgensma must be a slow infusion over about "
+                    f"The infusion ran {actual} minutes{paused}. Zolgensma must be a slow infusion over about "
                     "60 minutes on a syringe pump, not a push (label §2.1)."
                 )
     if values.total_volume_ml is None:
@@ -206,8 +291,9 @@ def check_record(values: RecordValues) -> RecordCheck:
     1. Weight → kit (label Table 1, rounded to 0.1 kg); the kit NDC must be that kit's.
     2. Vials: none expired before the infusion date; count and sizes match the kit.
     3. Steroid: started before the infusion (day −1, label §2.1); dose near 1 mg/kg/day.
-    4. Times: stop after start; under 60 minutes warns (label §2.1); the volume drawn is
-       compared with the band's dose volume.
+    4. Times: stop after start; pauses have both times and a reason, lie inside the run and do
+       not overlap; the actual time (stop − start − pauses) under 60 minutes warns (label §2.1);
+       the volume drawn is compared with the band's dose volume.
     5. Pump, catheter, adverse events and who administered are required to sign.
     """
     check = RecordCheck()

@@ -21,13 +21,16 @@ from cases.access import get_case_for_user
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight, to_decimal_kg
 from cases.gate_facts import gate_queryset
 from cases.infusion.forms import (
+    PAUSE_BLANK_ROWS,
     AmendmentForm,
     InfusionRecordForm,
     OverrideForm,
+    PauseFormSet,
     PlanForm,
     SignForm,
     VialFormSet,
     apply_rules,
+    pause_rows,
     vial_rows,
 )
 from cases.infusion.models import InfusionRecord, record_for_case, signed_record_or_404
@@ -101,7 +104,8 @@ def _new_record_forms(case: Case, on, kit_ctx: dict):
     }
     sizes = ["5.5"] * kit.vials_5_5 + ["8.3"] * kit.vials_8_3 if kit else []
     form = InfusionRecordForm(initial=initial, instance=InfusionRecord(case=case))
-    return form, VialFormSet(prefix="vial", initial=[{"size_ml": s} for s in sizes])
+    pauses = PauseFormSet(prefix="pause", initial=[{} for _ in range(PAUSE_BLANK_ROWS)])
+    return form, VialFormSet(prefix="vial", initial=[{"size_ml": s} for s in sizes]), pauses
 
 
 def _record_forms(record: InfusionRecord, kit_ctx: dict):
@@ -109,7 +113,9 @@ def _record_forms(record: InfusionRecord, kit_ctx: dict):
     kit = kit_ctx["kit"]
     missing = (kit.total_vials - len(vials)) if kit else 0
     blanks = [{} for _ in range(max(0, missing))]
-    return InfusionRecordForm(instance=record), VialFormSet(prefix="vial", initial=vials + blanks)
+    pauses = [{"started_at": p.started_at, "resumed_at": p.resumed_at, "reason": p.reason} for p in record.pauses.all()]
+    pause_formset = PauseFormSet(prefix="pause", initial=pauses + [{} for _ in range(PAUSE_BLANK_ROWS)])
+    return InfusionRecordForm(instance=record), VialFormSet(prefix="vial", initial=vials + blanks), pause_formset
 
 
 def _render_day(request, case: Case, status: int = 200, **forms):
@@ -144,6 +150,7 @@ def _render_day(request, case: Case, status: int = 200, **forms):
             default = _record_forms(record, kit_ctx) if record else _new_record_forms(case, on, kit_ctx)
             ctx["record_form"] = forms.get("record_form") or default[0]
             ctx["vial_formset"] = forms.get("vial_formset") or default[1]
+            ctx["pause_formset"] = forms.get("pause_formset") or default[2]
         if is_physician and (readiness.blockers or "override_form" in forms):
             ctx["override_form"] = forms.get("override_form") or OverrideForm(items=readiness.blockers)
         if is_physician and record is not None:
@@ -197,7 +204,8 @@ def infusion_record_save(request, pk: int):
         return _refuse_locked(request, case, record)
     form = InfusionRecordForm(request.POST, instance=record or InfusionRecord(case=case), today=timezone.localdate())
     vial_formset = VialFormSet(request.POST, prefix="vial")
-    check = apply_rules(form, vial_formset)
+    pause_formset = PauseFormSet(request.POST, prefix="pause")
+    check = apply_rules(form, vial_formset, pause_formset)
     if check is not None:
         on = form.cleaned_data["infused_on"]
         # The steroid start typed here is the one the gate judges (one source of truth).
@@ -208,11 +216,13 @@ def infusion_record_save(request, pk: int):
             form.add_error("infused_on", _blocked_message(readiness))
         else:
             vials = [f.cleaned_data for _, f in vial_rows(vial_formset)]
+            pauses = [f.cleaned_data for _, f in pause_rows(pause_formset)]
             try:
                 record_save(
                     case=case,
                     record=form.instance,
                     vials=vials,
+                    pauses=pauses,
                     version=form.cleaned_data["version"],
                     by=request.user,
                 )
@@ -223,7 +233,7 @@ def infusion_record_save(request, pk: int):
             else:
                 messages.success(request, "Infusion record saved.")
                 return redirect(_day_url(case))
-    return _render_day(request, case, record_form=form, vial_formset=vial_formset)
+    return _render_day(request, case, record_form=form, vial_formset=vial_formset, pause_formset=pause_formset)
 
 
 @require_POST

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.eligibility import GateItem, GateReport
 from cases.gate_facts import case_gate
 from cases.infusion.events import infusion_signed
-from cases.infusion.models import GateOverride, InfusionAmendment, InfusionRecord, InfusionVial
+from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.pa import PaStatus, pa_status_for
 from cases.infusion.rules import check_record
 from cases.models import Case, Stage
@@ -101,8 +101,10 @@ def plan_set(*, case: Case, planned_on: date, steroid_start: date, version: int,
 
 
 @transaction.atomic
-def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], version: int, by) -> InfusionRecord:
-    """Save a draft record and replace its vials. Refuses a signed record or a stale version.
+def record_save(
+    *, case: Case, record: InfusionRecord, vials: list[dict], version: int, by, pauses: list[dict] = ()
+) -> InfusionRecord:
+    """Save a draft record and replace its vials and pauses. Refuses a signed record or a stale version.
 
     ``version`` is the version the form was read at (0 when there was no record yet); any other
     than the stored one raises StaleRecord, so nobody overwrites a save they have not seen.
@@ -128,6 +130,10 @@ def record_save(*, case: Case, record: InfusionRecord, vials: list[dict], versio
     record.vials.all().delete()
     InfusionVial.objects.bulk_create(
         InfusionVial(record=record, position=i, **vial) for i, vial in enumerate(vials, start=1)
+    )
+    record.pauses.all().delete()
+    InfusionPause.objects.bulk_create(
+        InfusionPause(record=record, position=i, **pause) for i, pause in enumerate(pauses, start=1)
     )
     return record
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from billing.models import Payer
+from billing.models import ChargeItem, Payer, SiteBilling
 from cases.analytes import BASELINE_LAB_ANALYTES
-from cases.infusion.models import InfusionRecord, InfusionVial
+from cases.infusion.models import InfusionPause, InfusionRecord, InfusionVial
 from cases.models import BaselineLab, Document, TiterResult, WeightMeasurement
 from tests.personas import make_case
 
@@ -29,7 +29,36 @@ NORMAL_LABS = {
 
 def payer(name: str = "Open Health", **fields) -> Payer:
     fields.setdefault("pa_required", False)
+    fields.setdefault("payer_id", "OPENH01")
+    fields.setdefault("inpatient_drug_carve_out", "carved_out")
     return Payer.objects.get_or_create(name=name, defaults=fields)[0]
+
+
+# A site's chargemaster: (revenue code, charge) per code (demo prices, not real ones).
+CHARGES = {
+    "J3399": ("0636", Decimal("2125000.00")),
+    "96365": ("0260", Decimal("450.00")),
+    "96366": ("0260", Decimal("150.00")),
+}
+
+
+def billing_settings(site, **fields) -> SiteBilling:
+    """The site's billing settings and full price list (idempotent)."""
+    values = dict(
+        tin="123456789",
+        street="100 Harbor Way",
+        city="Northfield",
+        state="MA",
+        zip_code="013601234",
+        contact_name="Billing Office",
+        contact_phone="4135550100",
+    )
+    values.update(fields)
+    settings, created = SiteBilling.objects.get_or_create(site=site, defaults=values)
+    if created:
+        for code, (revenue, charge) in CHARGES.items():
+            ChargeItem.objects.create(settings=settings, code=code, revenue_code=revenue, charge=charge)
+    return settings
 
 
 def make_ready(case, on: date | None = None, weight: str = "5.4"):
@@ -46,7 +75,9 @@ def make_ready(case, on: date | None = None, weight: str = "5.4"):
     case.ordering_physician_npi = "1234567893"
     if case.payer is None:
         case.payer = payer()
+    case.member_id = case.member_id or "M7000123"
     case.save()
+    billing_settings(case.site)
     content = b"%PDF-1.4 genetic report"
     Document.objects.create(
         case=case,
@@ -111,6 +142,8 @@ def record_post(on: date, **overrides) -> dict:
         "vial-INITIAL_FORMS": "0",
         "vial-MIN_NUM_FORMS": "0",
         "vial-MAX_NUM_FORMS": "14",
+        "pause-TOTAL_FORMS": "0",
+        "pause-INITIAL_FORMS": "0",
     }
     for i, size in enumerate(SIZES_5_4):
         data[f"vial-{i}-size_ml"] = size
@@ -129,8 +162,12 @@ def vial_post(sizes: list[str], on: date) -> dict:
     return data
 
 
-def make_record(case, by, on: date | None = None, *, minutes: int = 60, signed_by=None, **fields) -> InfusionRecord:
-    """A complete record saved directly (5.4 kg kit), optionally marked signed (no schedule)."""
+def make_record(
+    case, by, on: date | None = None, *, minutes: int = 60, signed_by=None, pauses=(), **fields
+) -> InfusionRecord:
+    """A complete record saved directly (5.4 kg kit), optionally marked signed (no schedule).
+
+    ``minutes`` is the clock time from 09:00; ``pauses`` are (stopped, resumed, why) inside it."""
     on = on or timezone.localdate()
     start = time(9, 0)
     stop_minutes = 9 * 60 + minutes
@@ -157,6 +194,8 @@ def make_record(case, by, on: date | None = None, *, minutes: int = 60, signed_b
         InfusionVial.objects.create(
             record=record, position=i, size_ml=size, lot_number=f"LOT-{i}A", expires_on=on + timedelta(days=200)
         )
+    for i, (stopped, resumed, why) in enumerate(pauses, start=1):
+        InfusionPause.objects.create(record=record, position=i, started_at=stopped, resumed_at=resumed, reason=why)
     if signed_by is not None:
         record.signed_by = signed_by
         record.signed_name = signed_by.get_full_name() or signed_by.username

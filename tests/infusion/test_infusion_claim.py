@@ -50,7 +50,7 @@ def test_the_infusion_time_gives_96365_and_96366_only_over_90_minutes(cast, clie
     client.force_login(cast.billing)
     body = claim(client, case)
     assert line_codes(body) == codes
-    assert f"({minutes} minutes)" in body
+    assert f"({minutes} minutes actual infusion time)" in body
     assert "No findings: the claim passes the scrubber." in body
 
 
@@ -125,8 +125,8 @@ def keyed(client, case, rows, pa_number="PA-1"):
     return claim(client, case, **params)
 
 
-J3399 = {"code": "J3399", "units": "1", "ndc": "71894012504", "ndc_unit": "UN", "pos": "21"}
-ADMIN = {"code": "96365", "units": "1", "pos": "21"}
+J3399 = {"code": "J3399", "units": "1", "revenue_code": "0636", "ndc": "71894012504", "ndc_unit": "UN", "pos": "21"}
+ADMIN = {"code": "96365", "units": "1", "revenue_code": "0260", "pos": "21"}
 
 
 @pytest.mark.parametrize(
@@ -254,3 +254,23 @@ def test_a_record_date_in_the_past_is_the_date_of_service(cast, client):
     make_record(case, cast.coordinator, on, signed_by=cast.physician)
     client.force_login(cast.billing)
     assert f'<tr><th scope="row">Date of service</th><td>{on.isoformat()}</td></tr>' in claim(client, case)
+
+
+def test_a_paused_infusion_is_billed_on_its_actual_time_on_the_claim_and_the_billing_summary(cast, client):
+    from datetime import time
+
+    case = ready_case(cast.site_a)
+    make_record(
+        case, cast.coordinator, minutes=95, signed_by=cast.physician, pauses=[(time(9, 20), time(9, 50), "Occlusion")]
+    )
+    client.force_login(cast.billing)
+    body = claim(client, case)
+    assert line_codes(body) == [("J3399", "1"), ("96365", "1")]
+    assert "65 minutes actual infusion time: 95 minutes less 30 paused" in body
+    panel = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    admin_box = panel[panel.index("3 · Administration CPT") :]
+    assert '<div class="fw-semibold">96365</div>' in admin_box[:200]
+    assert "Actual run 65 min (signed record, pauses excluded)" in admin_box
+    rows = list(csv.reader(io.StringIO(client.get(reverse("billing:claim_csv", args=[case.pk])).content.decode())))
+    assert ["Infusion", "09:00-10:35", "65 min actual", "95 min elapsed", "30 min paused"] in rows
+    assert not any(r[1:2] == ["96366"] for r in rows)

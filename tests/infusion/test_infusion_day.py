@@ -160,6 +160,7 @@ def test_a_draft_may_be_partial_and_lists_what_signing_still_needs(cast, client,
     client.force_login(cast.coordinator)
     data = {"version": "0", "infused_on": TODAY().isoformat(), "weight_kg": "5.4"}
     data |= {"vial-TOTAL_FORMS": "0", "vial-INITIAL_FORMS": "0"}
+    data |= {"pause-TOTAL_FORMS": "0", "pause-INITIAL_FORMS": "0"}
     assert save(client, ready, data).status_code == 302
     body = day(client, ready).content.decode()
     assert "Before it can be signed, enter" in body and "infusion start and stop times" in body
@@ -239,3 +240,44 @@ def test_the_day_uses_the_newest_weight_on_or_before_the_date(cast, client):
     ready = ready_case(cast.site_a, mrn="M-3")
     assert "5.40 kg → rounded 5.4 kg" in day(client, ready).content.decode()
     assert Decimal("5.4") == ready.weights.get().kg
+
+
+# --- Pauses ------------------------------------------------------------------------------------
+def pause_post(*rows) -> dict:
+    data = {"pause-TOTAL_FORMS": str(len(rows)), "pause-INITIAL_FORMS": "0"}
+    for i, (start, end, why) in enumerate(rows):
+        data |= {f"pause-{i}-started_at": start, f"pause-{i}-resumed_at": end, f"pause-{i}-reason": why}
+    return data
+
+
+def test_pauses_are_saved_as_intervals_and_the_actual_time_excludes_them(cast, client, ready):
+    client.force_login(cast.coordinator)
+    data = record_post(TODAY(), started_at="08:45", stopped_at="10:20") | pause_post(
+        ("09:20", "09:50", "Positional line occlusion"), ("", "", "")
+    )
+    assert save(client, ready, data).status_code == 302
+    record = InfusionRecord.objects.get(case=ready)
+    assert [(p.position, p.minutes, p.reason) for p in record.pauses.all()] == [(1, 30, "Positional line occlusion")]
+    assert (record.elapsed_minutes, record.paused_minutes, record.duration_minutes) == (95, 30, 65)
+    body = day(client, ready).content.decode()
+    assert 'value="09:20"' in body and 'value="Positional line occlusion"' in body
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([("09:30", "09:20", "Occlusion")], "is not after it stopped"),
+        ([("08:30", "08:40", "Occlusion")], "outside the infusion"),
+        ([("09:10", "09:30", "Occlusion"), ("09:20", "09:40", "Alarm")], "overlaps pause 1"),
+        ([("09:10", "", "Occlusion")], "enter the time the pump stopped and the time it resumed"),
+        ([("09:10", "09:20", "")], "say why the infusion was paused"),
+        ([("9 o'clock", "09:20", "Occlusion")], "Enter a valid time"),
+    ],
+)
+def test_impossible_pauses_are_refused_next_to_the_row_and_nothing_is_saved(cast, client, ready, rows, message):
+    client.force_login(cast.coordinator)
+    response = save(client, ready, record_post(TODAY()) | pause_post(*rows))
+    body = response.content.decode()
+    assert response.status_code == 200 and message in body
+    assert 'class="invalid-feedback"' in body[body.index('id="pauses"') :]
+    assert not InfusionRecord.objects.exists()

@@ -63,6 +63,7 @@ def test_a_payer_without_pa_does_not_block(cast):
 
 def test_an_approved_pa_valid_that_day_opens_the_day_and_its_number_goes_on_the_claim(cast, client, strict, fake_pa):
     fake_pa.rows = [pa(strict)]
+    strict.refresh_from_db()
     status = pa_status_for(strict, TODAY())
     assert status.approved_and_valid and status.auth_number == "UHC-4471"
     make_record(strict, cast.coordinator)

@@ -100,7 +100,9 @@ def test_the_demo_signs_records_for_the_infused_cast_and_rerunning_changes_nothi
     cases = demo_ctx.extra["cases"]
     recent = InfusionRecord.objects.get(case=cases["infused_recent"])
     assert recent.is_signed and recent.infused_on == TODAY() - timedelta(days=3)
-    assert InfusionRecord.objects.get(case=cases["monitoring_normal"]).duration_minutes == 95
+    paused = InfusionRecord.objects.get(case=cases["monitoring_normal"])
+    assert (paused.elapsed_minutes, paused.paused_minutes, paused.duration_minutes) == (95, 30, 65)
+    assert InfusionRecord.objects.get(case=cases["follow_up"]).duration_minutes == 98
     assert InfusionRecord.objects.get(case=cases["lpc_overdue"]).signed_by == demo_ctx.users["physician2"]
     for key in ("infused_recent", "overdue", "lpc_overdue"):
         case = cases[key]
@@ -118,6 +120,9 @@ def test_the_demo_96366_amendment_and_override_show_where_users_look(demo_ctx, c
     cases = demo_ctx.extra["cases"]
     client.force_login(demo_ctx.users["billing"])
     body = client.get(reverse("billing:claim", args=[cases["monitoring_normal"].pk])).content.decode()
+    assert "<td><strong>96365</strong></td>" in body and "<td><strong>96366</strong></td>" not in body
+    assert "65 minutes actual infusion time: 95 minutes less 30 paused" in body
+    body = client.get(reverse("billing:claim", args=[cases["follow_up"].pk])).content.decode()
     assert "<td><strong>96366</strong></td>" in body
     body = client.get(reverse("billing:claim", args=[cases["monitoring_abnormal"].pk])).content.decode()
     assert escape(demo_infusion.OVERRIDE_REASON) in body

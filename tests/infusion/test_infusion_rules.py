@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from cases.infusion.rules import RecordValues, VialValues, check_record, duration_minutes
+from cases.infusion.rules import PauseValues, RecordValues, VialValues, check_record, duration_minutes
 
 ON = date(2026, 11, 20)
 GOOD_VIALS = (
@@ -111,3 +111,46 @@ def test_vector_genomes_print_as_the_label_writes_them():
     from cases.infusion.rules import vg_text
 
     assert vg_text(Decimal("3.85e14")) == "3.85 × 10¹⁴" and vg_text(Decimal("2.31e15")) == "2.31 × 10¹⁵"
+
+
+# --- Pauses: actual infusion time = stop − start − pauses (CPT; CMS, docs/domain.md §13a) --------
+def pause(start, end, reason="Line occlusion"):
+    return PauseValues(time(*start), time(*end), reason)
+
+
+def test_a_pause_is_subtracted_from_the_infusion_time():
+    check = check_record(with_(started_at=time(8, 45), stopped_at=time(10, 20), pauses=(pause((9, 20), (9, 50)),)))
+    assert check.errors == {} and (check.elapsed, check.duration) == (95, 65)
+
+
+def test_two_pauses_add_up():
+    pauses = (pause((9, 10), (9, 20)), pause((9, 40), (9, 45)))
+    check = check_record(with_(stopped_at=time(10, 30), pauses=pauses))
+    assert (check.elapsed, check.duration) == (90, 75)
+
+
+def test_a_pause_that_leaves_under_60_minutes_warns_with_the_pause_named():
+    check = check_record(with_(pauses=(pause((9, 10), (9, 20)),)))
+    assert check.duration == 50 and "60 minutes less 10 paused" in check.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("pauses", "message"),
+    [
+        ((pause((9, 30), (9, 20)),), "is not after it stopped"),
+        ((pause((9, 30), (9, 30)),), "is not after it stopped"),
+        ((pause((8, 50), (9, 10)),), "outside the infusion"),
+        ((pause((9, 50), (10, 10)),), "outside the infusion"),
+        ((pause((9, 10), (9, 30)), pause((9, 20), (9, 40))), "overlaps pause 1"),
+        ((pause((9, 10), (9, 20), reason=" "),), "say why"),
+        ((PauseValues(None, time(9, 5), "Occlusion"),), "enter the time"),
+    ],
+)
+def test_impossible_pauses_are_refused(pauses, message):
+    check = check_record(with_(pauses=pauses))
+    assert any(message in m for k, ms in check.errors.items() if k.startswith("pause-") for m in ms), check.errors
+
+
+def test_pauses_that_fill_the_whole_run_are_refused():
+    check = check_record(with_(stopped_at=time(9, 30), pauses=(pause((9, 0), (9, 30)),)))
+    assert "stopped_at" in check.errors

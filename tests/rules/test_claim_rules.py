@@ -11,13 +11,20 @@ from hypothesis import strategies as st
 from billing.claims.rules import (
     CARD_DEFAULT_ALLOWED_POS,
     ERROR,
+    INSTITUTIONAL,
+    KIT_NDCS_11,
+    PROFESSIONAL,
     WARNING,
     ClaimInput,
     ClaimLine,
+    LineSetup,
     ScrubContext,
     admin_codes_for_duration,
     claim_lines,
+    claim_type_for_pos,
     diagnosis_pointers,
+    drug_modifiers_for,
+    parse_modifiers,
     scrub,
 )
 
@@ -534,3 +541,163 @@ def test_scrub_is_deterministic_and_flags_only_what_is_wrong(prior, pa_required,
     assert ("missing_ndc" in found) == (ndc is None)
     assert ("missing_admin" in found) == (minutes is None or minutes <= 15)
     assert "add_on_96366" not in found
+
+
+# --- Stricter scrubber (issue 16): NDC, unit, PA, POS, claim type, modifiers, overrides -------------
+
+
+def test_the_kit_table_gives_37_billing_ndcs():
+    assert len(KIT_NDCS_11) == 37 and "71894012002" in KIT_NDCS_11 and "71894015614" in KIT_NDCS_11
+
+
+def test_an_ndc_not_in_the_kit_table_is_an_error():
+    lines = good_lines(kit_ndc="71894-999-99")
+    found = scrub(lines, context())
+    assert codes(found) == ["ndc_unknown"] and found[0].severity == ERROR
+    assert "Table 1" in found[0].source
+
+
+def test_the_ndc_must_be_the_kit_recorded_on_the_infusion_day():
+    # The 21 kg kit billed for a 5.9 kg infant whose record says 71894-126-04.
+    lines = good_lines(kit_ndc="71894-156-14")
+    found = scrub(lines, context(recorded_kit_ndc="71894012604", record_weight_text="5.9 kg (band 5.6-6.0 kg)"))
+    assert codes(found) == ["ndc_not_recorded_kit"]
+    assert "5.9 kg" in found[0].message and "N471894012604" in found[0].fix
+    assert scrub(good_lines(kit_ndc="71894-126-04"), context(recorded_kit_ndc="71894012604")) == []
+
+
+@pytest.mark.parametrize(("unit", "quantity"), [("ML", Decimal(1)), ("UN", Decimal("33")), ("ML", Decimal("33"))])
+def test_a_kit_reported_in_another_unit_or_quantity_than_the_payers_rule_is_an_error(unit, quantity):
+    lines = claim_lines(record(), LineSetup(ndc_unit=unit, ndc_quantity=quantity))
+    found = scrub(lines, context())
+    assert codes(found) == ["ndc_unit"] and "UN1" in found[0].message
+
+
+def test_a_payer_may_set_its_own_ndc_unit():
+    lines = claim_lines(record(), LineSetup(ndc_unit="ML", ndc_quantity=Decimal("16.5")))
+    assert scrub(lines, context(ndc_unit="ML", ndc_quantity=Decimal("16.5"))) == []
+
+
+def test_a_pa_number_other_than_the_approved_one_is_an_error():
+    found = scrub(good_lines(pa_number="PA-999"), context(approved_pa_number="PA-123"))
+    assert codes(found) == ["pa_mismatch"] and "PA-123" in found[0].fix
+    assert scrub(good_lines(), context(approved_pa_number="PA-123")) == []
+
+
+def test_different_places_of_service_on_one_claim_are_an_error():
+    lines = [line("J3399", no=1, code_type="HCPCS", place_of_service="22"), line("96365", place_of_service="19")]
+    lines[0] = replace(claim_lines(record())[0], place_of_service="22")
+    assert "pos_mixed" in codes(scrub(lines, context()))
+
+
+def test_a_place_of_service_other_than_the_infusions_is_an_error():
+    found = scrub(good_lines(place_of_service="19"), context(record_pos="22"))
+    assert codes(found) == ["pos_not_record"]
+
+
+@pytest.mark.parametrize(
+    ("pos", "claim_type"),
+    [
+        ("19", INSTITUTIONAL),
+        ("21", INSTITUTIONAL),
+        ("22", INSTITUTIONAL),
+        ("11", PROFESSIONAL),
+        ("49", PROFESSIONAL),
+        (None, PROFESSIONAL),
+    ],
+)
+def test_hospitals_bill_institutional_and_other_sites_professional(pos, claim_type):
+    assert claim_type_for_pos(pos) == claim_type
+
+
+def test_96365_96366_and_j3399_on_a_professional_claim_in_a_hospital_are_errors():
+    lines = good_lines(infusion_minutes=95, place_of_service="22")
+    found = scrub(lines, context(claim_type=PROFESSIONAL, infusion_minutes=95))
+    assert codes(found).count("admin_in_facility") == 2 and "drug_on_professional_in_facility" in codes(found)
+    assert any("Regence payment policy 109" in f.source for f in found)
+
+
+def test_a_professional_claim_in_an_office_has_no_setting_finding():
+    lines = good_lines(place_of_service="11")
+    found = scrub(lines, context(claim_type=PROFESSIONAL, payer_allowed_pos=frozenset({"11"})))
+    assert found == []
+
+
+def test_an_institutional_claim_needs_a_hospital_pos_and_revenue_codes():
+    setup = LineSetup(claim_type=INSTITUTIONAL, revenue_codes={"J3399": "0636"})
+    lines = claim_lines(record(place_of_service="11"), setup)
+    found = codes(scrub(lines, context(claim_type=INSTITUTIONAL, payer_allowed_pos=frozenset({"11"}))))
+    assert "institutional_not_hospital" in found and found.count("missing_revenue_code") == 1
+
+
+def test_unusual_revenue_codes_warn():
+    setup = LineSetup(claim_type=INSTITUTIONAL, revenue_codes={"J3399": "0250", "96365": "0361"})
+    found = scrub(claim_lines(record(), setup), context(claim_type=INSTITUTIONAL))
+    assert [(f.code, f.severity) for f in found] == [("revenue_code", WARNING), ("revenue_code", WARNING)]
+
+
+def test_institutional_lines_carry_revenue_codes_and_charges_from_the_chargemaster():
+    setup = LineSetup(
+        claim_type=INSTITUTIONAL,
+        revenue_codes={"J3399": "0636", "96365": "0260", "96366": "0260"},
+        charges={"J3399": Decimal("2125000.00"), "96365": Decimal("450.00"), "96366": Decimal("150.00")},
+    )
+    lines = claim_lines(record(infusion_minutes=151), setup)
+    assert [(ln.revenue_code, ln.code, ln.units, ln.charge) for ln in lines] == [
+        ("0636", "J3399", 1, Decimal("2125000.00")),
+        ("0260", "96365", 1, Decimal("450.00")),
+        ("0260", "96366", 2, Decimal("300.00")),
+    ]
+    assert scrub(lines, context(claim_type=INSTITUTIONAL, infusion_minutes=151)) == []
+
+
+def test_a_physician_override_is_a_billing_review_warning():
+    found = scrub(good_lines(), context(overrides=("Anti-AAV9 antibody titer",)))
+    assert [(f.code, f.severity) for f in found] == [("override_review", WARNING)]
+    assert "Anti-AAV9 antibody titer" in found[0].message
+
+
+# Modifiers and the payer's rule.
+def test_jw_jz_rule_puts_jz_on_the_drug_line_and_the_payers_own_after_it():
+    assert drug_modifiers_for("jw_jz") == ("JZ",)
+    assert drug_modifiers_for("jw_jz", ("KX",)) == ("JZ", "KX")
+    assert drug_modifiers_for("none", ("KX",)) == ("KX",)
+    lines = claim_lines(record(), LineSetup(drug_modifiers=("JZ",)))
+    assert lines[0].modifiers == ("JZ",) and lines[1].modifiers == ()
+    assert scrub(lines, context(modifier_rule="jw_jz")) == []
+
+
+def test_a_payer_with_the_jw_jz_rule_refuses_a_drug_line_without_either():
+    found = scrub(good_lines(), context(modifier_rule="jw_jz", modifier_source="CMS JW/JZ policy FAQ"))
+    assert codes(found) == ["modifier_jw_jz"] and "CMS JW/JZ policy FAQ" in found[0].source
+
+
+@pytest.mark.parametrize(
+    ("drug", "admin", "finding"),
+    [(("JW", "JZ"), (), "modifier_jw_jz"), (("JZ",), ("JZ",), "modifier_not_drug"), ((), (), "modifier_required")],
+)
+def test_modifier_mistakes_are_errors(drug, admin, finding):
+    lines = claim_lines(record(), LineSetup(drug_modifiers=drug))
+    lines[1] = replace(lines[1], modifiers=admin)
+    assert finding in codes(scrub(lines, context(payer_modifiers=("KX",) if finding == "modifier_required" else ())))
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"), [("", ()), ("jz", ("JZ",)), ("JZ, KX", ("JZ", "KX")), (" JW  59 ", ("JW", "59"))]
+)
+def test_modifiers_are_parsed_from_text(text, parsed):
+    assert parse_modifiers(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["J", "JZZ", "JZ JZ", "A1 B2 C3 D4 E5", "J-"])
+def test_bad_modifier_text_raises_value_error(text):
+    with pytest.raises(ValueError):
+        parse_modifiers(text)
+
+
+@pytest.mark.parametrize(
+    "kw", [{"modifiers": ("JZZ",)}, {"modifiers": ["JZ"]}, {"revenue_code": "636"}, {"charge": Decimal("-1")}]
+)
+def test_a_claim_line_refuses_bad_modifiers_revenue_codes_and_negative_charges(kw):
+    with pytest.raises(ValueError):
+        line("96365", **kw)

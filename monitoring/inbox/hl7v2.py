@@ -48,7 +48,7 @@ def decode(data: bytes) -> str:
     if first.startswith("MSH") and len(first) > 8:
         try:
             declared = _f(hl7.parse(first).segment("MSH"), 18).upper()
-        except (ParseException, ValueError, IndexError, KeyError):
+        except (ParseException, ValueError, IndexError, KeyError, AssertionError, TypeError, AttributeError):
             declared = ""
     encoding = CHARSETS.get(declared)
     if encoding is None:
@@ -68,7 +68,7 @@ def split(text: str) -> list[str]:
     text = text.replace("\r\n", "\r").replace("\n", "\r").lstrip("\ufeff")
     try:
         parts = hl7.split_file(text)
-    except (ParseException, ValueError, IndexError):
+    except (ParseException, ValueError, IndexError, KeyError, AssertionError, TypeError):
         parts = []
     return [p for p in parts if p.strip()] or ([text] if text.strip() else [])
 
@@ -108,8 +108,11 @@ def parse_message(text: str):
     if not text.startswith("MSH"):
         raise InboxError("Not an HL7 v2 message: it must begin with an MSH segment.", ack="AR", code=ERR_REQUIRED_FIELD)
     try:
-        return hl7.parse(text)
-    except (ParseException, ValueError, IndexError, KeyError) as exc:
+        message = hl7.parse(text)
+        message.segment("MSH")
+        return message
+    # python-hl7 asserts on impossible delimiters (MSH-2) rather than raising ParseException.
+    except (ParseException, ValueError, IndexError, KeyError, AssertionError, TypeError, AttributeError) as exc:
         raise InboxError(f"Not a readable HL7 v2 message ({type(exc).__name__}).", ack="AR") from None
 
 
@@ -216,21 +219,26 @@ def ack(text: str | None, code: str, reason: str = "", error_code: str = "") -> 
     """The ACK for a message: MSA-1 ``code`` (AA, AE, AR), MSA-2 its control id, MSA-3 and an
     ERR segment (ERR-3 error code, ERR-4 severity, ERR-8 text) with the reason. When the
     message cannot be read at all, a minimal ACK answers with an empty MSA-2."""
-    message = None
+    out = None
     if text:
         try:
-            message = parse_message(text)
-            message.segment("MSH")
-        except (InboxError, KeyError, IndexError):
-            message = None
-    if message is None:
+            with warnings.catch_warnings():  # python-hl7 stamps the ACK with datetime.utcnow()
+                warnings.simplefilter("ignore", DeprecationWarning)
+                out = parse_message(text).create_ack(ack_code=code, application="GENEGATE")
+        except (
+            InboxError,
+            ParseException,
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            AssertionError,
+        ):
+            out = None  # a header too broken to answer from: the minimal ACK below
+    if out is None:
         now = datetime.now().strftime("%Y%m%d%H%M%S")
-        message = hl7.parse(f"MSH|^~\\&|||GENEGATE||{now}||ACK|{now}|P|2.5.1\rMSA|{code}|")
-        out = message
-    else:
-        with warnings.catch_warnings():  # python-hl7 stamps the ACK with datetime.utcnow()
-            warnings.simplefilter("ignore", DeprecationWarning)
-            out = message.create_ack(ack_code=code, application="GENEGATE")
+        out = hl7.parse(f"MSH|^~\\&|GENEGATE||||{now}||ACK|{now}|P|2.5.1\rMSA|{code}|")
     reason = " ".join(reason.split())[:200]
     if reason:
         msa = out.segment("MSA")

@@ -107,9 +107,12 @@ def match_draws(case: Case, lines: list[ResultLine], tz: ZoneInfo, *, chosen: di
         if chosen and kind in chosen:
             draw = chosen[kind]
         else:
-            of_kind = [d for d in draws if kind and d.kind == kind]
+            if kind is None:
+                found.notes.append(f"{label}: no draw of the monitoring protocol records it; not recorded")
+                continue
+            of_kind = [d for d in draws if d.kind == kind]
             if not of_kind:
-                found.notes.append(f"{label}: no draw of the schedule records it; not recorded")
+                found.reasons.append(f"{label}: the case has no scheduled draw for it (not infused yet?).")
                 continue
             draw = _covering(of_kind, on)
             if draw == "many":

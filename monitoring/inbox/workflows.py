@@ -30,7 +30,7 @@ from django.utils import timezone
 from monitoring.inbox import csvfile, fhir, hl7v2
 from monitoring.inbox.matching import match_draws, match_patient, site_for_facility
 from monitoring.inbox.models import InboxMessage, InboxSource, InboxStatus, Laboratory
-from monitoring.inbox.records import ERR_INTERNAL, ERR_UNKNOWN_KEY, InboxError, LabReport, interpret
+from monitoring.inbox.records import ERR_DATA_TYPE, ERR_INTERNAL, ERR_UNKNOWN_KEY, InboxError, LabReport, interpret
 from monitoring.workflows import ResultInput, results_record
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,9 @@ def parse_stored(message: InboxMessage) -> LabReport:
 
 
 def store_failed(*, source, raw: str, site, reason: str, by=None, laboratory=None, sender="", control_id=""):
+    """Keep a message that cannot be taken, with the reason (NUL bytes, which no text column
+    holds, become U+FFFD)."""
+    raw = raw.replace("\x00", "\ufffd")
     return InboxMessage.objects.create(
         site=site,
         source=source,
@@ -96,6 +99,10 @@ def receive(*, source: str, raw: str, site, laboratory=None, by=None, report: La
     duplicate: nothing new, unless the earlier one failed, which is then processed again with
     the new text.
     """
+    if "\x00" in raw:
+        reason = "The message contains NUL bytes; it is not text."
+        message = store_failed(source=source, raw=raw, site=site, reason=reason, by=by, laboratory=laboratory)
+        return Outcome(message, "AR", reason, ERR_DATA_TYPE)
     try:
         if report is None:
             report = parse_stored(InboxMessage(source=source, raw=raw, site=site, laboratory=laboratory))

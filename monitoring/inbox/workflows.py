@@ -91,7 +91,9 @@ def store_failed(*, source, raw: str, site, reason: str, by=None, laboratory=Non
     )
 
 
-def receive(*, source: str, raw: str, site, laboratory=None, by=None, report: LabReport | None = None) -> Outcome:
+def receive(
+    *, source: str, raw: str, site, laboratory=None, by=None, report: LabReport | None = None, sender: str = ""
+) -> Outcome:
     """Store one message for ``site`` (its raw text first, committed), then process it.
 
     ``report`` is the already parsed report when the caller parsed it (CSV groups); else the
@@ -110,7 +112,7 @@ def receive(*, source: str, raw: str, site, laboratory=None, by=None, report: La
         message = store_failed(source=source, raw=raw, site=site, reason=exc.reason, by=by, laboratory=laboratory)
         logger.info("inbox message %s failed to parse", message.pk)
         return Outcome(message, exc.ack, exc.reason, exc.code)
-    sender = (report.sender or (laboratory.name if laboratory else ""))[:200]
+    sender = (report.sender or sender or (laboratory.name if laboratory else ""))[:200]
     key = dict(site=site, source=source, sender=sender, control_id=report.control_id)
     existing = InboxMessage.objects.filter(**key).first() if report.control_id else None
     if existing is not None and existing.status != InboxStatus.FAILED:
@@ -169,10 +171,7 @@ def receive_hl7(data: bytes, *, site=None, default_site=None, by=None) -> Outcom
 def receive_fhir(data: bytes | str, *, site, by=None, sender: str = "") -> Outcome:
     """One FHIR Bundle (a file, or the token-authenticated endpoint's body) for ``site``."""
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    outcome = receive(source=InboxSource.FHIR, raw=text, site=site, by=by)
-    if sender and outcome.message is not None and not outcome.duplicate and not outcome.message.sender:
-        InboxMessage.objects.filter(pk=outcome.message.pk).update(sender=sender[:200])
-    return outcome
+    return receive(source=InboxSource.FHIR, raw=text, site=site, by=by, sender=sender)
 
 
 def receive_csv(text: str, *, site, laboratory, by=None) -> tuple[list[Outcome], list[str]]:

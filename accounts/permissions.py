@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "decide_steroids": (P,),  # steroid review decisions
     "acknowledge_result_flag": (P,),  # acknowledge an urgent or abnormal result with a plan
     "edit_protocol": (A,),  # new monitoring protocol versions
+    # Results inbox: lab messages in (monitoring/inbox/)
+    "read_results_inbox": (C, P, M, A),  # the inbox list and a message's outcome
+    "review_results_inbox": (C, P),  # upload files, pick the draw, process again
     # Reminders and the overdue-labs dashboard (monitoring/reminders/)
     "read_overdue_dashboard": (M, A),
     "acknowledge_overdue": (C, M, A),  # acknowledge or snooze an overdue draw

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 
 from accounts.admin import SiteScopedAdmin
+from monitoring.inbox import admin as inbox_admin  # noqa: F401 (registers the inbox's admin pages)
 from monitoring.models import ProtocolVersion, ReminderRoute
 from monitoring.reminders.forms import ROLE_CHOICES
 

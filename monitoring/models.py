@@ -1,7 +1,8 @@
 """Monitoring protocol versions, scheduled draws and their results.
 
 The reminder models (routes, outbox, attempts, notifications, acknowledgements) live in
-monitoring/reminders/models.py and are imported here so Django registers them with this app.
+monitoring/reminders/models.py, the results inbox's (messages, laboratories, endpoint tokens) in
+monitoring/inbox/models.py; both are imported here so Django registers them with this app.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from cases.analytes import ANALYTES
 from monitoring.flags import ABNORMAL_CODES, ABNORMAL_LEVELS, URGENT, alert_class
+from monitoring.inbox.models import InboxMessage, InboxSource, InboxStatus, InboxToken, Laboratory
 from monitoring.kinds import DrawKind, kind_label
 from monitoring.reminders.models import (
     DEFAULT_ROUTES,
@@ -35,6 +37,11 @@ __all__ = [
     "DrawState",
     "Flag",
     "FlagLevel",
+    "InboxMessage",
+    "InboxSource",
+    "InboxStatus",
+    "InboxToken",
+    "Laboratory",
     "Milestone",
     "ProtocolVersion",
     "Notification",

@@ -21,6 +21,9 @@ from monitoring.models import (
     Assessment,
     Draw,
     Flag,
+    InboxMessage,
+    InboxToken,
+    Laboratory,
     Milestone,
     Notification,
     ProtocolVersion,
@@ -76,6 +79,11 @@ def connect() -> None:
     ):
         if not auditlog.contains(model):
             auditlog.register(model)
+    # The results inbox: every import and review is audited; the raw payload (patient data)
+    # and a token's hash stay out of the change records.
+    for model, excluded in ((InboxMessage, ["raw", "details"]), (Laboratory, []), (InboxToken, ["token_hash"])):
+        if not auditlog.contains(model):
+            auditlog.register(model, exclude_fields=excluded)
     infusion_signed.connect(schedule_on_signing, dispatch_uid="monitoring-schedule-on-signing")
     post_save.connect(alert_flag_saved, sender=Flag, dispatch_uid="reminders_urgent_flag")
     flags_raised.connect(alert_flags_raised, dispatch_uid="reminders_alert_flags_raised")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from monitoring import views
+from monitoring.inbox.urls import inbox_urlpatterns
 from monitoring.reminders.urls import reminder_urlpatterns
 
 app_name = "monitoring"
@@ -23,3 +24,4 @@ urlpatterns = [
 ]
 
 urlpatterns += reminder_urlpatterns
+urlpatterns += inbox_urlpatterns

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: set up, load demo data, start Redis, a Celery worker and beat, and the web server
-# at http://127.0.0.1:8000. Ctrl-C stops everything this script started.
+# `make run`: set up, load demo data, start Redis, a Celery worker and beat, the MLLP results
+# listener (loopback, port GENEGATE_MLLP_PORT, default 2575) and the web server at
+# http://127.0.0.1:8000. Ctrl-C stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,13 +11,15 @@ export GENEGATE_DEBUG=${GENEGATE_DEBUG:-1}
 export GENEGATE_REQUIRE_2FA=${GENEGATE_REQUIRE_2FA:-0}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6390/0}
 export EMAIL_BACKEND=${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
+MLLP_HOST=${GENEGATE_MLLP_HOST:-127.0.0.1}
+MLLP_PORT=${GENEGATE_MLLP_PORT:-2575}
 PY=.venv/bin/python
 SERVICES=data/services
 pids=()
 
 cleanup() {
   trap - INT TERM EXIT
-  echo; echo "run: stopping worker, beat and Redis"
+  echo; echo "run: stopping worker, beat, MLLP listener and Redis"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   scripts/services.sh stop "$SERVICES"
@@ -32,6 +35,10 @@ $PY -m celery -A config worker --loglevel=INFO --concurrency=2 -n "genegate@%h" 
 pids+=($!)
 $PY -m celery -A config beat --loglevel=INFO --schedule data/celerybeat-schedule > data/beat.log 2>&1 &
 pids+=($!)
+# HL7 v2 results over MLLP into the results inbox (monitoring/inbox/mllp.py); messages whose
+# MSH-6 names no site go to Northfield (NCH), the demo's main site.
+$PY manage.py mllp_listener --host "$MLLP_HOST" --port "$MLLP_PORT" --site NCH > data/mllp.log 2>&1 &
+pids+=($!)
 
 cat <<MSG
 
@@ -43,6 +50,8 @@ cat <<MSG
   Two-factor sign-in is OFF for this demo (GENEGATE_REQUIRE_2FA=0); it is on in production.
   Worker and beat logs: data/worker.log, data/beat.log. E-mails: data/mail/
   (the demo's due reminders go out with the first beat sweep, about 5 minutes after start).
+  HL7 v2 results listener (MLLP): $MLLP_HOST:$MLLP_PORT (log data/mllp.log). Send a sample:
+    .venv/bin/python manage.py mllp_send --port $MLLP_PORT demo/samples/nch-liver.hl7
   Press Ctrl-C to stop everything.
 
 MSG

@@ -20,7 +20,7 @@ LAYERS = ("config", "demo", "billing", "monitoring", "cases", "accounts", "commo
 
 @pytest.fixture(scope="module")
 def graph():
-    return grimp.build_graph(*PACKAGES, include_external_packages=False)
+    return grimp.build_graph(*PACKAGES, include_external_packages=False, cache_dir=None)
 
 
 def _cycles(graph) -> list[list[str]]:

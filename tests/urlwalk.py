@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# Admin, auth and static pages are Django's own; the login page and /healthz are public.
+# Admin, auth and static pages are Django's own; the login page and /healthz are public; the
+# results inbox's FHIR endpoint takes a per-site bearer token instead of a session
+# (tests/inbox/test_fhir.py checks it refuses anything else).
 SKIP_PREFIXES = ("admin/",)
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "monitoring:inbox_fhir"}
 
 
 def iter_patterns(resolver=None, prefix: str = "", namespace: str = ""):

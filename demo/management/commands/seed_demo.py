@@ -23,6 +23,7 @@ STEPS = [
     "demo.infusion",  # signed infusion records (creates the monitoring schedule)
     "demo.monitoring",  # results, flags, steroid decisions, milestones
     "demo.reminders",  # reminders, acknowledgements, notifications
+    "demo.inbox",  # laboratory, results inbox messages in every state, HL7 sample files
 ]
 
 

@@ -81,7 +81,10 @@ def test_moving_site_and_membership_keeps_rows_and_audit_history():
 
     _migrate(latest)
     assert _site_content_type_app() == {"accounts"}
-    assert _row_counts() == before_counts
+    after_counts = _row_counts()
+    # Tables that later migrations add (e.g. monitoring 0006, the results inbox) come back empty.
+    assert {t: n for t, n in after_counts.items() if t in before_counts} == before_counts
+    assert all(n == 0 for t, n in after_counts.items() if t not in before_counts)
     assert _audit_history(case_pk, site_pk) == before_history
 
     # The moved models read their rows through the new app, and the audit trail still resolves.

@@ -105,10 +105,10 @@ def _imports_inside_functions() -> list[str]:
     return found
 
 
-# Imports of project modules that stay inside functions, each for a reason Django or Celery
-# imposes: AppConfig.ready() runs once the app registry is loaded (models and signal wiring
-# cannot be imported while settings load), and management commands import their heavy
-# dependencies when run. Everything else is imported at the top of its module.
+# Imports of project modules that stay inside functions, each for a reason Django imposes:
+# AppConfig.ready() runs once the app registry is loaded (models, signal wiring and panel
+# registration cannot be imported while settings load). Everything else is imported at the top
+# of its module.
 ALLOWED_INSIDE_FUNCTIONS = {
     "accounts/apps.py",
     "cases/apps.py",

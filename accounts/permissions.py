@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "enter_infusion": (C, P),  # the infusion record and its amendments
     "edit_infusion_plan": (C, P, A),  # the planned infusion date and steroid start, from the infusion page
     "sign_infusion": (P,),  # sign the record; override a blocking gate with a reason
+    "record_clinical_status": (P,),  # no active infection, clinically stable (label §5), before signing
     # Claims (billing/claims/)
     "read_claim": (C, P, B, M, A),
     # Prior authorization and reference data (billing/)

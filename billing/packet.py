@@ -35,7 +35,8 @@ from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_u
 from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
 from cases.documents import DocumentRejected, image_dimensions, pages_problem, pixels_problem
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
-from cases.gate_facts import case_gate, gate_date, gate_queryset
+from cases.gate_facts import case_clinical_status, case_gate, gate_date, gate_queryset
+from cases.label import CLINICAL_STATUS_MAX_AGE_DAYS
 from cases.models import Case, Document
 from cases.npi import npi_is_valid
 from monitoring.flags import format_multiple, uln_multiple
@@ -264,6 +265,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
                 {"title": i.title, "status": i.status, "detail": i.detail, "fix": i.fix, "source": i.source}
                 for i in report.items
             ],
+            # Judged on the infusion day, not for the PA (label §5): said here so the payer sees it.
+            "day_of_infusion": [_clinical_status_line(case, on)],
             "blocking": blocking,
         },
         "titers": titers,
@@ -291,6 +294,19 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "reference": enrollment.reference if enrollment else "",
         },
     }
+
+
+def _clinical_status_line(case: Case, on: date) -> dict:
+    """The infection and stability check as a checklist line: confirmed on the infusion day."""
+    item = case_clinical_status(case, on)
+    days = CLINICAL_STATUS_MAX_AGE_DAYS
+    rule = (
+        f"Confirmed by the physician within {days} day{'s' if days != 1 else ''} before the infusion; "
+        "the infusion record cannot be signed otherwise, and an infection postpones the infusion."
+    )
+    status = item.status if item.status in ("pass", "fail") else "on the day"
+    detail = f"{item.detail}. {rule}" if item.status in ("pass", "fail") else rule
+    return {"title": item.title, "status": status, "detail": detail, "fix": "", "source": item.source}
 
 
 def _related_or_none(case: Case, name: str):

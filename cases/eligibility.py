@@ -30,6 +30,7 @@ from cases.label import (
     CARD_TITER_CEILING_DENOMINATOR,
     CARD_TITER_MAX_AGE_DAYS,
     CARD_WEIGHT_MAX_AGE_DAYS,
+    CLINICAL_STATUS_MAX_AGE_DAYS,
     FULL_TERM_WEEKS,
     MOTOR_NEURON_DISEASE_PREFIX,
     ONEGENE_PHONE,
@@ -157,6 +158,22 @@ class TherapyObs:
     def active_on(self, day: date) -> bool:
         """Return True when the course has started and not stopped before ``day``."""
         return self.started_on <= day and (self.stopped_on is None or self.stopped_on >= day)
+
+
+@dataclass(frozen=True)
+class ClinicalStatusObs:
+    """A physician's check on a date: no active infection? clinically stable? (label §5)."""
+
+    checked_on: date
+    no_active_infection: bool
+    clinically_stable: bool
+    by: str = ""
+
+    def __post_init__(self) -> None:
+        _check_date(self.checked_on, "Clinical status check date")
+        for name in ("no_active_infection", "clinically_stable"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
 
 
 @dataclass(frozen=True)
@@ -893,6 +910,78 @@ def _smn_therapy_item(facts: GateFacts, on: date) -> GateItem:
         names = ", ".join(f"{t.drug} stopped {t.stopped_on.isoformat()}" for t in past if t.stopped_on)
         return GateItem("smn_therapy", title, "pass", f"Previous: {names}", "", source)
     return GateItem("smn_therapy", title, "pass", "None recorded", "", source)
+
+
+CLINICAL_STATUS_TITLE = "No active infection, clinically stable"
+CLINICAL_STATUS_SOURCE = "FDA label §5, systemic immune response (domain.md §1, §2)"
+
+
+def clinical_status_item(
+    checks: tuple[ClinicalStatusObs, ...], on: date, max_age_days: int = CLINICAL_STATUS_MAX_AGE_DAYS
+) -> GateItem:
+    """Infection and clinical stability on the infusion day (label §5: postpone during an
+    infection; the child must be clinically stable).
+
+    Judged for the infusion day only, apart from ``evaluate_gate``: a PA packet is prepared
+    weeks ahead, when no check made the day before can exist. It blocks signing the record.
+    1. The newest check on or before ``on`` counts (same day: the last one recorded).
+    2. None, or older than ``max_age_days`` before ``on`` -> missing.
+    3. Active infection or not clinically stable -> fail: postpone the infusion.
+    4. Otherwise pass, naming the date and who checked.
+    """
+    _check_date(on, "Infusion date")
+    _check_int(max_age_days, "clinical status max age (days)", 0, None)
+    fix = (
+        f"A physician examines the child within {max_age_days} day{'s' if max_age_days != 1 else ''} "
+        "before the infusion and records: no active infection, clinically stable"
+    )
+    usable = [c for c in checks if c.checked_on <= on]
+    newest = max(enumerate(usable), key=lambda pair: (pair[1].checked_on, pair[0]), default=(None, None))[1]
+    if newest is None:
+        return GateItem(
+            "clinical_status",
+            CLINICAL_STATUS_TITLE,
+            "missing",
+            f"No physician check of infection and clinical stability on or before {on.isoformat()}",
+            fix,
+            CLINICAL_STATUS_SOURCE,
+        )
+    who = f" by {newest.by}" if newest.by else ""
+    if not (newest.no_active_infection and newest.clinically_stable):
+        problems = []
+        if not newest.no_active_infection:
+            problems.append("active infection")
+        if not newest.clinically_stable:
+            problems.append("not clinically stable")
+        return GateItem(
+            "clinical_status",
+            CLINICAL_STATUS_TITLE,
+            "fail",
+            f"{' and '.join(problems).capitalize()} on {newest.checked_on.isoformat()}{who}: postpone the infusion",
+            "Postpone the infusion until the infection has resolved and the child is stable (label §5); "
+            "then record a new check",
+            CLINICAL_STATUS_SOURCE,
+            since=newest.checked_on,
+        )
+    if newest.checked_on < on - timedelta(days=max_age_days):
+        return GateItem(
+            "clinical_status",
+            CLINICAL_STATUS_TITLE,
+            "missing",
+            f"Last checked {newest.checked_on.isoformat()}{who}, more than {max_age_days} "
+            f"day{'s' if max_age_days != 1 else ''} before {on.isoformat()}",
+            fix,
+            CLINICAL_STATUS_SOURCE,
+        )
+    return GateItem(
+        "clinical_status",
+        CLINICAL_STATUS_TITLE,
+        "pass",
+        f"No active infection, clinically stable: checked {newest.checked_on.isoformat()}{who}",
+        "",
+        CLINICAL_STATUS_SOURCE,
+        valid_until=newest.checked_on + timedelta(days=max_age_days),
+    )
 
 
 def evaluate_gate(facts: GateFacts, policy: GatePolicy, on: date) -> GateReport:

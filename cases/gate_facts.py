@@ -14,16 +14,19 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from cases.eligibility import (
+    ClinicalStatusObs,
     GateFacts,
+    GateItem,
     GatePolicy,
     GateReport,
     LabObs,
     TherapyObs,
     TiterObs,
     WeightObs,
+    clinical_status_item,
     evaluate_gate,
 )
-from cases.models import BaselineLab, Case, Document, SmnTherapy, TiterResult, WeightMeasurement
+from cases.models import BaselineLab, Case, ClinicalStatusCheck, Document, SmnTherapy, TiterResult, WeightMeasurement
 from cases.titers import parse_titer
 
 
@@ -155,3 +158,22 @@ def case_gate(case: Case, on: date | None = None, *, steroid_start: date | None 
     """Evaluate the gate for ``case`` on ``on`` (default: gate_date)."""
     facts = facts_for_case(case, steroid_start=steroid_start)
     return evaluate_gate(facts, policy_for_case(case), on or gate_date(case))
+
+
+def clinical_checks_for_case(case: Case) -> tuple[ClinicalStatusObs, ...]:
+    """The case's infection and stability checks as plain values, oldest recorded first."""
+    rows = ClinicalStatusCheck.objects.filter(case=case).select_related("recorded_by").order_by("recorded_at", "pk")
+    return tuple(
+        ClinicalStatusObs(
+            checked_on=row.checked_on,
+            no_active_infection=row.no_active_infection,
+            clinically_stable=row.clinically_stable,
+            by=row.recorded_by.get_full_name() or row.recorded_by.get_username(),
+        )
+        for row in rows
+    )
+
+
+def case_clinical_status(case: Case, on: date) -> GateItem:
+    """The infection and clinical stability item for an infusion on ``on`` (label §5)."""
+    return clinical_status_item(clinical_checks_for_case(case), on)

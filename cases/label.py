@@ -37,6 +37,12 @@ AGE_LIMIT_MONTHS = 24  # Label §1: "< 2 years" on the infusion date (strictly l
 # clinic reads "full-term" as ACOG's 39 weeks.
 FULL_TERM_WEEKS = 37
 
+# --- Infection and clinical stability (docs/domain.md §1, §2; label §5) ----------------------
+# Label §5 (systemic immune response): postpone the infusion while an infection is present; the
+# child must be clinically stable [V]. How recent the physician's check must be is not in the
+# label: product policy [D], one day (the day before or the day of the infusion).
+CLINICAL_STATUS_MAX_AGE_DAYS = 1
+
 # --- Corticosteroid regimen (docs/domain.md §3, label §2.1) -------------------------------
 PREDNISOLONE_MG_PER_KG_DAY = Decimal("1")  # Label §2.1 [V]
 PREDNISOLONE_QUANTUM_MG = Decimal("0.1")  # display precision chosen here, not label

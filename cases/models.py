@@ -251,6 +251,28 @@ class BaselineLab(CaseChild):
         return (self.value_canonical / self.uln_canonical).quantize(Decimal("0.1"))
 
 
+class ClinicalStatusCheck(CaseChild):
+    """A physician's check before the infusion: no active infection, clinically stable (label §5).
+
+    The infusion record cannot be signed without a passing check made at most
+    cases.label.CLINICAL_STATUS_MAX_AGE_DAYS before the infusion (cases.eligibility.clinical_status_item).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clinical_checks")
+    checked_on = models.DateField("Checked on")
+    no_active_infection = models.BooleanField("No active infection")
+    clinically_stable = models.BooleanField("Clinically stable (hydration, nutrition, vital signs)")
+    notes = models.CharField(max_length=1000, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-checked_on", "-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Clinical status check {self.pk}"
+
+
 def document_path(instance: Document, filename: str) -> str:
     # The stored name never carries the uploaded filename (which may hold PHI).
     return f"documents/site-{instance.case.site_id}/case-{instance.case_id}/{instance.sha256[:16]}"

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day
 from cases.infusion.models import GateOverride, InfusionPause, InfusionRecord, InfusionVial
-from cases.infusion.workflows import amendment_add, infusion_sign
+from cases.infusion.workflows import amendment_add, clinical_check_add, infusion_sign
 from cases.models import Stage
 from cases.pipeline import case_advance
 
@@ -181,6 +181,15 @@ def seed(ctx) -> None:
         on = case.planned_infusion_date or ctx.today - timedelta(days=spec.days_ago)
         if spec.override:
             _override(case, on, physician)
+        # The physician's check the day before (label §5: no active infection, clinically stable).
+        clinical_check_add(
+            case=case,
+            checked_on=on - timedelta(days=1),
+            no_active_infection=True,
+            clinically_stable=True,
+            notes="Afebrile, feeding well",
+            by=physician,
+        )
         record = _record(case, spec, on, coordinator)
         signed_at = _at(case.site, on, (datetime.combine(on, record.stopped_at) + timedelta(minutes=25)).time())
         infusion_sign(record=record, version=record.version, by=physician, today=ctx.today, at=signed_at)

@@ -242,6 +242,48 @@ def apply_rules(form: InfusionRecordForm, formset, pause_formset) -> RecordCheck
     return None if check.errors else check
 
 
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ClinicalStatusForm(forms.Form):
+    """The physician's check before the infusion: no active infection, clinically stable (label §5)."""
+
+    checked_on = forms.DateField(label="Checked on", widget=DateInput())
+    no_active_infection = forms.TypedChoiceField(
+        label="No active infection (no fever, no respiratory or other infection)?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    clinically_stable = forms.TypedChoiceField(
+        label="Clinically stable (hydration, nutrition, vital signs)?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    notes = forms.CharField(label="Notes", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, today: date, date_of_birth: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today, self.date_of_birth = today, date_of_birth
+        self.helper = _helper()
+
+    def clean_checked_on(self):
+        on = self.cleaned_data["checked_on"]
+        if on > self.today:
+            raise forms.ValidationError(f"A check cannot be dated after today ({self.today:%b %-d, %Y}).")
+        if on < self.date_of_birth:
+            raise forms.ValidationError("A check cannot be dated before the date of birth.")
+        return on
+
+    def clean(self):
+        data = super().clean()
+        no_infection, stable = data.get("no_active_infection"), data.get("clinically_stable")
+        if (no_infection is False or stable is False) and not (data.get("notes") or "").strip():
+            self.add_error("notes", "Say what was found; the infusion will be postponed (label §5).")
+        return data
+
+
 class PlanForm(forms.Form):
     """The planned infusion date and prednisolone start, editable on the infusion page."""
 

@@ -23,6 +23,7 @@ from cases.gate_facts import gate_queryset
 from cases.infusion.forms import (
     PAUSE_BLANK_ROWS,
     AmendmentForm,
+    ClinicalStatusForm,
     InfusionRecordForm,
     OverrideForm,
     PauseFormSet,
@@ -39,6 +40,7 @@ from cases.infusion.workflows import (
     InfusionError,
     StaleRecord,
     amendment_add,
+    clinical_check_add,
     infusion_readiness,
     infusion_sign,
     override_add,
@@ -140,6 +142,9 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         **kit_ctx,
     }
     today = timezone.localdate()
+    ctx["clinical_checks"] = list(case.clinical_checks.select_related("recorded_by"))
+    if can(user, "record_clinical_status") and (record is None or not record.is_signed):
+        ctx["clinical_form"] = forms.get("clinical_form") or _clinical_form(case, today)
     ctx["future_draft"] = record is not None and not record.is_signed and record.infused_on > today
     if record is None or not record.is_signed:
         if can(user, "edit_infusion_plan"):
@@ -160,6 +165,12 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         ctx["amend_form"] = forms.get("amend_form") or AmendmentForm(record=record, vials=vials)
     template = "cases/infusion/day.html#kit" if request.htmx else "cases/infusion/day.html"
     return render(request, template, ctx, status=status)
+
+
+def _clinical_form(case: Case, today, data=None) -> ClinicalStatusForm:
+    return ClinicalStatusForm(
+        data, initial={"checked_on": today}, today=today, date_of_birth=case.patient.date_of_birth
+    )
 
 
 def _plan_form(case: Case, today, data=None) -> PlanForm:
@@ -237,6 +248,26 @@ def infusion_record_save(request, pk: int):
 
 
 @require_POST
+def infusion_clinical_status(request, pk: int):
+    """A physician records the infection and stability check (label §5) that signing needs."""
+    case = _get_case_for_user(request, pk)
+    require(request.user, "record_clinical_status")
+    record = record_for_case(case)
+    if record is not None and record.is_signed:
+        return _refuse_locked(request, case, record)
+    form = _clinical_form(case, timezone.localdate(), request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        clinical_check_add(case=case, by=request.user, **data)
+        if data["no_active_infection"] and data["clinically_stable"]:
+            messages.success(request, "Check recorded: no active infection, clinically stable.")
+        else:
+            messages.warning(request, "Check recorded: postpone the infusion (label §5). Signing is blocked.")
+        return redirect(_day_url(case) + "#clinical")
+    return _render_day(request, case, status=422, clinical_form=form)
+
+
+@require_POST
 def infusion_plan(request, pk: int):
     """Move the planned infusion date and prednisolone start from the infusion page (coordinator
     or physician), so a changed plan never needs a gate override."""
@@ -306,6 +337,10 @@ def infusion_sign_view(request, pk: int):
         try:
             if not readiness.is_open:
                 raise InfusionError(_blocked_message(readiness))
+            if readiness.clinical.blocking:
+                raise InfusionError(
+                    f"{readiness.clinical.title}: {readiness.clinical.detail}. {readiness.clinical.fix} (label §5)."
+                )
             if record.infused_on > today:
                 raise InfusionError("A record for a future date cannot be signed.")
             draws = infusion_sign(record=record, version=form.cleaned_data["version"], by=request.user, today=today)

@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.eligibility import GateItem, GateReport
-from cases.gate_facts import case_gate
+from cases.gate_facts import case_clinical_status, case_gate
 from cases.infusion.events import infusion_signed
 from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.pa import PaStatus, pa_status_for
 from cases.infusion.rules import check_record
-from cases.models import Case, Stage
+from cases.models import Case, ClinicalStatusCheck, Stage
 from cases.pipeline import ORDER, case_advance
 
 
@@ -39,10 +39,16 @@ class Readiness:
     blockers: tuple[GateItem, ...]
     overridden: tuple[tuple[GateItem, GateOverride], ...]
     pa: PaStatus
+    clinical: GateItem  # infection and clinical stability (label §5): blocks signing only
 
     @property
     def is_open(self) -> bool:
         return not self.blockers and not self.pa.blocks
+
+    @property
+    def can_sign(self) -> bool:
+        """The day is open and a physician found no active infection and a stable child."""
+        return self.is_open and not self.clinical.blocking
 
 
 def user_name(user) -> str:
@@ -58,12 +64,15 @@ def infusion_readiness(case: Case, on: date, overrides, *, steroid_start: date |
     2. A blocking item a physician overrode (GateOverride) no longer blocks; it is listed apart.
     3. Where the payer requires PA, an approved PA must be valid on ``on`` (cases.infusion.pa).
        A PA cannot be overridden: it is the payer's decision, not a clinical one.
+    4. Infection and clinical stability (label §5, cases.eligibility.clinical_status_item):
+       the draft may be written without it, but it cannot be signed; it is never overridden
+       (the label says postpone).
     """
     gate = case_gate(case, on, steroid_start=steroid_start)
     by_id = {o.gate_id: o for o in overrides}
     blockers = tuple(item for item in gate.blocking_items if item.id not in by_id)
     overridden = tuple((item, by_id[item.id]) for item in gate.blocking_items if item.id in by_id)
-    return Readiness(on, gate, blockers, overridden, pa_status_for(case, on))
+    return Readiness(on, gate, blockers, overridden, pa_status_for(case, on), case_clinical_status(case, on))
 
 
 @transaction.atomic
@@ -80,6 +89,21 @@ def override_add(*, case: Case, item: GateItem, on: date, reason: str, by) -> Ga
         reason=reason,
         by=by,
         by_name=user_name(by),
+    )
+
+
+@transaction.atomic
+def clinical_check_add(
+    *, case: Case, checked_on: date, no_active_infection: bool, clinically_stable: bool, notes: str, by
+) -> ClinicalStatusCheck:
+    """Record a physician's infection and stability check (label §5; audited)."""
+    return ClinicalStatusCheck.objects.create(
+        case=case,
+        checked_on=checked_on,
+        no_active_infection=no_active_infection,
+        clinically_stable=clinically_stable,
+        notes=notes.strip()[:1000],
+        recorded_by=by,
     )
 
 

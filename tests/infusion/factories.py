@@ -6,14 +6,15 @@ import hashlib
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.models import ChargeItem, Payer, SiteBilling
 from cases.analytes import BASELINE_LAB_ANALYTES
 from cases.infusion.models import InfusionPause, InfusionRecord, InfusionVial
-from cases.models import BaselineLab, Document, TiterResult, WeightMeasurement
-from tests.personas import make_case
+from cases.models import BaselineLab, ClinicalStatusCheck, Document, TiterResult, WeightMeasurement
+from tests.personas import make_case, make_user
 
 NORMAL_LABS = {
     "alt": ("30", "60"),
@@ -61,6 +62,12 @@ def billing_settings(site, **fields) -> SiteBilling:
     return settings
 
 
+def _a_physician(site):
+    """A physician of ``site`` (the cast's, when there is one)."""
+    physician = get_user_model().objects.filter(groups__name="physician", memberships__site=site).first()
+    return physician or make_user(f"physician-{site.short_code.lower()}", "physician", site)
+
+
 def make_ready(case, on: date | None = None, weight: str = "5.4"):
     """Give ``case`` every fact the gate needs to pass for an infusion on ``on`` (default today)."""
     on = on or timezone.localdate()
@@ -89,6 +96,14 @@ def make_ready(case, on: date | None = None, weight: str = "5.4"):
         sha256=hashlib.sha256(content).hexdigest(),
     )
     WeightMeasurement.objects.create(case=case, measured_on=on - timedelta(days=2), kg=Decimal(weight))
+    # The physician's infection and stability check the day before (label §5), which signing needs.
+    ClinicalStatusCheck.objects.create(
+        case=case,
+        checked_on=on - timedelta(days=1),
+        no_active_infection=True,
+        clinically_stable=True,
+        recorded_by=_a_physician(case.site),
+    )
     TiterResult.objects.create(
         case=case, drawn_on=on - timedelta(days=5), lab="Lab", result_text="1:25", result_key=Decimal("25")
     )

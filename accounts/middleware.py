@@ -99,3 +99,28 @@ def mark_login(sender, request, user, **kwargs) -> None:
     """Start both clocks at sign-in (connected in common.apps)."""
     now = timezone.now().timestamp()
     request.session[LOGIN_AT] = request.session[LAST_SEEN] = now
+
+
+class NoStoreForSignedInMiddleware:
+    """Every response to a signed-in user carries ``Cache-Control: no-store, private`` (issue 13
+    item 6): pages, CSVs, PDFs, calendars and redirects may all hold patient data, and neither a
+    shared proxy nor the browser's disk cache may keep them. One place, so a new view cannot
+    forget it; a view's own weaker header (``max-age``, ``public``) is replaced, not merged.
+
+    Sits right after AuthenticationMiddleware, so its response side also covers the answers
+    the session time-out and two-factor middleware give. A user signed in at the start of the
+    request (sign-out answers too) or at its end (the sign-in redirect) counts.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if signed_in or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store, private"
+            response.headers.pop("Expires", None)
+        return response

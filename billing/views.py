@@ -210,7 +210,6 @@ def packet_download(request, packet_pk: int):
     kind = "final" if packet.final else "draft"
     filename = f"pa-packet-case-{packet.case_id}-v{packet.version}-{kind}.pdf"  # no patient data in the name
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
-    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -586,7 +586,6 @@ def document_download(request, pk: int, document_pk: int):
     filename = f"case-{document.case_id}-{document.kind.replace('_', '-')}-{document.pk}.{_extension(document)}"
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type=document.content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -400,14 +400,12 @@ def chart(request, pk: int, chart: str):
     results = Result.objects.filter(draw__case=case).order_by("collected_at", "pk")
     svg = charts.chart_svg(chart, results, baseline_for(case), case.infused_on)
     response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
 def _ics_response(body: str, filename: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -34,7 +34,7 @@ def test_billing_generates_a_final_packet_and_downloads_it_with_an_audit_entry(c
     assert b"".join(download.streaming_content).startswith(b"%PDF")
     disposition = download["Content-Disposition"]
     assert f"pa-packet-case-{ready_case.pk}-v1-final.pdf" in disposition and "Ava" not in disposition
-    assert download["Cache-Control"] == "no-store"
+    assert download["Cache-Control"] == "no-store, private"
     access = LogEntry.objects.get_for_object(packet).filter(action=LogEntry.Action.ACCESS)
     assert access.filter(actor=cast.manager).exists()
 

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.denials import ONEGENE_PHONE, ONEGENE_SERVICES, ONEGENE_WEB
-from billing.models import Payer, ReferencePrice, SupportProgram
+from billing.models import CarveOut, ChargeItem, ModifierRule, Payer, ReferencePrice, SiteBilling, SupportProgram
 
 CARD_SOURCE = "Billing card (CareCost Estimate, Q2 2026), payer table"
 
@@ -44,6 +44,7 @@ PAYERS = [
         "key_documentation": "FDA-label-aligned; certified center; bi-allelic SMN1; AAV9 <= 1:50",
         "extra": ["Certified SMA treatment center (site-of-care attestation)"],
         "age_wording": "< 2 years (FDA label)",
+        "claims": {"payer_id": "87726", "inpatient_drug_carve_out": CarveOut.IN_DRG},
     },
     {
         "name": "Aetna",
@@ -56,6 +57,7 @@ PAYERS = [
             "Nusinersen / risdiplam stopped (dates)",
         ],
         "age_wording": "< 2 years (Aetna CPB 0953)",
+        "claims": {"payer_id": "60054"},  # carve-out not recorded: the inpatient claim warns
     },
     {
         "name": "BCBS plans",
@@ -63,6 +65,7 @@ PAYERS = [
         "key_documentation": "Cure SMA Standard of Care + FDA label (policies vary by plan)",
         "extra": ["Cure SMA standard-of-care alignment (treating SMA care center)"],
         "age_wording": "Varies by plan: e.g. <= 2 years (BCBS MS), 2 years or younger (Anthem)",
+        "claims": {"payer_id": "BCBSDEMO", "claim_filing_indicator": "BL", "inpatient_drug_carve_out": CarveOut.IN_DRG},
     },
     {
         "name": "Cigna / Accredo",
@@ -70,6 +73,7 @@ PAYERS = [
         "key_documentation": "FDA label; comprehensive documentation packet",
         "extra": ["Complete packet: cover letter, codes, labs, plans and source documents in one submission"],
         "age_wording": "< 2 years (FDA label)",
+        "claims": {"payer_id": "62308", "inpatient_drug_carve_out": CarveOut.CARVED_OUT},
     },
     {
         "name": "State Medicaid",
@@ -77,8 +81,47 @@ PAYERS = [
         "key_documentation": "State-specific SRA + OBA; >30 states have CMS-approved VBP arrangements",
         "extra": ["State-specific service request / prior authorization form"],
         "age_wording": "< 2 years (FDA label); check the state's policy",
+        "claims": {
+            "payer_id": "MCDDEMO",
+            "claim_filing_indicator": "MC",
+            # Some Medicaid programs carve gene therapies out of the DRG (domain.md §13a [U]).
+            "inpatient_drug_carve_out": CarveOut.CARVED_OUT,
+            "drug_modifier_rule": ModifierRule.JW_JZ,
+            "modifier_rule_source": "CMS JW/JZ modifier policy FAQ, as adopted by this state's billing manual "
+            "(demo payer; confirm per state)",
+        },
     },
 ]
+
+# Each demo site's billing settings and price list (demo figures; the J3399 charge is the 2019
+# launch WAC, domain.md §11.17; the administration charges are made up for the demo).
+SITE_BILLING = {
+    "NCH": dict(
+        tin="041234567",
+        taxonomy_code="282NC2000X",
+        street="100 Harbor Way",
+        city="Northfield",
+        state="MA",
+        zip_code="013601100",
+        contact_name="NCH Patient Financial Services",
+        contact_phone="4135550100",
+    ),
+    "LPC": dict(
+        tin="361234567",
+        taxonomy_code="282NC2000X",
+        street="2200 Lakeshore Dr",
+        city="Chicago",
+        state="IL",
+        zip_code="606142200",
+        contact_name="LPC Billing Office",
+        contact_phone="3125550142",
+    ),
+}
+CHARGES = {
+    "J3399": ("0636", Decimal("2125000.00")),
+    "96365": ("0260", Decimal("612.00")),
+    "96366": ("0260", Decimal("188.00")),
+}
 
 PRICE = {
     "code": "J3399",
@@ -149,6 +192,7 @@ def seed(ctx) -> None:
             "labs_max_age_days": 14,
             "age_wording": row["age_wording"],
             "source": CARD_SOURCE,
+            **row.get("claims", {}),
         }
         payer = _upsert(Payer, {"name": row["name"]}, defaults)
         payers[payer.name] = payer
@@ -159,3 +203,10 @@ def seed(ctx) -> None:
             slug=row["slug"], defaults={k: v for k, v in row.items() if k != "slug"}
         )
     ctx.extra["payers"] = payers
+    for code, values in SITE_BILLING.items():
+        site = ctx.sites.get(code)
+        if site is None:
+            continue
+        settings = _upsert(SiteBilling, {"site": site}, values)
+        for item, (revenue, charge) in CHARGES.items():
+            _upsert(ChargeItem, {"settings": settings, "code": item}, {"revenue_code": revenue, "charge": charge})

@@ -30,6 +30,7 @@ APPROVED_KEYS = (
     "extension",
     "follow_up",
     "lpc_overdue",
+    "lpc_office",
 )
 BILLING_USER_FOR_SITE = {"NCH": "billing", "LPC": "billing2"}
 

@@ -66,6 +66,7 @@ class Scenario:
     sma: str = "1"
     extra: dict = field(default_factory=dict)
     opened: int | None = None  # intake date when the case's story began before its current results
+    titer_days_before: int = 10  # infused cases: the titer's draw, days before the infusion
 
 
 def _scenarios(today: date) -> dict[str, Scenario]:
@@ -83,14 +84,19 @@ def _scenarios(today: date) -> dict[str, Scenario]:
         "premature": Scenario(planned=10, weight=-1, titer=-2, labs=-1, ga_weeks=32, sma="pre"),
         # Denied a month ago, appealed: the results on file now were redrawn for the appeal.
         "pa_denied": Scenario(planned=8, weight=-1, titer=-2, labs=-1, opened=-40),
-        "infused_recent": Scenario(infused_days_ago=3),
+        "infused_recent": Scenario(infused_days_ago=3, extra=dict(site_of_care_pos="22")),  # NCH outpatient
         "monitoring_normal": Scenario(infused_days_ago=40),
-        "monitoring_abnormal": Scenario(infused_days_ago=30),
+        # Infused under a physician's override of the payer's 14-day titer currency (demo.infusion):
+        # the titer was <1:25 but drawn 17 days before, so the gate and the PA packet say stale too.
+        "monitoring_abnormal": Scenario(infused_days_ago=30, titer_days_before=17, titer_text="<1:25"),
         "overdue": Scenario(infused_days_ago=27),
         "extension": Scenario(infused_days_ago=100),
         "follow_up": Scenario(infused_days_ago=follow_up_days),
         "lpc_ready": Scenario(planned=7, weight=-2, titer=-4, labs=-2),
         "lpc_overdue": Scenario(infused_days_ago=20),
+        # Infused in Lakeshore's clinic office (POS 11): a professional claim the payer's site-of-care
+        # policy refuses (demo.infusion records the physician's override of the site-of-care item).
+        "lpc_office": Scenario(infused_days_ago=10, extra=dict(site_of_care_pos="11")),
     }  # fmt: skip
 
 
@@ -154,7 +160,11 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
     )
     if sc.infused_days_ago is not None:
         planned = today - timedelta(days=sc.infused_days_ago)
-        weight, titer, labs = planned - timedelta(days=3), planned - timedelta(days=10), planned - timedelta(days=5)
+        weight, titer, labs = (
+            planned - timedelta(days=3),
+            planned - timedelta(days=sc.titer_days_before),
+            planned - timedelta(days=5),
+        )
     else:
         planned = today + timedelta(days=sc.planned) if sc.planned is not None else None
         if key == "age_out":
@@ -177,7 +187,7 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
         payer=payers[index % len(payers)],
         plan_name="Commercial PPO" if index % 5 != 4 else "Medicaid managed care",
         member_id=f"M{700000 + index * 37}",
-        site_of_care_pos=site.place_of_service,
+        site_of_care_pos=site.place_of_service,  # a scenario's extra may set another (e.g. 22, 11)
         ordering_physician_name=physician,
         ordering_physician_npi=npi,
         planned_infusion_date=planned,

@@ -110,4 +110,12 @@ DEMO_CASES = [
     ("follow_up", "NCH", "Charlotte Hall", "F", 400, "infused 8 months ago: 6-month milestone recorded"),
     ("lpc_ready", "LPC", "Henry Scott", "M", 90, "Lakeshore: all gates pass"),
     ("lpc_overdue", "LPC", "Grace Young", "F", 150, "Lakeshore: infused 20 days ago, day-14 draw overdue"),
+    (
+        "lpc_office",
+        "LPC",
+        "Leo Walker",
+        "M",
+        130,
+        "Lakeshore clinic office (POS 11): professional claim the payer refuses",
+    ),
 ]

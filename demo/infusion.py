@@ -31,7 +31,7 @@ class DemoInfusion:
     minutes: int
     lot_prefix: str
     adverse_events: str = "None"
-    override: bool = False
+    override: str = ""  # the gate item a physician overrode: "titer" or "site_of_care"
     amendment: bool = False
     pauses: tuple[tuple[time, time, str], ...] = ()  # (pump stopped, resumed, why)
 
@@ -48,7 +48,7 @@ DEMO_INFUSIONS = (
         adverse_events="None",
         pauses=((time(9, 20), time(9, 50), "Positional line occlusion; line repositioned, no reaction"),),
     ),
-    DemoInfusion("monitoring_abnormal", 30, "5.8", time(10, 5), 62, "2507BX", override=True),
+    DemoInfusion("monitoring_abnormal", 30, "5.8", time(10, 5), 62, "2507BX", override="titer"),
     DemoInfusion(
         "overdue",
         27,
@@ -61,11 +61,16 @@ DEMO_INFUSIONS = (
     DemoInfusion("extension", 100, "6.3", time(13, 0), 64, "2504AV", amendment=True),
     DemoInfusion("follow_up", 243, "6.2", time(9, 0), 98, "2503DK"),  # ran slow: 98 minutes, 96366
     DemoInfusion("lpc_overdue", 20, "6.0", time(10, 15), 61, "2508LK"),
+    DemoInfusion("lpc_office", 10, "6.0", time(9, 40), 63, "2510OF", override="site_of_care"),
 )
 
 OVERRIDE_REASON = (
-    "AAV9 titer 1:12.5 drawn 17 days before; the payer's 14-day currency rule is not in the label "
+    "AAV9 titer <1:25 drawn 17 days before; the payer's 14-day currency rule is not in the label "
     "and maternal antibodies only decline. Clinically stable; delaying risks motor-neuron loss."
+)
+SITE_OVERRIDE_REASON = (
+    "Family cannot reach the hospital infusion unit this month; the clinic office has the pump, monitoring "
+    "and resuscitation cover. Billing warned the payer's site-of-care policy may refuse the claim."
 )
 
 
@@ -128,15 +133,23 @@ def _record(case, spec: DemoInfusion, on: date, coordinator) -> InfusionRecord:
     return record
 
 
-def _override(case, on: date, physician) -> None:
+def _override(case, on: date, physician, gate_id: str) -> None:
+    if gate_id == "titer":
+        title = "Anti-AAV9 antibody titer <= 1:50, drawn within 14 days"
+        detail = f"<1:25 drawn {(on - timedelta(days=17)).isoformat()}; stale (drawn 17 days before)"
+        reason = OVERRIDE_REASON
+    else:
+        title = "Site of care allowed"
+        detail = "POS 11 (Office) is not among the payer's allowed places of service (21, 22, 19)"
+        reason = SITE_OVERRIDE_REASON
     GateOverride.objects.get_or_create(
         case=case,
-        gate_id="titer",
+        gate_id=gate_id,
         defaults=dict(
-            gate_title="Anti-AAV9 antibody titer <= 1:50, drawn within 14 days",
-            detail_at_override=f"1:12.5 drawn {(on - timedelta(days=17)).isoformat()}; stale (drawn 17 days before)",
+            gate_title=title,
+            detail_at_override=detail,
             judged_on=on,
-            reason=OVERRIDE_REASON,
+            reason=reason,
             by=physician,
             by_name=physician.get_full_name() or physician.get_username(),
             at=_at(case.site, on - timedelta(days=1), time(16, 30)),
@@ -180,7 +193,7 @@ def seed(ctx) -> None:
         # gate judged for the infusion day reads the facts the scenario dated before it.
         on = case.planned_infusion_date or ctx.today - timedelta(days=spec.days_ago)
         if spec.override:
-            _override(case, on, physician)
+            _override(case, on, physician, spec.override)
         # The physician's check the day before (label §5: no active infection, clinically stable).
         clinical_check_add(
             case=case,

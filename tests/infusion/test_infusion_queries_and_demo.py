@@ -96,7 +96,7 @@ def test_the_demo_signs_records_for_the_infused_cast_and_rerunning_changes_nothi
     counts = [m.objects.count() for m in (InfusionRecord, InfusionVial, InfusionAmendment, GateOverride, Draw)]
     demo_infusion.seed(demo_ctx)
     assert counts == [m.objects.count() for m in (InfusionRecord, InfusionVial, InfusionAmendment, GateOverride, Draw)]
-    assert counts[0] == 7 and counts[2] == 1 and counts[3] == 1
+    assert counts[0] == 8 and counts[2] == 1 and counts[3] == 2
     cases = demo_ctx.extra["cases"]
     recent = InfusionRecord.objects.get(case=cases["infused_recent"])
     assert recent.is_signed and recent.infused_on == TODAY() - timedelta(days=3)

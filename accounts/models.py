@@ -7,6 +7,7 @@ decided by the permission table (accounts.permissions). This app imports no clin
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -43,6 +44,11 @@ class Site(models.Model):
         default=False, help_text="Certified SMA treatment center (payer site-of-care requirement)."
     )
     timezone = models.CharField(max_length=64, default="America/New_York")
+    escalation_repeat_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="While a draw stays overdue and unacknowledged, repeat its escalation every this many days.",
+    )
 
     class Meta:
         db_table = "cases_site"

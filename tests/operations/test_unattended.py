@@ -222,7 +222,7 @@ def test_thirty_five_unattended_days_from_the_demo_keep_every_page_true(transact
     assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == sent_at_start + sent_in_run
     duplicates = (
         Reminder.objects.filter(status=ReminderStatus.SENT)
-        .values("draw", "due_on", "kind", "snoozed_until")
+        .values("draw", "due_on", "kind", "snoozed_until", "repeat")
         .annotate(n=Count("pk"))
         .filter(n__gt=1, draw__isnull=False)
     )

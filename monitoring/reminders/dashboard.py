@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
@@ -355,7 +355,7 @@ CSV_HEADER = [
     "days_late",
     "status",
     "last_reminder",
-    "last_reminder_at",
+    "last_reminder_at_utc",
     "reminders_sent",
     "acknowledgement",
     "snoozed_until",
@@ -382,7 +382,7 @@ def csv_rows(scope: Scope, filters: Filters):
             row["days_late"],
             row["status"],
             row["last_reminder"],
-            draw.last_reminder_at.isoformat() if draw.last_reminder_at else "",
+            draw.last_reminder_at.astimezone(UTC).isoformat() if draw.last_reminder_at else "",
             draw.reminders_sent,
             draw.ack_reason or "",
             draw.ack_snoozed_until.isoformat() if draw.ack_snoozed_until else "",

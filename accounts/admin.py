@@ -39,7 +39,15 @@ class SiteScopedAdmin(admin.ModelAdmin):
 @admin.register(Site)
 class SiteAdmin(SiteScopedAdmin):
     site_field = ""
-    list_display = ("name", "short_code", "npi", "place_of_service", "certified_center", "timezone")
+    list_display = (
+        "name",
+        "short_code",
+        "npi",
+        "place_of_service",
+        "certified_center",
+        "timezone",
+        "escalation_repeat_days",
+    )
     search_fields = ("name", "short_code", "npi")
 
     def has_add_permission(self, request):

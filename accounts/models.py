@@ -56,6 +56,11 @@ class Site(models.Model):
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
+    escalation_repeat_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="While a draw stays overdue and unacknowledged, repeat its escalation every this many days.",
+    )
 
     class Meta:
         db_table = "cases_site"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import beat_init, celeryd_init
+from django.conf import settings
 
 from config.env import env_int
 
@@ -36,3 +38,30 @@ app.conf.beat_schedule = {
         "schedule": float(env_int("REMINDER_SWEEP_SECONDS", 300)),
     },
 }
+
+
+class RunningAsRoot(RuntimeError):
+    """A production worker or beat was started as root (README, "Production processes")."""
+
+
+def refuse_root(euid: int, *, debug: bool, testing: bool) -> None:
+    """Refuse to run a worker or beat as root in production: the worker renders e-mails from
+    patient data and talks to SMTP, the database and Redis; as root a bug in any of them owns
+    the machine. Run them as the ``genegate`` user (``--uid genegate --gid genegate``, or the
+    service manager's ``User=``); development and tests may run as anyone."""
+    if euid == 0 and not (debug or testing):
+        raise RunningAsRoot(
+            "the Celery worker and beat must not run as root in production: "
+            "start them with --uid genegate --gid genegate (README, Production processes)"
+        )
+
+
+@celeryd_init.connect
+def _worker_not_root(**_kwargs) -> None:
+    # celeryd_init fires after --uid/--gid dropped privileges.
+    refuse_root(os.geteuid(), debug=settings.DEBUG, testing=settings.TESTING)
+
+
+@beat_init.connect
+def _beat_not_root(**_kwargs) -> None:
+    refuse_root(os.geteuid(), debug=settings.DEBUG, testing=settings.TESTING)

@@ -4,6 +4,8 @@ US daylight time: New York is EDT."""
 
 from __future__ import annotations
 
+import csv
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,3 +69,31 @@ def test_a_chicago_site_gets_its_flag_time_in_central_time(cast):
         reminders_run(now=NOW)
     assert NOW.astimezone(ZoneInfo("America/Chicago")).hour == 8
     assert "10 Mar 2026 08:27 CDT" in Notification.objects.get(kind=ReminderKind.URGENT_FLAG).body
+
+
+def test_times_are_shown_in_the_sites_zone_not_the_servers(cast, client):
+    """A site in Chicago: its notification, dashboard row, acknowledgement page and case page
+    show 08:30 CDT for what happened at 09:30 in New York (the server's zone)."""
+    cast.site_a.timezone = "America/Chicago"
+    cast.site_a.save()
+    with time_machine.travel(NOW, tick=False):
+        draw = make_draw(cast.case_a, due_on=overdue_due_on(), day=14)
+        reminders_run(now=NOW)
+        client.force_login(cast.manager)
+        notes = client.get(reverse("monitoring:notifications")).content.decode()
+        board = client.get(reverse("monitoring:dashboard")).content.decode()
+        ack = client.get(reverse("monitoring:reminder_acknowledge", args=[draw.pk])).content.decode()
+    assert "10 Mar 2026 08:30 CDT" in notes and "09:30 EDT" not in notes
+    assert "10 Mar 08:30 CDT" in board
+    assert "10 Mar 08:30 CDT" in ack and "09:30 EDT" not in ack
+
+
+def test_csv_exports_say_utc_in_their_header(cast, client):
+    with time_machine.travel(NOW, tick=False):
+        make_draw(cast.case_a, due_on=overdue_due_on(), day=14)
+        reminders_run(now=NOW)
+        client.force_login(cast.manager)
+        export = client.get(reverse("monitoring:dashboard_csv"))
+    header, row = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))[:2]
+    assert "last_reminder_at_utc" in header
+    assert row[header.index("last_reminder_at_utc")] == "2026-03-10T13:30:00+00:00"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from datetime import UTC
 from decimal import Decimal
 
 from django.template.loader import render_to_string
@@ -26,7 +27,12 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
         w.writerow(safe_row(cells))  # formula characters neutralised (common.csvsafe)
 
     record, patient = summary.record, case.patient
-    row("GeneGate claim summary", f"case {case.pk}", f"generated {timezone.localtime():%Y-%m-%d %H:%M}")
+    row(
+        "GeneGate claim summary",
+        f"case {case.pk}",
+        f"generated {timezone.now().astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        f"times UTC; infusion clock times are local at the site ({case.site.timezone})",
+    )
     row(
         "Claim",
         summary.claim_name,
@@ -56,7 +62,7 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
     )
     for pause in record.pauses.all():
         row("Pause", f"{pause.started_at:%H:%M}-{pause.resumed_at:%H:%M}", f"{pause.minutes} min", pause.reason)
-    row("Signed by", record.signed_name, timezone.localtime(record.signed_at).strftime("%Y-%m-%d %H:%M"))
+    row("Signed by", record.signed_name, record.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     for letter, (code, descriptor) in zip("ABCDEFGHIJKL", summary.diagnoses, strict=False):
         row(f"Diagnosis {letter}", code, descriptor)
     row()
@@ -104,11 +110,11 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
     row()
     row("Gate overrides", "Item", "Reason", "By", "At")
     for o in overrides:
-        row("", o.gate_title, o.reason, o.by_name, timezone.localtime(o.at).strftime("%Y-%m-%d %H:%M"))
+        row("", o.gate_title, o.reason, o.by_name, o.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     row()
     row("Amendments", "Field", "Old", "New", "Reason", "By", "At")
     for a in record.amendments.all():
-        at = timezone.localtime(a.at).strftime("%Y-%m-%d %H:%M")
+        at = a.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         row("", a.field_label, a.old_value, a.new_value, a.reason, a.by_name, at)
     return out.getvalue()
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.access import sites_for
 from cases.analytes import ANALYTES
@@ -161,6 +162,14 @@ def _with_details(qs: QuerySet, scope: Scope) -> QuerySet:
     it is overdue, and the last reminder sent and acknowledgement made."""
     sent = Reminder.objects.filter(draw=OuterRef("pk"), status=ReminderStatus.SENT).order_by("-sent_at", "-pk")
     acks = Acknowledgement.objects.filter(draw=OuterRef("pk")).order_by("-created_at", "-pk")
+    # How many reminders this draw, as scheduled now, has had (escalation repeats included).
+    sent_count = (
+        Reminder.objects.filter(draw=OuterRef("pk"), due_on=OuterRef("due_on"), status=ReminderStatus.SENT)
+        .order_by()
+        .values("draw")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         qs.select_related("case__patient", "case__coordinator", "case__payer", "site")
         .defer(*(f"case__payer__{name}" for name in PAYER_COLUMNS_NOT_SHOWN))
@@ -168,6 +177,7 @@ def _with_details(qs: QuerySet, scope: Scope) -> QuerySet:
             is_overdue=ExpressionWrapper(scope.overdue_q(), output_field=BooleanField()),
             last_reminder_at=Subquery(sent.values("sent_at")[:1]),
             last_reminder_kind=Subquery(sent.values("kind")[:1]),
+            reminders_sent=Coalesce(Subquery(sent_count), 0),
             ack_reason=Subquery(acks.values("reason")[:1]),
             ack_at=Subquery(acks.values("created_at")[:1]),
             ack_snoozed_until=Subquery(acks.values("snoozed_until")[:1]),
@@ -345,7 +355,8 @@ CSV_HEADER = [
     "days_late",
     "status",
     "last_reminder",
-    "last_reminder_at",
+    "last_reminder_at_utc",
+    "reminders_sent",
     "acknowledgement",
     "snoozed_until",
 ]
@@ -371,7 +382,8 @@ def csv_rows(scope: Scope, filters: Filters):
             row["days_late"],
             row["status"],
             row["last_reminder"],
-            draw.last_reminder_at.isoformat() if draw.last_reminder_at else "",
+            draw.last_reminder_at.astimezone(UTC).isoformat() if draw.last_reminder_at else "",
+            draw.reminders_sent,
             draw.ack_reason or "",
             draw.ack_snoozed_until.isoformat() if draw.ack_snoozed_until else "",
         ]

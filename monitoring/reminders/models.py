@@ -125,6 +125,9 @@ class Reminder(models.Model):
     # The item's due date and snooze when the row was made: a change means it was rescheduled.
     due_on = models.DateField(null=True, blank=True)
     snoozed_until = models.DateField(null=True, blank=True)
+    # 0 for the first reminder of its kind; 1, 2 ... for the repeats of an escalation while the
+    # draw stays overdue and unacknowledged (Site.escalation_repeat_days apart).
+    repeat = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -136,7 +139,9 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["target_key", "kind"], name="reminder_unique_target_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["target_key", "kind", "repeat"], name="reminder_unique_target_kind_repeat")
+        ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="reminder_status_next_idx"),
             models.Index(fields=["draw", "status"], name="reminder_draw_status_idx"),

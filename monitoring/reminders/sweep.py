@@ -7,7 +7,11 @@ Modelled on healthchecks (hc/api/management/commands/sendalerts.py, Channel.noti
   physician must hear of (urgent or abnormal, notice and escalation), one INSERT with
   ON CONFLICT DO NOTHING (``bulk_create(ignore_conflicts=True)``) and one UPDATE that cancels
   rows whose item was done, missed, resolved or rescheduled. The unique constraint on
-  (target_key, kind) makes two sweeps at once, or a beat firing twice, harmless.
+  (target_key, kind, repeat) makes two sweeps at once, or a beat firing twice, harmless.
+- An escalation (overdue) repeats while the draw stays overdue and nobody acknowledged it since
+  the escalation began: repeat 1, 2 ... each ``Site.escalation_repeat_days`` (default 1) after
+  the last, to the same routes. An acknowledgement stops the repeats; a snooze starts a new
+  run (new target key) once it runs out.
 - ``reminder_send(reminder_id, now=)`` claims one row with a conditional UPDATE, writes the
   attempt row, delivers (in-app notifications, then e-mail) and records the outcome; failures
   retry with exponential backoff; a row left in "sending" by a killed worker is claimed again
@@ -30,7 +34,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import BooleanField, DateField, Exists, F, IntegerField, OuterRef, Q, Value
+from django.db.models import (
+    BooleanField,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.lookups import IsNull
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -80,7 +96,22 @@ SUBJECTS = {
     K.FLAG_ESCALATION: "GeneGate: a result flag has not been acknowledged at {site}",
 }
 
-_COLS = ("r_src", "r_pk", "r_case", "r_site", "r_sub", "r_due", "r_opens", "r_closes", "r_snooze", "r_grace", "r_tz")
+_COLS = (
+    "r_src",
+    "r_pk",
+    "r_case",
+    "r_site",
+    "r_sub",
+    "r_due",
+    "r_opens",
+    "r_closes",
+    "r_snooze",
+    "r_grace",
+    "r_tz",
+    "r_every",  # the site's escalation repeat interval in days
+    "r_rep",  # the highest escalation repeat number this draw has for its schedule and snooze
+    "r_last",  # when that escalation row was made
+)
 # Kinds a draw may already have a row of for its current schedule (overdue is filtered in SQL).
 _HAVE_KINDS = (K.DUE_TOMORROW, K.DUE_TODAY, K.LATE, K.STEROID_REVIEW)
 _HAVE_COLS = tuple(f"r_has_{kind}" for kind in _HAVE_KINDS)
@@ -118,6 +149,20 @@ def reminder_kind_for_draw(draw_kind: str, state: str, due_on: date, today: date
     return None
 
 
+def escalation_rows(draw_ref, due_ref, snooze_ref):
+    """The escalation rows of one draw as scheduled and snoozed (the refs are OuterRefs, so
+    this is a subquery): a snooze starts a new run of escalations."""
+    same_snooze = Q(snoozed_until=snooze_ref) | (Q(snoozed_until__isnull=True) & IsNull(snooze_ref, True))
+    return Reminder.objects.filter(Q(draw=draw_ref, kind=K.OVERDUE, due_on=due_ref) & same_snooze)
+
+
+def escalation_repeat_due(last_made_on: date, every_days: int, today: date) -> bool:
+    """An overdue draw's escalation repeats ``every_days`` (the site's interval, at least 1) after
+    the last one was made, counted in the site's days: a sweep late by hours or a clock that
+    jumped forward by days makes one repeat, not one per missed interval."""
+    return today >= last_made_on + timedelta(days=max(1, every_days))
+
+
 def draw_target_key(draw_id: int, due_on: date, kind: str, snoozed_until: date | None) -> str:
     """The key one row per (item as scheduled, kind) is unique on. An escalation after a snooze
     is a new escalation, so the overdue key names the snooze."""
@@ -151,13 +196,21 @@ def _candidates(now: datetime):
         col: Exists(Reminder.objects.filter(draw=OuterRef("pk"), kind=kind, due_on=OuterRef("due_on")))
         for col, kind in zip(_HAVE_COLS, _HAVE_KINDS, strict=True)
     }
-    overdue_done = Reminder.objects.filter(draw=OuterRef("pk"), kind=K.OVERDUE, due_on=OuterRef("due_on"))
+    escalations = escalation_rows(OuterRef("pk"), OuterRef("due_on"), OuterRef("snoozed_until")).order_by("-repeat")
+    first_escalation = escalation_rows(
+        OuterRef(OuterRef("pk")), OuterRef(OuterRef("due_on")), OuterRef(OuterRef("snoozed_until"))
+    ).order_by("repeat")
+    no_int = Value(None, output_field=IntegerField())
+    no_time = Value(None, output_field=DateTimeField())
     draws = (
         Draw.objects.filter(state__in=OPEN_STATES, due_on__lte=bound)
-        .filter(
-            # Leave out draws whose escalation for this schedule (and snooze) already exists.
-            (Q(snoozed_until__isnull=True) & ~Exists(overdue_done.filter(snoozed_until__isnull=True)))
-            | (Q(snoozed_until__isnull=False) & ~Exists(overdue_done.filter(snoozed_until=OuterRef("snoozed_until"))))
+        # Leave out draws acknowledged since their escalation began: no repeat follows.
+        .exclude(
+            Exists(
+                Acknowledgement.objects.filter(
+                    draw=OuterRef("pk"), created_at__gte=Subquery(first_escalation.values("created_at")[:1])
+                )
+            )
         )
         .order_by()
         .annotate(
@@ -172,6 +225,9 @@ def _candidates(now: datetime):
             r_snooze=F("snoozed_until"),
             r_grace=F("protocol__grace_days"),
             r_tz=F("site__timezone"),
+            r_every=F("site__escalation_repeat_days"),
+            r_rep=Subquery(escalations.values("repeat")[:1]),
+            r_last=Subquery(escalations.values("created_at")[:1]),
             **has_row,
         )
         .values_list(*_COLS, *_HAVE_COLS)
@@ -194,6 +250,9 @@ def _candidates(now: datetime):
             r_snooze=no_date,
             r_grace=Value(0, output_field=IntegerField()),
             r_tz=F("site__timezone"),
+            r_every=no_int,
+            r_rep=no_int,
+            r_last=no_time,
             **no_row,
         )
         .values_list(*_COLS, *_HAVE_COLS)
@@ -208,11 +267,19 @@ def _to_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def _to_datetime(value) -> datetime:
+    # A datetime in a UNION comes back typed on PostgreSQL and as text on SQLite.
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("UTC"))
+
+
 def _rows_for(candidates, now: datetime) -> list[Reminder]:
     """Turn candidate rows into unsaved Reminder objects (no queries)."""
     todays: dict[str, date] = {}
     out = []
-    for src, pk, case_id, site_id, sub, due, opens, closes, snooze, grace, tz, *has in candidates:
+    for src, pk, case_id, site_id, sub, due, opens, closes, snooze, grace, tz, every, rep, last, *has in candidates:
         due, opens, closes, snooze = _to_date(due), _to_date(opens), _to_date(closes), _to_date(snooze)
         today = todays.get(tz) or todays.setdefault(tz, local_today(tz, now))
         common = dict(site_id=site_id, case_id=case_id, next_attempt_at=now, created_at=now, updated_at=now)
@@ -221,9 +288,24 @@ def _rows_for(candidates, now: datetime) -> list[Reminder]:
             kind = reminder_kind_for_draw(sub, state, due, today)
             if kind is None or (kind in _HAVE_KINDS and has[_HAVE_KINDS.index(kind)]):
                 continue  # nothing due, or this row exists already
+            repeat = 0
+            if kind == K.OVERDUE and rep is not None:
+                if not escalation_repeat_due(local_today(tz, _to_datetime(last)), every, today):
+                    continue  # escalated, and the next repeat is not due yet
+                repeat = rep + 1
             kept_snooze = snooze if kind == K.OVERDUE else None
             key = draw_target_key(pk, due, kind, kept_snooze)
-            out.append(Reminder(kind=kind, target_key=key, draw_id=pk, due_on=due, snoozed_until=kept_snooze, **common))
+            out.append(
+                Reminder(
+                    kind=kind,
+                    target_key=key,
+                    draw_id=pk,
+                    due_on=due,
+                    snoozed_until=kept_snooze,
+                    repeat=repeat,
+                    **common,
+                )
+            )
         elif src == "milestone":
             if today < opens:
                 continue
@@ -384,6 +466,8 @@ def _still_needed(reminder: Reminder, now: datetime) -> str:
         state = state_on(draw, today)
         if reminder.kind == K.OVERDUE and (state != OVERDUE or draw.snoozed_until != reminder.snoozed_until):
             return "escalation snoozed"
+        if reminder.kind == K.OVERDUE and reminder.repeat and _acknowledged_since_escalation(reminder):
+            return "escalation acknowledged"
         if reminder.kind == K.DUE_TOMORROW and today >= draw.due_on:
             return "superseded by due today"
         if reminder.kind == K.DUE_TODAY and today != draw.due_on:
@@ -397,6 +481,26 @@ def _still_needed(reminder: Reminder, now: datetime) -> str:
         if flag.resolved_at is not None or flag.acknowledged_at is not None:
             return "flag resolved or acknowledged"
     return ""
+
+
+def _acknowledged_since_escalation(reminder: Reminder) -> bool:
+    """Whether someone acknowledged the draw since the first escalation of this run."""
+    first = (
+        Reminder.objects.filter(target_key=reminder.target_key, kind=K.OVERDUE)
+        .order_by("repeat")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return (
+        first is not None and Acknowledgement.objects.filter(draw_id=reminder.draw_id, created_at__gte=first).exists()
+    )
+
+
+def _subject(reminder: Reminder) -> str:
+    subject = SUBJECTS[reminder.kind].format(site=reminder.site.short_code)
+    if reminder.repeat:
+        subject += f" (reminder {reminder.repeat + 1}, still unacknowledged)"
+    return subject
 
 
 def _describe(reminder: Reminder) -> dict:
@@ -427,6 +531,8 @@ def _describe(reminder: Reminder) -> dict:
             detail += "; not yet acknowledged by a physician"
         detail += ". Acknowledge it with a plan."
         path = reverse("monitoring:flag_acknowledge", args=[flag.pk])
+    if reminder.repeat:
+        detail += f" Reminder {reminder.repeat + 1}: nobody has acknowledged it since it was first escalated."
     return {
         "title": f"{reminder.get_kind_display()}: {initials}, case {case.pk}",
         "detail": detail,
@@ -463,7 +569,7 @@ def _deliver(reminder: Reminder, users: list, now: datetime, connection=None) ->
     if not addresses:
         return
     message = EmailMessage(
-        subject=SUBJECTS[reminder.kind].format(site=reminder.site.short_code),
+        subject=_subject(reminder),
         body=render_to_string("monitoring/reminders/email.txt", info),
         to=addresses,
         connection=connection,
@@ -558,7 +664,7 @@ def acknowledgement_record(*, draw: Draw, by, reason: str, snoozed_until: date |
     draw.save(update_fields=["snoozed_until", "state", "next_change_at", "updated_at"])
     now = timezone.now()
     kinds = [K.LATE, K.OVERDUE] if snoozed_until is not None else [K.LATE]
-    Reminder.objects.filter(draw=draw, kind__in=kinds, status__in=UNSENT).update(
+    Reminder.objects.filter(Q(kind__in=kinds) | Q(kind=K.OVERDUE, repeat__gt=0), draw=draw, status__in=UNSENT).update(
         status=S.CANCELLED, cancelled_reason="acknowledged", updated_at=now
     )
     # Someone knows it is late: take the "late" slot so no late reminder follows (the unique

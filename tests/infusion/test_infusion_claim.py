@@ -211,6 +211,8 @@ def test_billing_downloads_the_claim_summary_as_csv(cast, client, signed):
     assert f"claim-summary-case-{signed.pk}.csv" in response["Content-Disposition"]
     assert MARKER_NAME not in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][2].endswith(" UTC") and rows[0][3].startswith("times UTC")  # the header says UTC
+    assert next(r for r in rows if r[:1] == ["Signed by"])[2].endswith(" UTC")
     assert rows[rows.index(next(r for r in rows if r[:1] == ["1"]))][:4] == ["1", "J3399", "HCPCS", "1"]
     assert any(r[:2] == ["2", "96365"] for r in rows)
     assert any(r[2:3] == ["'=HYPERLINK(evil) but also a real reason"] for r in rows)

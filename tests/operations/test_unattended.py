@@ -1,9 +1,12 @@
 """The product as deployed, left alone: load the demo, then run only the tasks of the real beat
 schedule (``config.celery.app.conf.beat_schedule``, at their own intervals), hour by hour over
-35 simulated days, with a frozen clock (time-machine) and Celery in eager mode. Twice a
+100 simulated days, with a frozen clock (time-machine) and Celery in eager mode. Twice a
 simulated day, what users see is compared with what the dates say (monitoring.schedule, the
 pure rule): the coordinators' worklist groups and the managers' dashboard (summary, table,
-CSV). Every e-mail sent is checked as it goes: a "due today" one only on the draw's due date.
+CSV). Every reminder sent is checked in the hour it goes: "due today" only on the due date,
+nothing for a done or missed draw, escalations only while overdue and repeated at the site's
+interval to the routes' roles until acknowledged, milestone reminders inside their windows,
+steroid reviews from their day, and its notifications agree with its e-mail.
 
 Nothing here calls draws_advance or the sweep directly: a periodic job missing from the beat
 schedule shows up as a wrong page.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,7 +33,17 @@ from django.urls import reverse
 from accounts.access import sites_for
 from config.celery import app as celery_app
 from monitoring import tasks  # noqa: F401  (registers the tasks the beat names)
-from monitoring.models import Draw, Milestone, Reminder, ReminderKind, ReminderStatus
+from monitoring.models import (
+    DEFAULT_ROUTES,
+    Acknowledgement,
+    Draw,
+    Milestone,
+    Notification,
+    Reminder,
+    ReminderKind,
+    ReminderRoute,
+    ReminderStatus,
+)
 from monitoring.schedule import DUE, LATE, OVERDUE, TERMINAL_STATES, UPCOMING, draw_state
 from monitoring.workflows import MILESTONE_GRACE_DAYS
 from tests.pages import badge_after, table
@@ -39,7 +53,7 @@ pytestmark = pytest.mark.slow
 # 06:00 UTC: 01:00 in New York, midnight in Chicago (the demo's two sites). US clocks spring
 # forward on 14 March 2027, inside the run.
 START = datetime(2027, 3, 1, 6, 0, tzinfo=UTC)
-DAYS = 35
+DAYS = 100
 # Checkpoints in UTC hours: just after both sites' midnight, and their afternoon. Both sites
 # are on the same calendar day at these hours, the day the pages call today.
 CHECK_HOURS = (6, 18)
@@ -178,10 +192,48 @@ def _check_dashboard(client, manager, today: date, when: str) -> dict[str, int]:
     return totals
 
 
-def _check_new_emails(since: datetime, now: datetime) -> int:
-    """Reminders sent in this hour: a "due today" one names a draw due today at its site."""
-    sent = Reminder.objects.filter(status=ReminderStatus.SENT, sent_at__gte=since).select_related("draw", "site")
+def _check_new_emails(since: datetime, now: datetime, outbox_before: int, kinds: Counter) -> int:
+    """Reminders sent in this hour, each against the dates: a "due today" one names a draw due
+    today at its site; none for a done or missed draw; an escalation only for a draw overdue by
+    the dates, a repeat only the site's interval after the last and with no acknowledgement
+    since the first, to the routes' roles; a milestone reminder inside its window; a steroid
+    review once its window opened. Notifications agree with the e-mails."""
+    sent = list(
+        Reminder.objects.filter(status=ReminderStatus.SENT, sent_at__gte=since).select_related(
+            "draw__protocol", "milestone", "site"
+        )
+    )
+    new_mail = mail.outbox[outbox_before:]
+    assert len(new_mail) == len(sent), f"{now}: {len(new_mail)} e-mails for {len(sent)} reminders"
     for reminder in sent:
+        local = now.astimezone(ZoneInfo(reminder.site.timezone)).date()
+        kinds[(reminder.kind, reminder.repeat > 0)] += 1
+        notes = list(Notification.objects.filter(reminder=reminder).select_related("user"))
+        notified = {n.user.email for n in notes if n.user.email}
+        assert notes and any(set(m.to) == notified for m in new_mail), f"{now}: notifications and e-mail differ"
+        routed = ReminderRoute.objects.filter(site_id=reminder.site_id, kind=reminder.kind).values_list(
+            "role", flat=True
+        )
+        roles = set(routed) or set(DEFAULT_ROUTES[reminder.kind])
+        for note in notes:
+            assert roles & set(note.user.groups.values_list("name", flat=True)), f"{now}: {reminder} to {note.user}"
+        if reminder.draw_id:
+            assert reminder.draw.state not in TERMINAL_STATES, f"{now}: {reminder} for a {reminder.draw.state} draw"
+        if reminder.kind == ReminderKind.OVERDUE:
+            assert _state_by_dates(reminder.draw, local) == OVERDUE, f"{now}: escalation of a draw not overdue"
+            if reminder.repeat:
+                run = Reminder.objects.filter(target_key=reminder.target_key, kind=ReminderKind.OVERDUE)
+                before = run.get(repeat=reminder.repeat - 1)
+                made = before.created_at.astimezone(ZoneInfo(reminder.site.timezone)).date()
+                assert (local - made).days >= reminder.site.escalation_repeat_days, f"{now}: {reminder} too soon"
+                first = run.get(repeat=0).created_at
+                assert not Acknowledgement.objects.filter(draw=reminder.draw, created_at__gte=first).exists()
+        if reminder.kind == ReminderKind.MILESTONE_DUE:
+            assert reminder.milestone.window_opens <= local, f"{now}: milestone reminder before its window"
+            assert reminder.milestone.completed_at is None
+        if reminder.kind == ReminderKind.STEROID_REVIEW:
+            assert reminder.draw.kind == "steroid_review"
+            assert reminder.draw.window_opens <= local, f"{now}: steroid review before its day"
         if reminder.kind == ReminderKind.DUE_TODAY:
             local = now.astimezone(ZoneInfo(reminder.site.timezone)).date()
             assert reminder.draw.due_on == local, f"{now}: due today e-mail for a draw due {reminder.draw.due_on}"
@@ -191,7 +243,7 @@ def _check_new_emails(since: datetime, now: datetime) -> int:
     return len(sent)
 
 
-def test_thirty_five_unattended_days_from_the_demo_keep_every_page_true(transactional_db, client, eager_celery):
+def test_a_hundred_unattended_days_from_the_demo_keep_every_page_true(transactional_db, client, eager_celery):
     User = get_user_model()
     with time_machine.travel(START, tick=False) as clock:
         call_command("seed_demo", stdout=io.StringIO())
@@ -201,12 +253,14 @@ def test_thirty_five_unattended_days_from_the_demo_keep_every_page_true(transact
         sent_at_start = Reminder.objects.filter(status=ReminderStatus.SENT).count()
         beat = _beat(celery_app.now())
         sent_in_run = 0
+        kinds: Counter = Counter()
         seen = {"overdue": 0, "snoozed": 0, "late": 0}
         for hour in range(1, DAYS * 24 + 1):  # the beat's first runs come one interval after start
             now = START + timedelta(hours=hour)
             clock.move_to(now)
+            outbox_before = len(mail.outbox)
             _tick(beat, now)
-            sent_in_run += _check_new_emails(now, now)
+            sent_in_run += _check_new_emails(now, now, outbox_before, kinds)
             if now.hour in CHECK_HOURS:
                 today = now.astimezone(NEW_YORK).date()
                 when = f"{now:%Y-%m-%d %H:%M} UTC (day {hour // 24})"
@@ -218,12 +272,14 @@ def test_thirty_five_unattended_days_from_the_demo_keep_every_page_true(transact
     # The run went through every state the pages show, and every sent reminder was one e-mail.
     assert seen["overdue"] > 10 and seen["snoozed"] >= 1 and seen["late"] >= 1, seen
     assert sent_in_run > 0
+    # Escalations repeated while draws stayed overdue and unacknowledged.
+    assert kinds[(ReminderKind.OVERDUE, True)] > 0, kinds
     assert len(mail.outbox) - mail_at_start == sent_in_run
     assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == sent_at_start + sent_in_run
     duplicates = (
         Reminder.objects.filter(status=ReminderStatus.SENT)
-        .values("draw", "due_on", "kind", "snoozed_until")
+        .values("draw", "milestone", "flag", "due_on", "kind", "snoozed_until", "repeat")
         .annotate(n=Count("pk"))
-        .filter(n__gt=1, draw__isnull=False)
+        .filter(n__gt=1)
     )
     assert not duplicates.exists()

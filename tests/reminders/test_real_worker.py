@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring import tasks
-from monitoring.models import Draw, Reminder, ReminderAttempt, ReminderKind, ReminderStatus
+from monitoring.models import Draw, Notification, Reminder, ReminderAttempt, ReminderKind, ReminderStatus
 from monitoring.reminders.sweep import reminders_sweep
 from tests.personas import make_case
 from tests.reminders.helpers import point_celery_at
@@ -392,3 +392,29 @@ def test_reminders_catch_up_through_a_real_worker_when_redis_returns(
     finally:
         worker.stop()
         point_celery_at(old)
+
+
+def test_beat_restarted_twice_in_a_minute_sends_each_reminder_once_and_the_worklist_stays_right(
+    cast, worker, beat, client
+):
+    """A beat killed and started again twice within a minute (a crash loop, a redeploy): its
+    jobs may run early or twice, and still each due draw gets one row, one e-mail, one
+    notification, and the coordinator's worklist shows them due today."""
+    draws = _due_draws(cast, 2)
+    worker.start()
+    started = time.monotonic()
+    for _ in range(3):  # the first start and two restarts
+        beat.start(seconds=2)
+        time.sleep(4)
+        beat.stop()
+    assert time.monotonic() - started < 60
+    beat.start(seconds=2)
+    _wait_for(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 2, "two sent reminders")
+    time.sleep(5)  # more beats: nothing more
+    assert len(worker.messages()) == 2, worker.log.read_text()[-3000:]
+    assert sorted(Reminder.objects.values_list("draw_id", flat=True)) == sorted(d.pk for d in draws)
+    assert Notification.objects.filter(user=cast.coordinator).count() == 2
+    client.force_login(cast.coordinator)
+    page = client.get(reverse("home"))
+    groups = {g["key"]: g["count"] for g in page.context["monitoring"]["draw_groups"]}
+    assert groups["today"] == 2 and groups["overdue"] == 0

@@ -52,11 +52,12 @@ def test_a_missed_sweep_day_still_sends_the_late_reminder_later(cast):
     assert kinds(draw=draw) == [K.LATE]
 
 
-def test_an_overdue_draw_is_escalated_once(cast):
+def test_an_overdue_draw_is_escalated_once_a_day_however_often_the_sweep_runs(cast):
     draw = make_draw(cast.case_a, due_on=overdue_due_on())
     reminders_sweep(now=NOW)
-    reminders_sweep(now=NOW + timedelta(days=3))
+    reminders_sweep(now=NOW + timedelta(hours=5))
     assert kinds(draw=draw) == [K.OVERDUE]
+    # Escalation repeats are tests/reminders/test_escalation_repeats.py.
 
 
 def test_the_steroid_review_goes_out_as_its_own_kind(cast):

@@ -83,7 +83,7 @@ def _user_name(user) -> str:
 
 def packet_case(pk: int) -> Case:
     """Fetch one case with everything the packet reads, in a constant number of queries."""
-    documents = Document.objects.filter(kind__in=APPENDED_KINDS).order_by("-uploaded_at", "-pk")
+    documents = Document.objects.filter(kind__in=APPENDED_KINDS, voided_at__isnull=True).order_by("-uploaded_at", "-pk")
     return (
         gate_queryset(Case.objects.filter(pk=pk))
         .select_related("prior_authorization", "onegene_enrollment")
@@ -132,7 +132,10 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             },
         )
 
-    weights = sorted((w for w in case.weights.all() if w.measured_on <= on), key=lambda w: (w.measured_on, w.kg))
+    weights = sorted(
+        (w for w in case.weights.all() if w.measured_on <= on and w.voided_at is None),
+        key=lambda w: (w.measured_on, w.kg),
+    )
     weight = weights[-1] if weights else None
     kit = kit_for_weight(weight.kg) if weight else None
 
@@ -146,6 +149,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     titers = [
         {"result": t.result_text, "drawn_on": _iso(t.drawn_on), "lab": t.lab, "method": t.method}
         for t in case.titers.all()
+        if t.voided_at is None
     ]
     labs = _baseline_labs(case, on)
     infusion_day = case.infused_on or planned or on  # the same day the gate was judged for
@@ -365,7 +369,7 @@ def _kit_snapshot(kit) -> dict | None:
 
 def _baseline_labs(case: Case, on: date) -> list[dict]:
     newest = {}
-    for lab in sorted(case.baseline_labs.all(), key=lambda x: (x.drawn_on, x.pk)):
+    for lab in sorted((x for x in case.baseline_labs.all() if x.voided_at is None), key=lambda x: (x.drawn_on, x.pk)):
         if lab.drawn_on <= on:
             newest[lab.analyte] = lab
     order = list(BASELINE_LAB_ANALYTES) + ["inr"]

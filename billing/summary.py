@@ -61,7 +61,10 @@ def billing_summary(case, *, today: date | None = None) -> dict:
     today = today or timezone.localdate()
     on = gate_date(case, today)
     report = case_gate(case, on)
-    weights = sorted((w for w in case.weights.all() if w.measured_on <= on), key=lambda w: (w.measured_on, w.kg))
+    weights = sorted(
+        (w for w in case.weights.all() if w.measured_on <= on and w.voided_at is None),
+        key=lambda w: (w.measured_on, w.kg),
+    )
     weight = weights[-1] if weights else None
     pa = prior_authorization_for(case)
     # Once the record is signed, the codes follow its actual infusion time (stop − start − pauses),

@@ -363,6 +363,28 @@ def second_birthday(date_of_birth: date) -> date:
     return add_months(date_of_birth, AGE_LIMIT_MONTHS)
 
 
+def leap_day_convention(date_of_birth: date) -> str:
+    """For a 29 February birth, the sentence that says which day is taken as the second birthday
+    and why ("" for any other birth date). The age item and the PA packet print it.
+
+    The convention is chosen deliberately (issue 15 item 6): the second birthday of a child born
+    on 29 February falls in a common year, and conventions differ (28 February by calendar-month
+    arithmetic, as spreadsheet EDATE and dateutil count; 1 March in others). The label says
+    "less than 2 years of age" (label §1, strict). Taking 28 February makes the last eligible
+    infusion date 27 February, when the child is under 2 by either convention, so neither a
+    reviewer nor a payer reading 1 March can find the child already 2 on that day; the cost is
+    one day of the window.
+    """
+    if (date_of_birth.month, date_of_birth.day) != (2, 29):
+        return ""
+    birthday = second_birthday(date_of_birth)
+    return (
+        f"Born on 29 February: the second birthday is taken as {birthday:%-d %B %Y} (28 February, not 1 March, "
+        f"in a common year), so the last eligible date {birthday - timedelta(days=1):%-d %B %Y} is under "
+        "2 years by either convention"
+    )
+
+
 def last_eligible_date(date_of_birth: date) -> date:
     """Return the last infusion date with age < 2 years: the day before the 2nd birthday."""
     return second_birthday(date_of_birth) - timedelta(days=1)
@@ -512,13 +534,15 @@ def _age_item(facts: GateFacts, on: date) -> GateItem:
             source,
         )
     last = last_eligible_date(dob)
+    leap = leap_day_convention(dob)
+    note = f". {leap}" if leap else ""
     if on <= last:
         return GateItem(
             "age",
             title,
             "pass",
-            f"{_age_text(dob, on)} on {on.isoformat()} (born {dob.isoformat()}); "
-            f"last eligible infusion date {last.isoformat()}",
+            f"{_age_text(dob, on)} on {on.isoformat()} (born {dob.isoformat()}); second birthday "
+            f"{second_birthday(dob).isoformat()}, last eligible infusion date {last.isoformat()}{note}",
             "",
             source,
             valid_until=last,
@@ -528,7 +552,7 @@ def _age_item(facts: GateFacts, on: date) -> GateItem:
         title,
         "fail",
         f"{_age_text(dob, on)} on {on.isoformat()}; second birthday was "
-        f"{second_birthday(dob).isoformat()} (last eligible date {last.isoformat()})",
+        f"{second_birthday(dob).isoformat()} (last eligible date {last.isoformat()}){note}",
         alternatives,
         source,
         since=second_birthday(dob),

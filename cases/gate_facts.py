@@ -40,13 +40,22 @@ def _plain(value: Decimal | None) -> Decimal | None:
 def gate_queryset(qs, *, for_display: bool = False):
     """Add the prefetches facts_for_case needs to a Case queryset (5 queries more in all).
 
-    ``for_display`` also brings who entered each result and the documents' whole rows, so the
-    case page shows its result tables from the same rows the gate reads (no second query)."""
-    weights, titers, labs = WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects
-    documents = Document.objects.only("id", "case_id", "kind")
+    Voided entries are left out. ``for_display`` brings every row, voided ones included, with
+    who entered and who voided it and the documents' whole rows, so the case page shows its
+    result tables from the same rows the gate reads (no second query); facts_for_case skips
+    the voided ones."""
+    current = {"voided_at__isnull": True}  # voided entries never reach the gate (issue 15 item 5)
+    weights, titers, labs = (
+        m.filter(**current) for m in (WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects)
+    )
+    documents = Document.objects.filter(**current).only("id", "case_id", "kind", "voided_at")
     if for_display:
-        weights, titers, labs = (m.select_related("entered_by") for m in (weights, titers, labs))
-        documents = Document.objects.select_related("uploaded_by")
+        # The page shows voided rows too (struck through); facts_for_case leaves them out.
+        weights, titers, labs = (
+            m.select_related("entered_by", "voided_by")
+            for m in (WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects)
+        )
+        documents = Document.objects.select_related("uploaded_by", "voided_by")
     return qs.select_related("patient", "site", "payer", "infusion_record").prefetch_related(
         Prefetch("weights", queryset=weights.order_by("-measured_on", "-pk")),
         Prefetch("titers", queryset=titers.order_by("-drawn_on", "-pk")),
@@ -96,6 +105,11 @@ def steroid_start_for_case(case: Case) -> tuple[date | None, str]:
     return case.steroid_plan_start, STEROID_FROM_PLAN
 
 
+def _current(rows):
+    """The rows nobody voided (issue 15 item 5)."""
+    return [row for row in rows if row.voided_at is None]
+
+
 def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFacts:
     """Return the case's facts for the gate. Use a case from gate_queryset() to stay at a
     constant number of queries. ``steroid_start`` is a start typed on the infusion form that is
@@ -106,7 +120,7 @@ def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFact
     else:
         steroid_plan, steroid_source = steroid_start_for_case(case)
     titers = []
-    for t in case.titers.all():
+    for t in _current(case.titers.all()):
         try:
             titers.append(TiterObs(drawn_on=t.drawn_on, titer=parse_titer(t.result_text), lab=t.lab))
         except ValueError:
@@ -120,9 +134,9 @@ def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFact
         smn1_genotype=case.smn1_genotype or None,
         genetic_method=case.genetic_method or None,
         genetic_report_date=case.genetic_report_date,
-        genetic_report_on_file=any(d.kind == Document.Kind.GENETIC_REPORT for d in case.documents.all()),
+        genetic_report_on_file=any(d.kind == Document.Kind.GENETIC_REPORT for d in _current(case.documents.all())),
         smn2_copies=case.smn2_copies,
-        weights=tuple(WeightObs(measured_on=w.measured_on, kg=_plain(w.kg)) for w in case.weights.all()),
+        weights=tuple(WeightObs(measured_on=w.measured_on, kg=_plain(w.kg)) for w in _current(case.weights.all())),
         titers=tuple(titers),
         baseline_labs=tuple(
             LabObs(
@@ -132,7 +146,7 @@ def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFact
                 unit=lab.canonical_unit,
                 uln=_plain(lab.uln_canonical),
             )
-            for lab in case.baseline_labs.all()
+            for lab in _current(case.baseline_labs.all())
         ),
         steroid_plan_start=steroid_plan,
         steroid_plan_source=steroid_source,
@@ -162,7 +176,11 @@ def case_gate(case: Case, on: date | None = None, *, steroid_start: date | None 
 
 def clinical_checks_for_case(case: Case) -> tuple[ClinicalStatusObs, ...]:
     """The case's infection and stability checks as plain values, oldest recorded first."""
-    rows = ClinicalStatusCheck.objects.filter(case=case).select_related("recorded_by").order_by("recorded_at", "pk")
+    rows = (
+        ClinicalStatusCheck.objects.filter(case=case, voided_at__isnull=True)
+        .select_related("recorded_by")
+        .order_by("recorded_at", "pk")
+    )
     return tuple(
         ClinicalStatusObs(
             checked_on=row.checked_on,

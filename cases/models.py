@@ -167,6 +167,28 @@ class CaseChild(models.Model):
         return {"case_id": self.case_id}
 
 
+class Voidable(models.Model):
+    """A clinical entry that is never deleted: a mistake is voided with a reason (issue 15 item 5).
+
+    A voided row stays on the page, struck through, and in the audit trail (old -> new); the
+    gate, the flags and the schedule read only rows whose ``voided_at`` is empty. The workflow
+    is cases.corrections.entry_void.
+    """
+
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField("Why it was voided", max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
 class StageEvent(CaseChild):
     """When a case reached each stage of the pipeline (time to therapy)."""
 
@@ -193,7 +215,7 @@ class SmnTherapy(CaseChild):
     stopped_on = models.DateField(null=True, blank=True)
 
 
-class WeightMeasurement(CaseChild):
+class WeightMeasurement(Voidable, CaseChild):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="weights")
     measured_on = models.DateField()
     kg = models.DecimalField(max_digits=5, decimal_places=2)
@@ -204,7 +226,7 @@ class WeightMeasurement(CaseChild):
         ordering = ["-measured_on", "-pk"]
 
 
-class TiterResult(CaseChild):
+class TiterResult(Voidable, CaseChild):
     """Anti-AAV9 total binding antibody titer, stored as written and as a comparable key."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="titers")
@@ -220,7 +242,7 @@ class TiterResult(CaseChild):
         ordering = ["-drawn_on", "-pk"]
 
 
-class BaselineLab(CaseChild):
+class BaselineLab(Voidable, CaseChild):
     """One analyte of a baseline lab panel, as reported and converted to the canonical unit."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="baseline_labs")
@@ -251,7 +273,7 @@ class BaselineLab(CaseChild):
         return (self.value_canonical / self.uln_canonical).quantize(Decimal("0.1"))
 
 
-class ClinicalStatusCheck(CaseChild):
+class ClinicalStatusCheck(Voidable, CaseChild):
     """A physician's check before the infusion: no active infection, clinically stable (label §5).
 
     The infusion record cannot be signed without a passing check made at most
@@ -278,7 +300,7 @@ def document_path(instance: Document, filename: str) -> str:
     return f"documents/site-{instance.case.site_id}/case-{instance.case_id}/{instance.sha256[:16]}"
 
 
-class Document(CaseChild):
+class Document(Voidable, CaseChild):
     class Kind(models.TextChoices):
         GENETIC_REPORT = "genetic_report", "Genetic report"
         TITER_REPORT = "titer_report", "AAV9 titer report"

@@ -23,6 +23,7 @@ from accounts.access import sites_for, user_site_ids
 from accounts.permissions import can, require
 from cases.access import cases_for, get_case_for_user
 from cases.analytes import BASELINE_LAB_ANALYTES
+from cases.corrections import VOIDABLE, VoidRefused, entry_void
 from cases.diagnoses import diagnosis_descriptor
 from cases.documents import EXTENSIONS, document_store
 from cases.forms import (
@@ -228,8 +229,9 @@ SECTIONS = {
 }
 
 
-def _detail_context(request, case: Case, **forms) -> dict:
+def _detail_context(request, case: Case, void_error: dict | None = None, **forms) -> dict:
     context = {
+        "void_error": void_error or {},
         "case": case,
         "can_edit": can(request.user, "edit_case"),
         "primary_descriptor": _descriptor(case.primary_diagnosis),
@@ -572,6 +574,33 @@ def document_add(request, pk: int):
         return _section_response(request, case, "documents", form=form)
     document_store(case=case, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user)
     return _section_response(request, case, "documents", saved="Document attached.")
+
+
+@require_POST
+def entry_void_view(request, pk: int, kind: str, row_pk: int):
+    """Void a mistaken weight, titer, lab value, document or clinical check with a reason
+    (issue 15 item 5): never deleted, struck through on the page, ignored by the gate."""
+    case = _get_case_for_user(request, pk, viewed=False)
+    spec = VOIDABLE.get(kind)
+    if spec is None:
+        raise Http404("Nothing of that kind can be voided.")
+    row = get_object_or_404(spec.model, pk=row_pk, case=case)
+    require(request.user, spec.action)
+    reason = request.POST.get("reason", "")
+    section = spec.section or "top"
+    try:
+        entry_void(row=row, by=request.user, reason=reason)
+    except VoidRefused as exc:
+        if not spec.section:  # the infusion page's check
+            messages.error(request, str(exc))
+            return redirect(reverse("cases:infusion", args=[case.pk]) + "#clinical")
+        error = {"kind": kind, "pk": row.pk, "message": str(exc), "reason": reason[:300]}
+        context = _detail_context(request, case, void_error=error)
+        return render(request, "cases/case_detail.html", context, status=400)
+    messages.success(request, f"The {spec.label} was voided; it stays in the history, struck through.")
+    if not spec.section:
+        return redirect(reverse("cases:infusion", args=[case.pk]) + "#clinical")
+    return redirect(reverse("cases:detail", args=[case.pk]) + f"#{section}")
 
 
 @require_GET

@@ -210,7 +210,11 @@ def milestone_months_for(case) -> tuple[int, ...]:
 
 def _latest_weight_kg(case, on: date) -> Decimal | None:
 
-    weight = WeightMeasurement.objects.filter(case=case, measured_on__lte=on).order_by("-measured_on", "-pk").first()
+    weight = (
+        WeightMeasurement.objects.filter(case=case, measured_on__lte=on, voided_at__isnull=True)
+        .order_by("-measured_on", "-pk")
+        .first()
+    )
     return weight.kg if weight else None
 
 
@@ -331,7 +335,11 @@ def baseline_for(case) -> dict[str, Decimal]:
     """The latest pre-infusion baseline per analyte in canonical units (cases.BaselineLab)."""
 
     baseline: dict[str, Decimal] = {}
-    rows = BaselineLab.objects.filter(case=case).order_by("drawn_on", "pk").values_list("analyte", "value_canonical")
+    rows = (
+        BaselineLab.objects.filter(case=case, voided_at__isnull=True)
+        .order_by("drawn_on", "pk")
+        .values_list("analyte", "value_canonical")
+    )
     for analyte, value in rows:
         baseline[analyte] = value  # later rows overwrite earlier ones
     return baseline

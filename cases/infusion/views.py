@@ -64,8 +64,8 @@ def _day_date(case: Case, record: InfusionRecord | None):
 
 
 def _weight_on(case: Case, on):
-    for w in case.weights.all():  # prefetched newest first (gate_queryset)
-        if w.measured_on <= on:
+    for w in case.weights.all():  # prefetched newest first, voided ones left out (gate_queryset)
+        if w.measured_on <= on and w.voided_at is None:
             return w.kg
     return None
 
@@ -142,7 +142,8 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         **kit_ctx,
     }
     today = timezone.localdate()
-    ctx["clinical_checks"] = list(case.clinical_checks.select_related("recorded_by"))
+    ctx["clinical_checks"] = list(case.clinical_checks.select_related("recorded_by", "voided_by"))
+    ctx["can_record_clinical"] = can(user, "record_clinical_status") and not (record and record.is_signed)
     if can(user, "record_clinical_status") and (record is None or not record.is_signed):
         ctx["clinical_form"] = forms.get("clinical_form") or _clinical_form(case, today)
     ctx["future_draft"] = record is not None and not record.is_signed and record.infused_on > today

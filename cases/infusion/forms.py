@@ -11,7 +11,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import authenticate
 
-from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionRecord, InfusionVial
+from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.rules import PauseValues, RecordCheck, RecordValues, VialValues, check_record
 
 AMENDMENT_REASON_MIN_LENGTH = 10
@@ -405,7 +405,28 @@ def as_text(value) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, PauseValues):
+        return f"pause {as_text(value.started_at)}-{as_text(value.resumed_at)}: {value.reason}"
     return str(value)
+
+
+PAUSE_ADD = "pause-add"
+_PAUSE_TEXT = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s+(\S.*)$")
+
+
+def parse_pause(text: str) -> PauseValues:
+    """ "09:20-09:50 Line occlusion" -> PauseValues; ValidationError for anything else."""
+    match = _PAUSE_TEXT.match(text or "")
+    if match is None:
+        raise forms.ValidationError("Write the pause as stopped-resumed and why, e.g. “09:20-09:50 Line occlusion”.")
+    try:
+        stopped, resumed = (time.fromisoformat(t.zfill(5)) for t in match.groups()[:2])
+    except ValueError:
+        raise forms.ValidationError("Enter the times as HH:MM on a 24-hour clock, e.g. 09:20-09:50.") from None
+    reason = match.group(3).strip()
+    if len(reason) > 200:
+        raise forms.ValidationError("Keep the reason under 200 characters.")
+    return PauseValues(started_at=stopped, resumed_at=resumed, reason=reason)
 
 
 def amendable_fields(record: InfusionRecord, vials) -> dict[str, tuple[str, forms.Field, object]]:
@@ -425,6 +446,9 @@ def amendable_fields(record: InfusionRecord, vials) -> dict[str, tuple[str, form
             vial.lot_number,
         )
         out[f"vial-{vial.position}-expires_on"] = (f"Vial {vial.position} expiry", forms.DateField(), vial.expires_on)
+    # A pause left out when the record was signed (e.g. written in the adverse events): added as an
+    # amendment, so the actual infusion time, and with it 96365/96366, follows the corrected record.
+    out[PAUSE_ADD] = ("Add a pause (stopped-resumed why)", forms.CharField(max_length=240), None)
     return out
 
 
@@ -462,14 +486,16 @@ class AmendmentForm(forms.Form):
         raw = data["new_value"]
         try:
             new = converter.clean(raw)
-            if key == "weight_kg":
+            if key == PAUSE_ADD:
+                new = parse_pause(new)
+            elif key == "weight_kg":
                 new = clean_weight(new)
             elif key.endswith("lot_number"):
                 new = clean_lot(new)
         except forms.ValidationError as exc:
             self.add_error("new_value", exc)
             return data
-        if as_text(new) == as_text(old):
+        if key != PAUSE_ADD and as_text(new) == as_text(old):
             self.add_error("new_value", f"{label} is already {as_text(old) or 'blank'}.")
             return data
         check = check_record(self._values_with(key, new))
@@ -483,6 +509,8 @@ class AmendmentForm(forms.Form):
 
     def _values_with(self, key: str, new) -> RecordValues:
         values = self.record.values(self.vials)
+        if key == PAUSE_ADD:
+            return dataclasses.replace(values, pauses=(*values.pauses, new))
         if key.startswith("vial-"):
             _, position, attr = key.split("-", 2)
             vials = list(values.vials)
@@ -496,7 +524,16 @@ class AmendmentForm(forms.Form):
         key, value = self.cleaned_data["field"], self.cleaned_data["value"]
 
         def apply(record: InfusionRecord) -> None:
-            if key.startswith("vial-"):
+            if key == PAUSE_ADD:
+                last = record.pauses.order_by("-position").first()
+                InfusionPause.objects.create(
+                    record=record,
+                    position=(last.position + 1) if last else 1,
+                    started_at=value.started_at,
+                    resumed_at=value.resumed_at,
+                    reason=value.reason,
+                )
+            elif key.startswith("vial-"):
                 _, position, attr = key.split("-", 2)
                 vial = record.vials.get(position=int(position))
                 setattr(vial, attr, value)

@@ -215,6 +215,10 @@ def test_a_vial_lot_can_be_amended(cast, client, ready):
         ({"field": "weight_kg", "new_value": "-1", "reason": "Scale was not zeroed."}, "above 0"),
         ({"field": "vial-1-expires_on", "new_value": "2000-01-01", "reason": "Read off the carton."}, "expired on"),
         ({"field": "vial-1-lot_number", "new_value": "bad lot!", "reason": "Read off the carton."}, "letters, digits"),
+        ({"field": "pause-add", "new_value": "09:20 to 09:50", "reason": "Read off the pump log."}, "stopped-resumed"),
+        ({"field": "pause-add", "new_value": "09:50-09:20 Alarm", "reason": "Read off the pump log."}, "not after it"),
+        ({"field": "pause-add", "new_value": "10:30-10:40 Alarm", "reason": "Read off the pump log."}, "outside the"),
+        ({"field": "pause-add", "new_value": "25:00-25:10 Alarm", "reason": "Read off the pump log."}, "24-hour clock"),
     ],
 )
 def test_bad_amendments_are_refused_next_to_the_field(cast, client, ready, data, message):
@@ -223,6 +227,22 @@ def test_bad_amendments_are_refused_next_to_the_field(cast, client, ready, data,
     response = amend(client, ready, **data)
     assert response.status_code == 200 and message in response.content.decode(), message
     assert not InfusionAmendment.objects.exists()
+
+
+def test_a_pause_left_out_before_signing_is_added_by_amendment_and_the_claim_follows(cast, client, ready):
+    record = make_record(ready, cast.coordinator, minutes=95, signed_by=cast.physician)
+    client.force_login(cast.billing)
+    assert "<td><strong>96366</strong></td>" in client.get(reverse("billing:claim", args=[ready.pk])).content.decode()
+    client.force_login(cast.coordinator)
+    why = "Pause was written in the adverse events only; pump log 09:20-09:50."
+    response = amend(client, ready, field="pause-add", new_value="09:20-09:50 Line occlusion", reason=why)
+    assert response.status_code == 302
+    assert InfusionAmendment.objects.get().new_value == "pause 09:20-09:50: Line occlusion"
+    record.refresh_from_db()
+    assert (record.elapsed_minutes, record.paused_minutes, record.duration_minutes) == (95, 30, 65)
+    client.force_login(cast.billing)
+    body = client.get(reverse("billing:claim", args=[ready.pk])).content.decode()
+    assert "<td><strong>96366</strong></td>" not in body and "65 minutes actual infusion time" in body
 
 
 def test_a_draft_takes_no_amendments(cast, client, ready):

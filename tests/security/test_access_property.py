@@ -45,6 +45,7 @@ SPEC = {
     "billing:claim": {"get": ALL},
     "billing:claim_csv": {"get": ALL},
     "billing:claim_pdf": {"get": ALL},
+    "billing:claim_x12": {"get": ALL},
     "billing:pa_start": {"post": BILLING},
     "billing:pa_details": {"get": BILLING, "post": BILLING},
     "billing:pa_move": {"get": BILLING, "post": BILLING},

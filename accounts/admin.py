@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.access import user_site_ids
-from accounts.models import Membership, Site
+from accounts.models import Membership, PrescriberProfile, Site
 
 
 class SiteScopedAdmin(admin.ModelAdmin):
@@ -39,7 +39,7 @@ class SiteScopedAdmin(admin.ModelAdmin):
 @admin.register(Site)
 class SiteAdmin(SiteScopedAdmin):
     site_field = ""
-    list_display = ("name", "short_code", "npi", "place_of_service", "certified_center", "timezone")
+    list_display = ("name", "short_code", "npi", "tin", "phone", "fax", "place_of_service", "certified_center")
     search_fields = ("name", "short_code", "npi")
 
     def has_add_permission(self, request):
@@ -82,8 +82,19 @@ class MembershipInline(admin.TabularInline):
 User = get_user_model()
 
 
+class PrescriberProfileInline(admin.StackedInline):
+    """A physician's individual NPI, specialty and credentials, printed with their signature on a
+    letter of medical necessity."""
+
+    model = PrescriberProfile
+    extra = 0
+    max_num = 1
+    verbose_name = "prescriber identifiers"
+    verbose_name_plural = "Prescriber identifiers (physicians who sign letters of medical necessity)"
+
+
 class StaffAdmin(UserAdmin):
-    inlines = (MembershipInline,)
+    inlines = (MembershipInline, PrescriberProfileInline)
     list_display = ("username", "first_name", "last_name", "email", "is_active", "role_names")
 
     @admin.display(description="Role")

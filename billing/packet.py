@@ -31,12 +31,13 @@ from billing import codes
 from billing.claims.rules import admin_codes_for_duration
 from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB
 from billing.models import PAPacket, SupportProgram
+from billing.packet_rules import identifier_problems
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
 from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date, gate_queryset
 from cases.models import Case, Document
-from cases.npi import npi_is_valid
+from common.npi import npi_is_valid
 from monitoring.flags import format_multiple, uln_multiple
 from monitoring.kinds import KIND_DETAILS
 from monitoring.protocol import PROTOCOL_V1
@@ -130,6 +131,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             },
         )
 
+    blocking += [p.as_dict() for p in case_identifier_problems(case)]
+
     weights = sorted((w for w in case.weights.all() if w.measured_on <= on), key=lambda w: (w.measured_on, w.kg))
     weight = weights[-1] if weights else None
     kit = kit_for_weight(weight.kg) if weight else None
@@ -212,11 +215,16 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "name": case.ordering_physician_name,
             "npi": case.ordering_physician_npi,
             "npi_valid": bool(case.ordering_physician_npi) and npi_is_valid(case.ordering_physician_npi),
+            "npi_is_facility": bool(case.ordering_physician_npi) and case.ordering_physician_npi == site.npi,
+            "specialty": case.get_ordering_physician_specialty_display() if case.ordering_physician_specialty else "",
         },
         "site": {
             "name": site.name,
             "address": site.address,
             "npi": site.npi,
+            "tin": site.tin,
+            "phone": site.phone,
+            "fax": site.fax,
             "pos": case.site_of_care_pos,
             "pos_name": codes.POS_CODES[case.site_of_care_pos].descriptor
             if case.site_of_care_pos in codes.POS_CODES
@@ -290,6 +298,19 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "reference": enrollment.reference if enrollment else "",
         },
     }
+
+
+def case_identifier_problems(case: Case) -> list:
+    """The case's prescriber and facility identifier problems (billing.packet_rules)."""
+    site = case.site
+    return identifier_problems(
+        physician_name=case.ordering_physician_name,
+        physician_npi=case.ordering_physician_npi,
+        facility_npi=site.npi,
+        site_tin=site.tin,
+        site_phone=site.phone,
+        site_fax=site.fax,
+    )
 
 
 def _related_or_none(case: Case, name: str):

@@ -19,6 +19,7 @@ from billing.claims.rules import admin_codes_for_duration
 from billing.codes import CPT_CODES, HCPCS_CODES
 from billing.denials import denial_reason
 from billing.models import PAEvent, PAPacket, PriorAuthorization, ReferencePrice, SupportProgram
+from billing.packet import case_identifier_problems
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date
 from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start
@@ -107,7 +108,8 @@ def billing_summary(case, *, today: date | None = None) -> dict:
         "gate": report,
         "gate_blocking": blocking,
         "final_blockers": (["Planned infusion date not set"] if infusion_day is None else [])
-        + [i.title for i in blocking],
+        + [i.title for i in blocking]
+        + [f"{p.title}: {p.detail}" for p in case_identifier_problems(case)],
         "payer": case.payer,
         "pa": pa,
         "pa_next": pa_rules.next_statuses(pa.status) if pa else (),

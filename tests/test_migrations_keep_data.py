@@ -81,7 +81,9 @@ def test_moving_site_and_membership_keeps_rows_and_audit_history():
 
     _migrate(latest)
     assert _site_content_type_app() == {"accounts"}
-    assert _row_counts() == before_counts
+    after_counts = _row_counts()
+    # Tables made by later migrations come back empty; every table of the old schema keeps its rows.
+    assert {table: after_counts.get(table) for table in before_counts} == before_counts
     assert _audit_history(case_pk, site_pk) == before_history
 
     # The moved models read their rows through the new app, and the audit trail still resolves.

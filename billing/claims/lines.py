@@ -16,6 +16,7 @@ from billing.claims.rules import (
     Finding,
     ScrubContext,
     claim_lines,
+    provider_findings,
     scrub,
 )
 from billing.codes import POS_CODES
@@ -150,7 +151,7 @@ def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
     )
     lines = claim_lines(claim_input)
     context = scrub_context(case, record, pa, j3399_billed_before(case, record))
-    findings = findings + scrub(lines, context)
+    findings = findings + provider_findings(case.ordering_physician_npi, case.site.npi) + scrub(lines, context)
     diagnoses = [(c, ICD10[c].descriptor if c in ICD10 else "") for c in codes]
     pos_name = POS_CODES[pos].descriptor if pos in POS_CODES else ""
     return ClaimSummary(record, lines, findings, diagnoses, pos, pos_name, pa, context)

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.access import user_site_ids
-from accounts.models import Membership, Site
+from accounts.models import Membership, PrescriberProfile, Site
 
 
 class SiteScopedAdmin(admin.ModelAdmin):
@@ -43,6 +43,9 @@ class SiteAdmin(SiteScopedAdmin):
         "name",
         "short_code",
         "npi",
+        "tin",
+        "phone",
+        "fax",
         "place_of_service",
         "certified_center",
         "timezone",
@@ -90,8 +93,19 @@ class MembershipInline(admin.TabularInline):
 User = get_user_model()
 
 
+class PrescriberProfileInline(admin.StackedInline):
+    """A physician's individual NPI, specialty and credentials, printed with their signature on a
+    letter of medical necessity."""
+
+    model = PrescriberProfile
+    extra = 0
+    max_num = 1
+    verbose_name = "prescriber identifiers"
+    verbose_name_plural = "Prescriber identifiers (physicians who sign letters of medical necessity)"
+
+
 class StaffAdmin(UserAdmin):
-    inlines = (MembershipInline,)
+    inlines = (MembershipInline, PrescriberProfileInline)
     list_display = ("username", "first_name", "last_name", "email", "is_active", "role_names")
 
     @admin.display(description="Role")

@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "manage_pa": (B, A),  # PA status, packets
     "record_enrollment": (C, B, A),  # OneGene enrollment
     "edit_reference_data": (A,),  # payers and policies, prices, support programs
+    "edit_lmn": (P,),  # edit the letter of medical necessity (GeneGate drafts it)
+    "sign_lmn": (P,),  # sign it with their password (the case's ordering physician only)
     # Monitoring (monitoring/)
     "enter_monitoring_results": (C, P),  # results, missed draws, milestone assessments
     "decide_steroids": (P,),  # steroid review decisions

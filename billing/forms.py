@@ -8,6 +8,7 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from billing import pa_rules
@@ -262,6 +263,46 @@ class PAMoveForm(forms.Form):
         start, end = data.get("valid_from"), data.get("valid_through")
         if start and end and end < start:
             self.add_error("valid_through", "Valid-through must be on or after valid-from.")
+        return data
+
+
+class LetterForm(forms.Form):
+    """The letter of medical necessity: its text, the version it was opened at, and for a
+    signature the physician's password (checked through the authentication backends, as for the
+    infusion record, so repeated wrong passwords lock the account)."""
+
+    body = forms.CharField(
+        label="Letter text",
+        widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}),
+        help_text="Paragraphs are separated by a blank line. The facts table and your signature block are added "
+        "from the case; correct facts on the case itself.",
+        strip=False,
+    )
+    based_on = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    password = forms.CharField(
+        label="Your password (to sign)",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    action = forms.ChoiceField(choices=[("save", "Save"), ("sign", "Sign")], widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        data = super().clean()
+        if self.data.get("sign") is not None or data.get("action") == "sign":
+            data["action"] = "sign"
+            password = data.get("password") or ""
+            user = self.request.user
+            if not password:
+                self.add_error("password", "Enter your password to sign; your text was not saved.")
+            elif authenticate(self.request, username=user.get_username(), password=password) != user:
+                self.add_error("password", "That is not your password; the letter was not signed or saved.")
+        else:
+            data["action"] = "save"
         return data
 
 

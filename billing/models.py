@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from billing.denials import DENIAL_CHOICES
+from billing.letter import letter_fingerprint
 
 # Titer, weight and lab windows an admin may set (days before the infusion). One day is the
 # shortest meaningful window; 120 days is a sanity bound beyond any payer's currency rule.
@@ -405,3 +406,59 @@ class ChargeItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} at {self.settings.site}"
+
+
+class MedicalNecessityLetter(models.Model):
+    """One version of a case's letter of medical necessity from the prescriber.
+
+    GeneGate drafts the text from the case's facts (``facts``: the label/value pairs the letter
+    states, frozen with the version); the physician edits it and signs it with their password.
+    A version is never edited: an edit adds a version, and signing fills the signature fields
+    once. The signature binds to ``fingerprint``, the SHA-256 of the text and the facts, so a
+    final packet can tell whether the case still matches what was signed (billing/lmn.py).
+    """
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial request"
+        APPEAL = "appeal", "Reconsideration after a denial"
+        RETRO = "retro", "Post-service (retrospective) request"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="medical_necessity_letters")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INITIAL)
+    body = models.TextField(help_text="The letter's text; paragraphs separated by a blank line.")
+    facts = models.JSONField(help_text="[label, value] pairs of the case facts the letter states.")
+    facts_sha256 = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the kind, text and facts.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_credentials = models.CharField(max_length=40, blank=True)
+    signer_specialty = models.CharField(max_length=60, blank=True)
+    signer_npi = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["case", "version"], name="lmn_unique_case_version")]
+
+    def __str__(self) -> str:
+        return f"Letter of medical necessity {self.pk} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse any change to a signed version, and any change of text, kind or facts at all: a
+        version is what it was saved as; signing only fills the signature fields, once."""
+        if letter_fingerprint(self.kind, self.body, self.facts) != self.fingerprint:
+            raise ValueError("The letter's fingerprint does not match its text and facts.")
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values("signed_at", "fingerprint").first()
+            if stored and (stored["signed_at"] is not None or stored["fingerprint"] != self.fingerprint):
+                raise ValueError("A signed letter is never edited; save the changes as a new version and sign it.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None

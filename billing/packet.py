@@ -27,18 +27,21 @@ from django.db.models import Max, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing import codes
+from billing import codes, letter
 from billing.claims.rules import admin_codes_for_duration
-from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB
-from billing.models import PAPacket, SupportProgram
+from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB, denial_reason
+from billing.models import MedicalNecessityLetter, PAPacket, PAStatus, SupportProgram
+from billing.packet_rules import identifier_problems
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
-from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES
+from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, DISPLAY_DECIMALS, LAB_ANALYTE_NAMES, LOWER_LIMITS
 from cases.documents import DocumentRejected, image_dimensions, pages_problem, pixels_problem
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
+from cases.eligibility import last_eligible_date
 from cases.gate_facts import case_clinical_status, case_gate, gate_date, gate_queryset
 from cases.label import CLINICAL_STATUS_MAX_AGE_DAYS
 from cases.models import Case, Document
-from cases.npi import npi_is_valid
+from common.npi import npi_is_valid
+from common.typeset import scientific
 from monitoring.flags import format_multiple, uln_multiple
 from monitoring.kinds import KIND_DETAILS
 from monitoring.protocol import PROTOCOL_V1
@@ -47,7 +50,7 @@ from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start, rev
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_SCHEMA = 1
+SNAPSHOT_SCHEMA = 2
 # Documents appended to the packet (issue #4 item 3): the newest of each kind.
 APPENDED_KINDS = (Document.Kind.GENETIC_REPORT, Document.Kind.TITER_REPORT)
 PDF_TYPES = frozenset({"application/pdf"})
@@ -87,7 +90,10 @@ def packet_case(pk: int) -> Case:
     return (
         gate_queryset(Case.objects.filter(pk=pk))
         .select_related("prior_authorization", "onegene_enrollment")
-        .prefetch_related(Prefetch("documents", queryset=documents, to_attr="packet_documents"))
+        .prefetch_related(
+            Prefetch("documents", queryset=documents, to_attr="packet_documents"),
+            "prior_authorization__events",
+        )
         .get()
     )
 
@@ -131,6 +137,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
                 "fix": "Set the planned infusion date on the case.",
             },
         )
+
+    blocking += [p.as_dict() for p in case_identifier_problems(case)]
 
     weights = sorted(
         (w for w in case.weights.all() if w.measured_on <= on and w.voided_at is None),
@@ -190,7 +198,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     programs = list(SupportProgram.objects.all())
     onegene = next((p for p in programs if p.slug == "onegene"), None)
     steroid_start = course_start(infusion_day)
-    return {
+    mg = prednisolone_mg_per_day(weight.kg) if weight else None
+    snapshot = {
         "schema": SNAPSHOT_SCHEMA,
         "case_id": case.pk,
         "final": final,
@@ -207,6 +216,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "gestational_age": f"{patient.gestational_age_weeks}w{patient.gestational_age_days}d",
             "birth_weight_kg": _num(patient.birth_weight_kg),
             "guardian": patient.guardian_name,
+            "age_on_infusion": _age_words(patient.date_of_birth, on),
+            "last_labeled_day": _iso(last_eligible_date(patient.date_of_birth)),
         },
         "coverage": {
             "payer": payer.name if payer else "",
@@ -218,11 +229,16 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "name": case.ordering_physician_name,
             "npi": case.ordering_physician_npi,
             "npi_valid": bool(case.ordering_physician_npi) and npi_is_valid(case.ordering_physician_npi),
+            "npi_is_facility": bool(case.ordering_physician_npi) and case.ordering_physician_npi == site.npi,
+            "specialty": case.get_ordering_physician_specialty_display() if case.ordering_physician_specialty else "",
         },
         "site": {
             "name": site.name,
             "address": site.address,
             "npi": site.npi,
+            "tin": site.tin,
+            "phone": site.phone,
+            "fax": site.fax,
             "pos": case.site_of_care_pos,
             "pos_name": codes.POS_CODES[case.site_of_care_pos].descriptor
             if case.site_of_care_pos in codes.POS_CODES
@@ -230,32 +246,17 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "certified": site.certified_center,
         },
         "pa": _pa_snapshot(pa),
+        "request": {},  # filled below, once titers, labs and documents are known
         "service": {
             "planned_infusion_date": _iso(planned),
+            "infused_on": _iso(case.infused_on),
             "planned_minutes": minutes,
             "hcpcs": {"code": "J3399", "descriptor": codes.HCPCS_CODES["J3399"].descriptor, "units": 1},
             "admin": admin,
             "icd10": [{"code": c, "descriptor": _descriptor(c)} for c in diagnoses],
             "kit": _kit_snapshot(kit),
         },
-        "clinical": {
-            "sma_type": case.get_sma_type_display(),
-            "symptomatic": case.symptomatic,
-            "nbs_identified": case.nbs_identified,
-            "nbs_date": _iso(case.nbs_date),
-            "respiratory_support_hours": case.respiratory_support_hours,
-            "respiratory_support_days": case.respiratory_support_days,
-            "tracheostomy": case.tracheostomy,
-            "prior_j3399": case.prior_j3399,
-            "therapies": [
-                {
-                    "drug": t.get_drug_display(),
-                    "started_on": _iso(t.started_on),
-                    "stopped_on": _iso(t.stopped_on),
-                }
-                for t in case.smn_therapies.all()
-            ],
-        },
+        "clinical": _clinical_snapshot(case),
         "genetics": {
             "genotype": case.get_smn1_genotype_display() if case.smn1_genotype else "",
             "method": case.genetic_method,
@@ -281,14 +282,31 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
         },
         "labs": labs,
         "steroid": {
-            "mg_per_day": _num(prednisolone_mg_per_day(weight.kg)) if weight else None,
+            "mg_per_day": _num(mg) if mg is not None else None,
             "start": _iso(steroid_start),
             "review_on": _iso(review_date(infusion_day)),
             "course_days": COURSE_DAYS_TOTAL,
             "taper_days": TAPER_DAYS,
             "planned_start": _iso(case.steroid_plan_start),
+            "plan_text": (
+                f"prednisolone {_num(mg) + ' mg/day (1 mg/kg/day)' if mg is not None else '1 mg/kg/day'} "
+                f"from {_iso(steroid_start)}, the day before the infusion, for {COURSE_DAYS_TOTAL} days in total; "
+                f"tapered over {TAPER_DAYS} days once liver tests are unremarkable, never stopped abruptly "
+                "(FDA label §2.1)"
+            ),
         },
-        "monitoring": {"infusion_date": _iso(infusion_day), "protocol": PROTOCOL_V1.version, "visits": monitoring},
+        "monitoring": {
+            "infusion_date": _iso(infusion_day),
+            "protocol": PROTOCOL_V1.version,
+            "visits": monitoring,
+            "plan_text": (
+                "liver function (exam, ALT, AST, total bilirubin, PT), platelet count and troponin-I weekly in month 1"
+                f"{' from ' + monitoring[0]['due_on'] if monitoring else ''}; liver function and platelets every other "
+                "week and troponin-I monthly in months 2 and 3"
+                f"{' through ' + monitoring[-1]['due_on'] if monitoring else ''}, continuing until unremarkable or "
+                "back to baseline (FDA label boxed warning, §5.1, §5)"
+            ),
+        },
         "documents": documents,
         "onegene": {
             "name": onegene.name if onegene else ONEGENE_NAME,
@@ -298,6 +316,191 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "reference": enrollment.reference if enrollment else "",
         },
     }
+    snapshot["request"] = _request_snapshot(case, pa, snapshot)
+    snapshot["lmn"] = _lmn_snapshot(case, snapshot)
+    if snapshot["lmn"]["problem"]:
+        snapshot["gate"]["blocking"].append(snapshot["lmn"]["problem"])
+    return snapshot
+
+
+def _age_words(born: date, on: date) -> str:
+    months = (on.year - born.year) * 12 + on.month - born.month - (1 if on.day < born.day else 0)
+    if months < 1:
+        return f"{(on - born).days} days old"
+    return f"{months} month{'s' if months != 1 else ''} old"
+
+
+def _clinical_snapshot(case: Case) -> dict:
+    if case.sma_type == "pre":
+        sma_label = "SMA identified before symptoms (type not yet determined)"
+        sma_words = "spinal muscular atrophy identified before symptoms (type not yet determined)"
+    else:
+        type_words = case.get_sma_type_display().replace("Type", "type")
+        sma_label, sma_words = f"SMA {type_words}", f"spinal muscular atrophy {type_words}"
+    if case.symptomatic:
+        status = "symptomatic"
+    elif case.nbs_identified:
+        status = "presymptomatic, identified by newborn screening" + (
+            f" on {_iso(case.nbs_date)}" if case.nbs_date else ""
+        )
+    else:
+        status = "presymptomatic"
+    hours, days = case.respiratory_support_hours, case.respiratory_support_days
+    respiratory = ("tracheostomy" if case.tracheostomy else "no tracheostomy") + (
+        f", respiratory support {hours} h/day for {days} days" if hours else ", no respiratory support"
+    )
+    return {
+        "sma_type": case.get_sma_type_display(),
+        "sma_label": sma_label,
+        "sma_words": sma_words,
+        "status_text": status,
+        "symptomatic": case.symptomatic,
+        "onset_sentence": "Symptoms were present at evaluation.",
+        "motor_text": "not recorded",
+        "respiratory_text": respiratory,
+        "nbs_identified": case.nbs_identified,
+        "nbs_date": _iso(case.nbs_date),
+        "respiratory_support_hours": hours,
+        "respiratory_support_days": days,
+        "tracheostomy": case.tracheostomy,
+        "prior_j3399": case.prior_j3399,
+        "therapies": [
+            {"drug": t.get_drug_display(), "started_on": _iso(t.started_on), "stopped_on": _iso(t.stopped_on)}
+            for t in case.smn_therapies.all()
+        ],
+    }
+
+
+def _lower_first(text: str) -> str:
+    """ "Genetic report" → "genetic report"; "AAV9 titer report" stays (an acronym)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _payer_words(slug: str) -> str:
+    """A denial reason as the payer would word it (the staff label's list number dropped)."""
+    try:
+        label = denial_reason(slug).label
+    except ValueError:
+        return slug
+    return label.split(" ", 1)[1] if label.startswith("#") else label
+
+
+def _request_snapshot(case: Case, pa, s: dict) -> dict:
+    """Which letter the PA history calls for (billing/letter.py): initial, appeal or retro."""
+    events = list(pa.events.all()) if pa is not None else []
+    denials = [e for e in events if e.to_status == PAStatus.DENIED]
+    approved_before = any(
+        e.to_status == PAStatus.APPROVED and (case.infused_on is None or e.on <= case.infused_on) for e in events
+    )
+    if pa is not None and pa.status in (PAStatus.DENIED, PAStatus.APPEALED) and denials:
+        denial = denials[-1]
+        after = denial.on.isoformat()
+        new = [f"anti-AAV9 titer {t['result']} drawn {t['drawn_on']}" for t in s["titers"] if t["drawn_on"] > after]
+        if s["weight"]["measured_on"] and s["weight"]["measured_on"] > after:
+            new.append(f"weight {s['weight']['kg']} kg on {s['weight']['measured_on']}")
+        lab_days = sorted({lab["drawn_on"] for lab in s["labs"] if lab["drawn_on"] > after})
+        if lab_days:
+            new.append(f"baseline laboratory results drawn {', '.join(lab_days)}")
+        new += [
+            f"{d['kind_label'].lower()} uploaded {d['uploaded_on']}" for d in s["documents"] if d["uploaded_on"] > after
+        ]
+        reason = _payer_words(denial.denial_reason) if denial.denial_reason else "no reason stated"
+        return {
+            "kind": letter.APPEAL,
+            "summary": f"reconsideration of the denial dated {after}",
+            "denied_on": after,
+            "denial_reason": denial.note.removeprefix("Denial letter:").strip() or reason,
+            "new_since": new,
+        }
+    if case.infused_on and not approved_before:
+        return {
+            "kind": letter.RETRO,
+            "summary": f"post-service request for the infusion given on {_iso(case.infused_on)}",
+        }
+    return {"kind": letter.INITIAL, "summary": f"initial request for an infusion on {s['gate_on']}"}
+
+
+def _lmn_snapshot(case: Case, s: dict) -> dict:
+    """The letter the packet prints first, and whether a final packet may use it.
+
+    1. The case's facts as the letter states them (billing.letter.letter_facts).
+    2. The newest version: signed and its facts unchanged → the signed letter; signed but the
+       facts changed → a new signature is needed (the changes are named); unsigned (drafted or
+       edited after a signature) → not final; none → GeneGate's draft.
+    """
+    facts = letter.letter_facts(s)
+    digest = letter.facts_digest(letter.letter_basis(s))
+    latest = MedicalNecessityLetter.objects.filter(case=case).order_by("-version").first()
+    out = {
+        "facts": facts,
+        "shown_facts": facts,  # what the packet prints: the version's own facts once it matches
+        "facts_sha256": digest,
+        "kind": s["request"]["kind"],
+        "version": None,
+        "signed": None,
+        "changes": [],
+        "problem": None,
+    }
+
+    def problem(detail: str, fix: str) -> dict:
+        return {"title": "Letter of medical necessity", "detail": detail, "fix": fix}
+
+    if latest is not None and latest.facts_sha256 == digest and latest.kind == out["kind"]:
+        out.update(
+            version=latest.version,
+            body=letter.paragraphs(latest.body),
+            fingerprint=latest.fingerprint,
+            shown_facts=latest.facts,
+        )
+        if latest.is_signed:
+            out["signed"] = {
+                "name": latest.signer_name,
+                "credentials": latest.signer_credentials,
+                "specialty": latest.signer_specialty,
+                "npi": latest.signer_npi,
+                "at": timezone.localtime(latest.signed_at).strftime("%Y-%m-%d %H:%M %Z"),
+                "on": _iso(timezone.localdate(latest.signed_at)),
+            }
+            return out
+        earlier = " (edited after an earlier version was signed)" if latest.version > 1 else ""
+        out["problem"] = problem(
+            f"Version {latest.version}{earlier} is not signed by the prescriber.",
+            "The ordering physician reviews and signs the letter (Letter of medical necessity page).",
+        )
+        return out
+    out["body"] = letter.paragraphs(letter.draft_letter(s))
+    if latest is None:
+        out["problem"] = problem(
+            "No letter of medical necessity has been signed.",
+            "The ordering physician reviews GeneGate's draft and signs it.",
+        )
+    else:
+        out["changes"] = letter.changed_facts(latest.facts, facts)
+        if latest.kind != out["kind"]:
+            out["changes"].insert(
+                0,
+                f"Letter type: {latest.get_kind_display()} → {dict(MedicalNecessityLetter.Kind.choices)[out['kind']]}",
+            )
+        out["problem"] = problem(
+            f"The case changed since version {latest.version} was {'signed' if latest.is_signed else 'drafted'}: "
+            + "; ".join(out["changes"][:4])
+            + ("; …" if len(out["changes"]) > 4 else ""),
+            "The ordering physician reviews the updated letter and signs it again.",
+        )
+    return out
+
+
+def case_identifier_problems(case: Case) -> list:
+    """The case's prescriber and facility identifier problems (billing.packet_rules)."""
+    site = case.site
+    return identifier_problems(
+        physician_name=case.ordering_physician_name,
+        physician_npi=case.ordering_physician_npi,
+        facility_npi=site.npi,
+        site_tin=site.tin,
+        site_phone=site.phone,
+        site_fax=site.fax,
+    )
 
 
 def _clinical_status_line(case: Case, on: date) -> dict:
@@ -359,7 +562,7 @@ def _kit_snapshot(kit) -> dict | None:
         "ndc": kit.kit_ndc,
         "ndc_11": codes.ndc_to_11(kit.kit_ndc),
         "dose_volume_ml": _num(kit.dose_volume_ml),
-        "total_vg": f"{kit.total_vg:.3e}".replace("e+", " × 10^"),
+        "total_vg": scientific(float(kit.total_vg), 4),
         "vials_5_5": kit.vials_5_5,
         "vials_8_3": kit.vials_8_3,
         "total_vials": kit.total_vials,
@@ -367,7 +570,17 @@ def _kit_snapshot(kit) -> dict | None:
     }
 
 
+def _shown(value: Decimal, analyte: str) -> str:
+    places = DISPLAY_DECIMALS.get(analyte)
+    if places is not None:
+        return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    return _num(value) or ""
+
+
 def _baseline_labs(case: Case, on: date) -> list[dict]:
+    """Newest result per analyte on or before ``on``, in the canonical unit (one unit per analyte
+    across the packet), judged against the limit that matters: the ULN for liver tests, PT,
+    creatinine and troponin; the lower limit for platelets and hemoglobin (cases.analytes)."""
     newest = {}
     for lab in sorted((x for x in case.baseline_labs.all() if x.voided_at is None), key=lambda x: (x.drawn_on, x.pk)):
         if lab.drawn_on <= on:
@@ -376,17 +589,33 @@ def _baseline_labs(case: Case, on: date) -> list[dict]:
     rows = []
     for analyte in sorted(newest, key=lambda a: order.index(a) if a in order else len(order)):
         lab = newest[analyte]
-        multiple = uln_multiple(lab.value, lab.uln) if lab.uln else None
-        rows.append(
-            {
-                "analyte": LAB_ANALYTE_NAMES.get(analyte, analyte),
-                "value": _num(lab.value),
-                "unit": lab.unit,
-                "uln": _num(lab.uln),
-                "multiple": format_multiple(multiple) if multiple is not None else None,
-                "drawn_on": _iso(lab.drawn_on),
-            }
-        )
+        info = ANALYTES.get(analyte)
+        value, unit = lab.value_canonical, lab.canonical_unit
+        row = {
+            "analyte": LAB_ANALYTE_NAMES.get(analyte, analyte),
+            "value": _shown(value, analyte),
+            "unit": unit,
+            "drawn_on": _iso(lab.drawn_on),
+            "limit": None,
+            "limit_label": "ULN",
+            "judged": "limit not reported",
+            "limit_source": "",
+        }
+        if info is not None and info.limit == "lower":
+            limit, source = LOWER_LIMITS[analyte]
+            row.update(
+                limit=f"{_shown(limit, analyte)} {unit}",
+                limit_label="lower limit",
+                judged="at or above the lower limit" if value >= limit else "below the lower limit",
+                limit_source=source,
+            )
+        elif lab.uln_canonical:
+            multiple = uln_multiple(value, lab.uln_canonical)
+            row.update(
+                limit=f"{_shown(lab.uln_canonical, analyte)} {unit}",
+                judged=format_multiple(multiple).replace("×ULN", " × ULN"),
+            )
+        rows.append(row)
     return rows
 
 

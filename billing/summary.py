@@ -18,7 +18,15 @@ from billing import pa_rules
 from billing.claims.rules import admin_codes_for_duration
 from billing.codes import CPT_CODES, HCPCS_CODES
 from billing.denials import denial_reason
-from billing.models import PAEvent, PAPacket, PriorAuthorization, ReferencePrice, SupportProgram
+from billing.models import (
+    MedicalNecessityLetter,
+    PAEvent,
+    PAPacket,
+    PriorAuthorization,
+    ReferencePrice,
+    SupportProgram,
+)
+from billing.packet import case_identifier_problems
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date
 from cases.infusion.models import InfusionRecord
@@ -110,6 +118,14 @@ def billing_summary(case, *, today: date | None = None) -> dict:
     except ObjectDoesNotExist:
         enrollment = None
     blocking = list(report.blocking_items)
+    # The newest letter version; whether the case still matches it is judged on the letter page
+    # and when a packet is generated (billing.packet._lmn_snapshot), which gather the full facts.
+    letter = MedicalNecessityLetter.objects.filter(case=case).order_by("-version").first()
+    letter_blockers = []
+    if letter is None:
+        letter_blockers = ["Letter of medical necessity: not drafted or signed yet"]
+    elif not letter.is_signed:
+        letter_blockers = [f"Letter of medical necessity: version {letter.version} not signed"]
     return {
         "case": case,
         "today": today,
@@ -117,7 +133,10 @@ def billing_summary(case, *, today: date | None = None) -> dict:
         "gate": report,
         "gate_blocking": blocking,
         "final_blockers": (["Planned infusion date not set"] if infusion_day is None else [])
-        + [i.title for i in blocking],
+        + [i.title for i in blocking]
+        + [f"{p.title}: {p.detail}" for p in case_identifier_problems(case)]
+        + letter_blockers,
+        "letter": letter,
         "payer": case.payer,
         "pa": pa,
         "pa_next": pa_rules.next_statuses(pa.status) if pa else (),

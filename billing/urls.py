@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/<int:pk>/pa/details/", views.pa_details, name="pa_details"),
     path("cases/<int:pk>/pa/move/", views.pa_move, name="pa_move"),
     path("cases/<int:pk>/packets/generate/", views.packet_generate, name="packet_generate"),
+    path("cases/<int:pk>/letter/", views.letter_page, name="letter"),
     path("packets/<int:packet_pk>/download/", views.packet_download, name="packet_download"),
     path("cases/<int:pk>/onegene/", views.onegene_edit, name="onegene"),
     path("cases/<int:pk>/claim/", claim_views.claim_page, name="claim"),

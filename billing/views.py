@@ -18,6 +18,7 @@ from accounts.permissions import can, require
 from billing import pa_rules
 from billing.denials import DENIAL_REASONS
 from billing.forms import (
+    LetterForm,
     OneGeneEnrollmentForm,
     PacketForm,
     PADetailsForm,
@@ -26,6 +27,7 @@ from billing.forms import (
     ReferencePriceForm,
     SupportProgramForm,
 )
+from billing.lmn import LetterError, letter_save, letter_state
 from billing.models import OneGeneEnrollment, PAPacket, Payer, PriorAuthorization, ReferencePrice, SupportProgram
 from billing.pa import pa_start, pa_transition
 from billing.packet import PacketError, packet_create
@@ -176,6 +178,52 @@ def pa_move(request, pk: int):
         "denial_reasons": DENIAL_REASONS if to == pa_rules.DENIED else (),
     }
     return render(request, "billing/pa_move.html", context)
+
+
+# --- Letter of medical necessity -----------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def letter_page(request, pk: int):
+    """The letter: GeneGate's draft or the newest version, the facts it states, its versions; the
+    ordering physician edits it, saves it and signs it with their password."""
+    case = _get_case_for_user(request, pk)
+    require(request.user, "read_billing")
+    state = letter_state(case)
+    can_edit = can(request.user, "edit_lmn", case.site_id)
+    initial = {"body": state.text, "based_on": state.latest.version if state.latest else 0}
+    form = LetterForm(request.POST or None, request=request, initial=initial)
+    if request.method == "POST":
+        require(request.user, "edit_lmn", case.site_id)
+        if form.is_valid():
+            sign = form.cleaned_data["action"] == "sign"
+            if sign:
+                require(request.user, "sign_lmn", case.site_id)
+            try:
+                version = letter_save(
+                    case=case, body=form.cleaned_data["body"], based_on=form.cleaned_data["based_on"],
+                    by=request.user, sign=sign,
+                )  # fmt: skip
+            except LetterError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if sign:
+                    messages.success(request, f"Signed version {version.version} of the letter of medical necessity.")
+                else:
+                    messages.success(
+                        request, f"Saved version {version.version}. It goes into a final packet once you sign it."
+                    )
+                return redirect(reverse("billing:letter", args=[case.pk]))
+    accessed.send(sender=Case, instance=case)
+    context = {
+        "case": case,
+        "state": state,
+        "lmn": state.lmn,
+        "s": state.snapshot,
+        "form": form,
+        "can_edit": can_edit,
+        "can_sign": can(request.user, "sign_lmn", case.site_id),
+        "back": _case_url(case),
+    }
+    return render(request, "billing/letter.html", context)
 
 
 # --- Packets ------------------------------------------------------------------------------------

@@ -71,6 +71,16 @@ BASELINE_LAB_ANALYTES = (
     "platelets",
     "troponin_i",
 )
+# What a lower-limit analyte is judged against where a document prints it (the lab form records
+# the lab's upper limit only): platelets 150 × 10⁹/L, the general TMA criterion (docs/domain.md §9;
+# the label sets no number); hemoglobin 8 g/dL, the floor of the eviCore Zolgensma policy's lab
+# gate (docs/domain.md §2). (value in the canonical unit, public source)
+LOWER_LIMITS: dict[str, tuple[Decimal, str]] = {
+    "platelets": (Decimal("150"), "general thrombotic microangiopathy criterion"),
+    "hemoglobin": (Decimal("8"), "eviCore Zolgensma policy"),
+}
+# Decimal places a document prints a canonical value with (bilirubin 0.398 mg/dL reads 0.40).
+DISPLAY_DECIMALS: dict[str, int] = {"tbili": 2, "creatinine": 2, "inr": 1}
 LAB_ANALYTE_ALIASES = {"inr": "pt"}  # an INR result satisfies the PT requirement
 LAB_ANALYTE_NAMES = {
     "alt": "ALT",

@@ -14,6 +14,7 @@ from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from accounts.models import Site
 from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, to_canonical
 from cases.diagnoses import (
     FORBIDDEN_SMA_MESSAGE,
@@ -31,8 +32,8 @@ from cases.models import (
     TiterResult,
     WeightMeasurement,
 )
-from cases.npi import validate_npi
 from cases.titers import parse_titer
+from common.npi import validate_npi
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # A plausible range for a child's weight, to catch typos (grams, pounds), not a clinical rule:
@@ -191,6 +192,7 @@ class CaseForm(forms.ModelForm):
             "site_of_care_pos",
             "ordering_physician_name",
             "ordering_physician_npi",
+            "ordering_physician_specialty",
             "planned_infusion_date",
             "steroid_plan_start",
             "respiratory_support_hours",
@@ -263,9 +265,10 @@ class CaseForm(forms.ModelForm):
             Fieldset(
                 "Site of care and ordering physician",
                 Row(
-                    Column("site_of_care_pos", css_class="col-md-4"),
-                    Column("ordering_physician_name", css_class="col-md-4"),
-                    Column("ordering_physician_npi", css_class="col-md-4"),
+                    Column("site_of_care_pos", css_class="col-md-3"),
+                    Column("ordering_physician_name", css_class="col-md-3"),
+                    Column("ordering_physician_npi", css_class="col-md-3"),
+                    Column("ordering_physician_specialty", css_class="col-md-3"),
                 ),
                 Row(
                     Column("planned_infusion_date", css_class="col-md-4"),
@@ -287,9 +290,17 @@ class CaseForm(forms.ModelForm):
         if not npi:
             return ""
         try:
-            return validate_npi(npi)
+            npi = validate_npi(npi)
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
+        # A facility NPI (an organization, Type 2) in the prescriber's place is a classic denial:
+        # the payer cannot match the order to a physician.
+        if Site.objects.filter(npi=npi).exists():
+            raise forms.ValidationError(
+                "This is a treatment site's facility NPI (Type 2). Enter the ordering physician's "
+                "individual NPI (Type 1)."
+            )
+        return npi
 
     def clean_nbs_date(self):
         value = self.cleaned_data["nbs_date"]

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import PlaceOfService, Site
+from accounts.models import PlaceOfService, Site, Specialty
 from cases.analytes import ANALYTES
 
 
@@ -121,7 +121,10 @@ class Case(models.Model):
         "Site of care (place of service)", max_length=2, choices=PlaceOfService.choices, blank=True
     )
     ordering_physician_name = models.CharField(max_length=200, blank=True)
-    ordering_physician_npi = models.CharField("Ordering physician NPI", max_length=10, blank=True)
+    ordering_physician_npi = models.CharField("Ordering physician NPI (individual, Type 1)", max_length=10, blank=True)
+    ordering_physician_specialty = models.CharField(
+        "Ordering physician specialty", max_length=20, choices=Specialty.choices, blank=True
+    )
     planned_infusion_date = models.DateField(null=True, blank=True)
     steroid_plan_start = models.DateField(
         "Planned prednisolone start", null=True, blank=True, help_text="Label §2.1: the day before the infusion."

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from billing import pa_rules
+from billing.lmn import LetterError, letter_save, letter_state
 from billing.models import PAPacket, PriorAuthorization
 from billing.pa import pa_start, pa_transition
 from billing.packet import PacketError, packet_create
@@ -33,6 +34,9 @@ APPROVED_KEYS = (
     "lpc_office",
 )
 BILLING_USER_FOR_SITE = {"NCH": "billing", "LPC": "billing2"}
+PHYSICIAN_FOR_SITE = {"NCH": "physician", "LPC": "physician2"}
+# The prescriber signs the letter of medical necessity before each submission and before an appeal.
+SIGN_BEFORE = (pa_rules.SUBMITTED, pa_rules.APPEALED)
 
 
 def _at(day):
@@ -117,6 +121,22 @@ def _after_gating(script: list, case, today) -> list:
     return moved
 
 
+def _sign_letter(case, physician, day) -> None:
+    """The physician signs GeneGate's draft of the letter as it stands on ``day`` (demo only)."""
+    state = letter_state(case)
+    try:
+        letter_save(
+            case=case,
+            body=state.text,
+            based_on=state.latest.version if state.latest else 0,
+            by=physician,
+            sign=True,
+            at=_at(day) - timedelta(hours=2),
+        )
+    except LetterError as exc:
+        log.warning("Demo letter for case %s not signed: %s", case.pk, exc)
+
+
 def seed(ctx) -> None:
     cases = ctx.extra.get("cases")
     if not cases:
@@ -128,12 +148,15 @@ def seed(ctx) -> None:
         if script is None:
             continue
         user = ctx.users.get(BILLING_USER_FOR_SITE.get(site_of.get(key, ""), "billing"))
+        physician = ctx.users.get(PHYSICIAN_FOR_SITE.get(site_of.get(key, ""), "physician"))
         if PriorAuthorization.objects.filter(case=case).exists():
             continue
         script = _after_gating(script, case, ctx.today)
         first = script[0][1] if script else ctx.today
         pa, _ = pa_start(case=case, by=user, on=first, at=_at(first))
         for status, day, extra in script:
+            if status in SIGN_BEFORE and physician is not None:
+                _sign_letter(case, physician, day)
             result = pa_transition(pa=pa, to=status, by=user, on=day, at=_at(day), **extra)
             pa = result.pa
         if key in ("ready", "titer_stale") and not PAPacket.objects.filter(case=case).exists():

@@ -36,7 +36,11 @@ from demo.context import DEMO_CASES, DemoContext
 
 # The billing card's payer table (demo.billing creates them with their policies).
 PAYERS = ["UnitedHealthcare (Optum)", "Aetna", "BCBS plans", "Cigna / Accredo", "State Medicaid"]
-PHYSICIANS = {"NCH": ("Dr. Priya Raman", "1234567893"), "LPC": ("Dr. Lena Fischer", "1245319599")}
+# The ordering physician of each site's cases: the demo physician users (demo.context.PRESCRIBERS).
+PHYSICIANS = {
+    "NCH": ("Dr. Priya Raman", "1987654328", "child_neurology"),
+    "LPC": ("Dr. Lena Fischer", "1765432103", "neuromuscular"),
+}
 COORDINATORS = {"NCH": "coordinator", "LPC": "outsider"}
 # A normal infant baseline panel: (value, unit, ULN) per analyte.
 NORMAL_LABS = {
@@ -172,7 +176,7 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
         weight, titer, labs = (
             today + timedelta(days=d) if d is not None else None for d in (sc.weight, sc.titer, sc.labs)
         )
-    physician, npi = PHYSICIANS[site.short_code]
+    physician, npi, specialty = PHYSICIANS[site.short_code]
     presymptomatic = sc.sma == "pre"
     fields = dict(
         sma_type=sc.sma,
@@ -190,6 +194,7 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
         site_of_care_pos=site.place_of_service,  # a scenario's extra may set another (e.g. 22, 11)
         ordering_physician_name=physician,
         ordering_physician_npi=npi,
+        ordering_physician_specialty=specialty,
         planned_infusion_date=planned,
         steroid_plan_start=planned - timedelta(days=1) if planned else None,
         coordinator=by,

@@ -12,7 +12,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from accounts.models import Membership, Site
+from accounts.models import Membership, PrescriberProfile, Site, Specialty
 from accounts.roles import ensure_roles
 
 DEMO_PASSWORD = "GeneGate-demo-2026"
@@ -22,6 +22,9 @@ SITES = [
         short_code="NCH",
         name="Northfield Children's Hospital",
         npi="1234567893",
+        tin="04-3217654",
+        phone="(413) 555-0140",
+        fax="(413) 555-0141",
         address="100 Harbor Way, Northfield, MA 01360",
         place_of_service="21",
         certified_center=True,
@@ -31,6 +34,9 @@ SITES = [
         short_code="LPC",
         name="Lakeshore Pediatric Center",
         npi="1245319599",
+        tin="36-2764981",
+        phone="(312) 555-0190",
+        fax="(312) 555-0191",
         address="2200 Lakeshore Dr, Chicago, IL 60614",
         place_of_service="22",
         certified_center=True,
@@ -50,6 +56,12 @@ USERS = [
     ("manager2", "Marcus Hill", "manager", ["LPC"]),
     ("admin", "Ada Admin", "admin", ["NCH", "LPC"]),
 ]
+# Physicians' own identifiers (individual NPIs, Type 1, never a site's facility NPI): what their
+# signature on a letter of medical necessity carries. Synthetic NPIs with a valid check digit.
+PRESCRIBERS = {
+    "physician": ("1987654328", Specialty.CHILD_NEUROLOGY, "MD"),
+    "physician2": ("1765432103", Specialty.NEUROMUSCULAR, "MD"),
+}
 
 
 @dataclass
@@ -84,6 +96,11 @@ def seed(ctx: DemoContext) -> None:
         user.groups.set([Group.objects.get(name=role)])
         for code in site_codes:
             Membership.objects.get_or_create(user=user, site=ctx.sites[code])
+        if username in PRESCRIBERS:
+            npi, specialty, credentials = PRESCRIBERS[username]
+            PrescriberProfile.objects.update_or_create(
+                user=user, defaults={"npi": npi, "specialty": specialty, "credentials": credentials}
+            )
         ctx.users[username] = user
 
 

@@ -19,7 +19,10 @@ MARKER_MRN = "MRN-MARKER-9137"
 def make_site(code: str, **extra) -> Site:
     defaults = dict(
         name=f"Site {code}",
-        npi="1234567893",
+        npi="1245319599",  # the facility's NPI (Type 2); tests' physicians use 1234567893 (Type 1)
+        tin="04-1234567",
+        phone="(617) 555-0100",
+        fax="(617) 555-0101",
         address=f"{code} street",
         place_of_service="21",
         certified_center=True,

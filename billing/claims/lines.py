@@ -32,6 +32,7 @@ from billing.claims.rules import (
     claim_lines,
     claim_type_for_pos,
     drug_modifiers_for,
+    provider_findings,
     scrub,
 )
 from billing.codes import POS_CODES, ndc_to_11
@@ -325,7 +326,13 @@ def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
     lines = claim_lines(claim_input, setup)
     context = scrub_context(case, record, pa, j3399_billed_before(case, record), claim_type=claim_type, pos=pos)
     notes, note_findings = _notes(case, claim_type, pos, billing)
-    findings = findings + scrub(lines, context) + _settings_findings(billing, lines, claim_type) + note_findings
+    findings = (
+        findings
+        + provider_findings(case.ordering_physician_npi, case.site.npi)
+        + scrub(lines, context)
+        + _settings_findings(billing, lines, claim_type)
+        + note_findings
+    )
     diagnoses = [(c, ICD10[c].descriptor if c in ICD10 else "") for c in codes]
     pos_name = POS_CODES[pos].descriptor if pos in POS_CODES else ""
     type_of_bill = None

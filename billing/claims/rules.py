@@ -33,6 +33,7 @@ from billing.codes import (
 from billing.denials import FIX_WRONG_CPT, FIX_WRONG_HCPCS
 from cases.diagnoses import is_forbidden_sma_code, normalize_icd10
 from cases.label import KIT_TABLE
+from common.npi import npi_is_valid
 
 # --- Constants ----------------------------------------------------------------------------------
 CPT_INITIAL_HOUR = "96365"  # docs/domain.md §6b
@@ -395,6 +396,49 @@ class Finding:
     fix: str
     source: str
     line_no: int | None = None
+
+
+def provider_findings(ordering_npi: str, facility_npi: str) -> list[Finding]:
+    """Findings about the ordering physician's NPI on the claim.
+
+    1. Missing: the claim names no ordering provider (error).
+    2. Check digit wrong (error).
+    3. The facility's NPI (an organization, Type 2) in the physician's place (error): the payer
+       cannot match the order to an individual prescriber (Type 1).
+    """
+    source = "CMS NPI standard (NPPES: individual Type 1, organization Type 2)"
+    npi = (ordering_npi or "").strip()
+    if not npi:
+        return [
+            Finding(
+                "ordering_npi_missing",
+                ERROR,
+                "The claim names no ordering physician NPI.",
+                "Record the ordering physician's individual NPI on the case.",
+                source,
+            )
+        ]
+    if not npi_is_valid(npi):
+        return [
+            Finding(
+                "ordering_npi_invalid",
+                ERROR,
+                f"The ordering physician NPI {npi} fails the NPI check digit.",
+                "Correct the ordering physician's NPI on the case.",
+                source,
+            )
+        ]
+    if npi == (facility_npi or "").strip():
+        return [
+            Finding(
+                "ordering_npi_is_facility",
+                ERROR,
+                f"The ordering physician NPI {npi} is the facility's NPI.",
+                "Record the ordering physician's individual NPI (Type 1), not the facility's (Type 2).",
+                source,
+            )
+        ]
+    return []
 
 
 def _pos_label(pos: str) -> str:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from billing.claims.lines import ClaimSummary
 from billing.claims.rules import INSTITUTIONAL
 from billing.codes import format_ndc_quantity
-from cases.npi import npi_is_valid
+from common.npi import npi_is_valid
 
 VERSIONS = {INSTITUTIONAL: "005010X223A2", "professional": "005010X222A1"}
 SEGMENT, ELEMENT, COMPONENT, REPETITION = "~", "*", ":", "^"

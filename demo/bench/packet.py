@@ -65,7 +65,7 @@ def _png() -> bytes:
 
 def _make_case(today) -> Case:
     site = Site.objects.create(
-        name="Bench site", short_code="BENCH", npi="1234567893", address="1 Bench Rd", place_of_service="21",
+        name="Bench site", short_code="BENCH", npi="1245319599", address="1 Bench Rd", place_of_service="21",
         certified_center=True,
     )  # fmt: skip
     patient = Patient.objects.create(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.billing.helpers import make_payer, make_ready_case
+from tests.billing.helpers import make_payer, make_ready_case, sign_letter
 from tests.personas import make_user
 
 
@@ -22,7 +22,10 @@ def payer(db):
 
 @pytest.fixture
 def ready_case(cast, payer, today):
-    return make_ready_case(cast.site_a, today=today, payer=payer)
+    """A case ready for a final packet: every gate passes and the physician signed the letter."""
+    case = make_ready_case(cast.site_a, today=today, payer=payer)
+    sign_letter(case, cast.physician)
+    return case
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 
+from accounts.models import PrescriberProfile
+from billing.lmn import letter_save, letter_state
 from billing.models import Payer
 from cases.models import BaselineLab, Document, TiterResult, WeightMeasurement
 from cases.titers import parse_titer
@@ -154,3 +156,25 @@ def make_ready_case(
         add_document(case, Document.Kind.GENETIC_REPORT, pdf_bytes("GENETIC REPORT SMN1", pages=2), "application/pdf")
         add_document(case, Document.Kind.TITER_REPORT, png_bytes(), "image/png", name="titer.png")
     return case
+
+
+def prescriber(user, npi: str = "1234567893", specialty: str = "child_neurology", credentials: str = "MD"):
+    """Give ``user`` (a physician) the individual NPI the test cases name as ordering physician."""
+    PrescriberProfile.objects.update_or_create(
+        user=user, defaults={"npi": npi, "specialty": specialty, "credentials": credentials}
+    )
+    return user
+
+
+def sign_letter(case, physician, body: str | None = None):
+    """The physician signs the case's letter of medical necessity as GeneGate drafts it (or ``body``)."""
+    if not PrescriberProfile.objects.filter(user=physician).exists():
+        prescriber(physician)
+    state = letter_state(case)
+    return letter_save(
+        case=case,
+        body=body if body is not None else state.text,
+        based_on=state.latest.version if state.latest else 0,
+        by=physician,
+        sign=True,
+    )

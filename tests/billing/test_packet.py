@@ -15,7 +15,7 @@ from billing.packet import PacketError, packet_case, packet_create, packet_snaps
 from cases.models import BaselineLab, Document, TiterResult
 from cases.titers import parse_titer
 from tests.billing.conftest import pdf_pages, pdf_text
-from tests.billing.helpers import add_document, make_payer, make_ready_case, pdf_bytes
+from tests.billing.helpers import add_document, make_payer, make_ready_case, pdf_bytes, sign_letter
 from tests.personas import MARKER_NAME
 
 
@@ -31,10 +31,15 @@ def test_a_ready_case_packet_contains_every_required_element(ready_case, cast, t
     required = [
         # cover letter: payer, patient, member id, physician with NPI, site with POS and certified status
         "To: Aetna",
-        "Prior authorization request for Zolgensma",
+        # the prescriber's letter first, signed, then billing's transmittal
+        "Letter of medical necessity — Zolgensma (onasemnogene abeparvovec-xioi)",
+        "I am writing to request coverage of Zolgensma",
+        "Individual NPI 1234567893",
+        "Electronically signed",
+        "Transmittal",
         "Ava Ready",
         "MBR-445566",
-        "Dr. Priya Raman, NPI 1234567893",
+        "Dr. Priya Raman, individual NPI 1234567893",
         "POS 21 (Inpatient Hospital)",
         "certified SMA treatment center",
         "Novartis OneGene Program (1-855-441-4363",
@@ -58,7 +63,7 @@ def test_a_ready_case_packet_contains_every_required_element(ready_case, cast, t
         "5.2 kg",
         # labs with xULN
         "Baseline laboratory results",
-        "0.58×ULN",
+        "0.58 × ULN",
         "troponin-I",
         # steroid plan with mg and dates
         "Prednisolone 5.2 mg/day",
@@ -109,6 +114,7 @@ def test_a_payer_without_an_oba_gets_no_oba_note(cast, today, tmp_path):
         packet_create(case=case, by=cast.billing, final=False)
     Document.objects.filter(case=case).delete()
     add_document(case, Document.Kind.GENETIC_REPORT, pdf_bytes("G"), "application/pdf")
+    sign_letter(case, cast.physician)
     text = _flat(pdf_text(packet_create(case=case, by=cast.billing, final=True).file.read(), tmp_path))
     assert "Plain Payer has no outcomes-based agreement on file" in text
 

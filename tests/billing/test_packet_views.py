@@ -8,13 +8,13 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from billing.models import OneGeneEnrollment, PAPacket, PriorAuthorization, SupportProgram
+from billing.models import MedicalNecessityLetter, OneGeneEnrollment, PAPacket, PriorAuthorization, SupportProgram
 from cases.models import BaselineLab, Stage
 from demo import billing as demo
 from demo import billing_cases as demo_cases
 from demo.bench.packet import bench_packet, format_result
 from demo.context import DemoContext
-from tests.billing.helpers import add_document, huge_png, make_ready_case, many_page_pdf
+from tests.billing.helpers import add_document, huge_png, make_ready_case, many_page_pdf, prescriber
 from tests.personas import make_user
 
 
@@ -116,10 +116,16 @@ def test_demo_prior_authorizations_tell_the_cast_story_and_rerun_changes_nothing
             cast.site_a, today=today, mrn="D5", stage=Stage.MONITORING, documents=False
         ),  # fmt: skip
     }
-    ctx = DemoContext(today=today, users={"billing": cast.billing}, extra={"cases": cases})
+    users = {"billing": cast.billing, "physician": prescriber(cast.physician)}
+    ctx = DemoContext(today=today, users=users, extra={"cases": cases})
     demo_cases.seed(ctx)
     status = dict(PriorAuthorization.objects.values_list("case__patient__mrn", "status"))
     assert status == {"D1": "approved", "D2": "pended", "D3": "appealed", "D4": "draft", "D5": "approved"}
+    # The prescriber signed the letter before each submission, and an appeal letter after the denial.
+    letters = MedicalNecessityLetter.objects.filter(signed_at__isnull=False)
+    signed = sorted(letters.values_list("case__patient__mrn", "version", "kind"))
+    assert signed == [("D1", 1, "initial"), ("D2", 1, "initial"), ("D3", 1, "initial"), ("D3", 2, "appeal"),
+                      ("D5", 1, "initial")]  # fmt: skip
     assert PAPacket.objects.get(case=cases["ready"]).final
     assert not PAPacket.objects.get(case=cases["titer_stale"]).final
     cases["ready"].refresh_from_db()

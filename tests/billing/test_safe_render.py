@@ -13,6 +13,7 @@ from weasyprint import HTML
 from billing.packet import packet_create
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, RefusedResource, document_url, static_url
 from tests.billing.conftest import pdf_text
+from tests.billing.helpers import sign_letter
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -98,6 +99,7 @@ def test_html_in_free_text_prints_as_text_and_loads_nothing(ready_case, cast, lo
     ready_case.ordering_physician_name = f'Dr. <script>alert(1)</script><img src="{base}/doc.png">'
     ready_case.plan_name = "</div><div class='watermark'>VOID</div>"
     ready_case.save()
+    sign_letter(ready_case, cast.physician)  # the facts changed: the letter is signed again
     packet = packet_create(case=ready_case, by=cast.billing, final=True)
     text = re.sub(r"\s+", " ", pdf_text(packet.file.read(), tmp_path))
     assert hits == []

@@ -1,4 +1,4 @@
-"""Tests for cases.npi: the CMS NPI check digit."""
+"""Tests for common.npi: the CMS NPI check digit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cases.npi import npi_check_digit, npi_is_valid, validate_npi
+from common.npi import npi_check_digit, npi_is_valid, validate_npi
 
 
 def test_the_cms_example_1234567893_is_valid() -> None:

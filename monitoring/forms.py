@@ -213,6 +213,9 @@ class SteroidDecisionForm(forms.Form):
             return cleaned
         if not self.data.get("override_step"):
             self._add_override_fields()
+            # The page comes back as the second step: its hidden field must say so when posted.
+            self.data = self.data.copy()
+            self.data["override_step"] = "1"
             raise forms.ValidationError(
                 "The label's rule says continue the full dose (see the recommendation). To taper anyway, "
                 "pick the reason, confirm, and re-enter your password; otherwise choose “Continue full dose”.",

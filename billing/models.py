@@ -88,7 +88,7 @@ class Payer(models.Model):
         max_length=12,
         choices=CarveOut.choices,
         default=CarveOut.UNKNOWN,
-        help_text="Whether this payer pays J3399 apart from the inpatient DRG (payer-specific, domain.md §13a [U]).",
+        help_text="Whether this payer pays J3399 apart from the inpatient DRG (payer-specific; confirm with the payer).",
     )
     ndc_unit = models.CharField(
         "NDC unit qualifier",
@@ -387,7 +387,7 @@ class ChargeItem(models.Model):
         max_length=4,
         validators=[_DIGITS[4]],
         help_text="Institutional claims: 0636 for J3399 (drugs requiring detailed coding), 0260 for "
-        "IV therapy (domain.md §13a, unverified: confirm with the payer).",
+        "IV therapy (unverified: confirm with the payer).",
     )
     charge = models.DecimalField(
         "Charge (USD)",

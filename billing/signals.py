@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete, post_save
 
 from billing.models import (
     ChargeItem,
+    MedicalNecessityLetter,
     OneGeneEnrollment,
     PAEvent,
     PAPacket,
@@ -31,6 +32,7 @@ def connect() -> None:
     auditlog.register(PAEvent)
     auditlog.register(PAPacket, exclude_fields=["snapshot"])
     auditlog.register(OneGeneEnrollment)
+    auditlog.register(MedicalNecessityLetter)
     # The overdue dashboard shows each draw's payer: a renamed payer renews its cached region.
     post_save.connect(dashboard_changed, sender=Payer, dispatch_uid="dashboard-billing.Payer-save")
     post_delete.connect(dashboard_changed, sender=Payer, dispatch_uid="dashboard-billing.Payer-delete")

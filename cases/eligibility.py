@@ -1,7 +1,7 @@
 """The pre-infusion gate: is this child's file ready for a J3399 prior authorization?
 
 Pure rules over plain values and an explicit infusion date ``on``. Each gate item names
-its source: the label (via /work/shared/domain.md) for clinical rules, the billing card
+its source: the label (via docs/domain.md) for clinical rules, the billing card
 for payer practices that the label does not state (those come from ``GatePolicy``,
 whose defaults are the card's values in ``cases.label``).
 """
@@ -937,7 +937,7 @@ def _smn_therapy_item(facts: GateFacts, on: date) -> GateItem:
 
 
 CLINICAL_STATUS_TITLE = "No active infection, clinically stable"
-CLINICAL_STATUS_SOURCE = "FDA label §5, systemic immune response (domain.md §1, §2)"
+CLINICAL_STATUS_SOURCE = "FDA label §5, systemic immune response"  # docs/domain.md §1, §2
 
 
 def clinical_status_item(

@@ -4,7 +4,7 @@ This module holds no logic beyond validation: `PROTOCOL_V1` is meant to be copie
 versioned database table, so a clinic can correct a day or a window without a code change.
 `monitoring/schedule.py` turns a protocol into dated draws.
 
-Sources (see /work/shared/domain.md):
+Sources (see docs/domain.md):
 - Liver function: label §5.1 and boxed warning, "weekly in month 1, then every other week in
   months 2 and 3 ... until results are unremarkable" (docs/domain.md §4, §11.4).
 - Platelets: label highlights §2.3/§5, "at least weekly in month 1 and every other week in

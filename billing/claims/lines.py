@@ -276,7 +276,7 @@ def _notes(case, claim_type: str, pos: str, billing: SiteBilling | None) -> tupl
                     WARNING,
                     f"{name}'s policy does not say whether J3399 is carved out of the inpatient DRG.",
                     "Ask the payer and record it on the payer's policy (Inpatient: drug carved out of the DRG).",
-                    "payer policy (domain.md §13a, payer-specific)",
+                    "payer policy (payer-specific)",
                 )
             )
         notes.append(

@@ -544,7 +544,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"NDC {ln.ndc_11} is not one of the 37 Zolgensma kit NDCs in the label's table.",
                     "Enter the NDC printed on the kit carton; it is set by the infant's weight band.",
-                    "FDA label §2.1 Table 1, §16; domain.md §1a",
+                    "FDA label §2.1 Table 1, §16",
                     ln.line_no,
                 )
             )
@@ -619,7 +619,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                 ERROR,
                 f"The lines carry different places of service ({', '.join(distinct_pos)}); one claim has one.",
                 "Use the place of service of the infusion on every line.",
-                "NUCC 1500 item 24B; one encounter, one setting (domain.md §6c)",
+                "NUCC 1500 item 24B; one encounter, one setting",
             )
         )
     if context.record_pos:
@@ -713,7 +713,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         f"(POS {', '.join(facility_pos)}).",
                         "Remove it from the physician's CMS-1500; the hospital bills the infusion on its UB-04 "
                         "(revenue code 026x).",
-                        "AMA CPT 96360-96379 instructions, as applied by Regence payment policy 109; domain.md §13a",
+                        "AMA CPT 96360-96379 instructions, as applied by Regence payment policy 109",
                         ln.line_no,
                     )
                 )
@@ -725,7 +725,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         f"J3399 on a professional claim at a hospital (POS {', '.join(facility_pos)}): the "
                         "hospital bills the drug.",
                         "Bill J3399 on the hospital's institutional claim (UB-04 / 837I, revenue code 0636).",
-                        "NUBC UB-04 / X12 837I; domain.md §13a",
+                        "NUBC UB-04 / X12 837I",
                         ln.line_no,
                     )
                 )
@@ -737,7 +737,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     ERROR,
                     f"An institutional claim for place of service {', '.join(distinct_pos)}, which is not a hospital.",
                     "Bill the drug and its administration on the professional claim (CMS-1500 / 837P).",
-                    "NUBC UB-04 / X12 837I and 837P; domain.md §13a",
+                    "NUBC UB-04 / X12 837I and 837P",
                 )
             )
         for ln in lines:
@@ -748,7 +748,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         ERROR,
                         f"{ln.code} has no revenue code; every institutional line needs one.",
                         "Set the revenue code in the site's billing settings (0636 for J3399, 0260 for 96365/96366).",
-                        "NUBC UB-04 FL 42; domain.md §13a",
+                        "NUBC UB-04 FL 42",
                         ln.line_no,
                     )
                 )
@@ -759,7 +759,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         WARNING,
                         f"J3399 under revenue code {ln.revenue_code}; detail-coded drugs commonly go under 0636.",
                         "Use 0636 unless the payer says otherwise.",
-                        "domain.md §13a (unverified: confirm with the payer)",
+                        "Payer policy (unverified: confirm with the payer)",
                         ln.line_no,
                     )
                 )
@@ -770,7 +770,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         WARNING,
                         f"{ln.code} under revenue code {ln.revenue_code}; IV therapy commonly goes under 026x.",
                         "Use 0260 unless the payer says otherwise.",
-                        "domain.md §13a (unverified: confirm with the payer)",
+                        "Payer policy (unverified: confirm with the payer)",
                         ln.line_no,
                     )
                 )

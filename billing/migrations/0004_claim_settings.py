@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                     ("unknown", "Not recorded"),
                 ],
                 default="unknown",
-                help_text="Whether this payer pays J3399 apart from the inpatient DRG (payer-specific, domain.md §13a [U]).",
+                help_text="Whether this payer pays J3399 apart from the inpatient DRG (payer-specific; confirm with the payer).",
                 max_length=12,
                 verbose_name="Inpatient: drug carved out of the DRG",
             ),
@@ -251,7 +251,7 @@ class Migration(migrations.Migration):
                 (
                     "revenue_code",
                     models.CharField(
-                        help_text="Institutional claims: 0636 for J3399 (drugs requiring detailed coding), 0260 for IV therapy (domain.md §13a, unverified: confirm with the payer).",
+                        help_text="Institutional claims: 0636 for J3399 (drugs requiring detailed coding), 0260 for IV therapy (unverified: confirm with the payer).",
                         max_length=4,
                         validators=[django.core.validators.RegexValidator("^\\d{4}$", "Enter 4 digits.")],
                     ),

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from demo import billing as demo
 from demo.context import DemoContext
-from tests.billing.helpers import make_payer, make_ready_case
+from tests.billing.helpers import make_payer, make_ready_case, sign_letter
 from tests.conftest import screenshot
 from tests.personas import Personas
 
@@ -23,6 +23,7 @@ def test_billing_generates_a_final_packet_and_downloads_it(cast, page, browser_l
     today = timezone.localdate()
     demo.seed(DemoContext(today=today))
     case = make_ready_case(cast.site_a, today=today, payer=make_payer("Test Payer"))
+    sign_letter(case, cast.physician)  # a final packet needs the prescriber's signed letter
     browser_login(cast.billing)
     page.goto(f"/cases/{case.pk}/")
     page.get_by_role("button", name="Start prior authorization").click()

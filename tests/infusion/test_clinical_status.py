@@ -35,7 +35,8 @@ def _check(client, case, **data):
 
 
 def _sign(client, case):
-    return client.post(reverse("cases:infusion_sign", args=[case.pk]), {"password": PASSWORD})
+    version = InfusionRecord.objects.get(case=case).version  # the version the page shows
+    return client.post(reverse("cases:infusion_sign", args=[case.pk]), {"password": PASSWORD, "version": version})
 
 
 def test_without_a_check_the_draft_is_written_but_not_signed(cast, client, drafted):

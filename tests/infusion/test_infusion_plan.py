@@ -61,7 +61,8 @@ def test_the_path_that_got_stuck_draft_then_plan_moved_is_signed_without_an_over
     assert "(from the infusion record)" in _case_page(client, ready)
     client.force_login(cast.physician)
     response = client.post(
-        reverse("cases:infusion_sign", args=[ready.pk]), {"password": "correct-horse-battery-staple"}
+        reverse("cases:infusion_sign", args=[ready.pk]),
+        {"password": "correct-horse-battery-staple", "version": InfusionRecord.objects.get(case=ready).version},
     )
     assert response.status_code == 302
     assert InfusionRecord.objects.get().is_signed and not GateOverride.objects.exists()

@@ -27,6 +27,8 @@ FREE_TEXT = {
     "cases.InfusionRecord": ["syringe_pump", "catheter", "adverse_events", "administered_by"],
     "cases.InfusionVial": ["lot_number"],
     "cases.InfusionAmendment": ["reason", "old_value", "new_value"],
+    "cases.InfusionPause": ["reason"],
+    "billing.MedicalNecessityLetter": ["body"],
     "billing.Payer": ["oba_terms", "key_documentation", "age_wording"],
     "billing.PriorAuthorization": ["reference_number", "auth_number", "notes"],
     "billing.PAEvent": ["note"],
@@ -55,7 +57,7 @@ NOT_FREE_TEXT = {
     "cases.GateOverride": ["gate_id", "gate_title", "detail_at_override", "by_name"],
     "cases.InfusionRecord": ["kit_ndc", "signed_name"],
     "cases.InfusionAmendment": ["field", "field_label", "by_name"],
-    "billing.Payer": ["name", "source"],
+    "billing.Payer": ["name", "source", "payer_id", "modifier_rule_source"],
     "billing.SupportProgram": ["slug", "name", "phone", "web", "source"],
     "monitoring.ProtocolVersion": ["version", "source"],
     "monitoring.Draw": ["kind", "reason"],
@@ -63,6 +65,22 @@ NOT_FREE_TEXT = {
     "monitoring.Reminder": ["target_key", "last_error", "cancelled_reason"],
     "monitoring.ReminderAttempt": ["error"],
     "monitoring.Notification": ["title", "body", "url"],  # written by the app, from escaped parts
+    # Identifiers and codes an administrator keys (validated formats), and hashes.
+    "billing.SiteBilling": "*",
+    "billing.ChargeItem": ["revenue_code"],
+    "billing.MedicalNecessityLetter": [
+        "facts_sha256",
+        "fingerprint",
+        "signer_credentials",
+        "signer_name",
+        "signer_npi",
+        "signer_specialty",
+    ],
+    # Laboratory set-up and tokens (admin reference data) and raw lab messages (machine input,
+    # stored and shown escaped; never typed by a person).
+    "monitoring.Laboratory": "*",
+    "monitoring.InboxToken": "*",
+    "monitoring.InboxMessage": "*",
 }
 
 

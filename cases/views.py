@@ -46,6 +46,7 @@ from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
 from common.paging import KeysFirstPaginator
+from common.params import int_param
 
 AUDIT_SHOWN = 20  # on the case page; the case's history page shows every entry, paged
 AUDIT_PAGE_SIZE = 50
@@ -317,9 +318,8 @@ def case_audit(request, pk: int):
     case = _get_case_for_user(request, pk)
     require(request.user, "read_case_audit")
     entries = _audit_queryset(case)
-    try:
-        upto = int(request.GET.get("upto", ""))
-    except ValueError:
+    upto = int_param(request.GET.get("upto"))
+    if upto is None:
         upto = entries.values_list("pk", flat=True).first() or 0
     page = Paginator(entries.filter(pk__lte=upto), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

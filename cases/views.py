@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import sites_for, user_site_ids
 from accounts.permissions import can, require
-from cases.access import cases_for, get_case_for_user
+from cases.access import cases_for, get_case_for_user, record_cases_viewed
 from cases.analytes import BASELINE_LAB_ANALYTES
 from cases.diagnoses import diagnosis_descriptor
 from cases.documents import EXTENSIONS, document_store
@@ -281,6 +281,7 @@ def case_list(request):
     for case in page:
         report = case_gate(case)
         rows.append((case, report, gate_summary(case, report)))
+    record_cases_viewed(case.pk for case, _report, _summary in rows)
     context = {
         "form": form,
         "page": page,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import scope_to_sites, sites_for
 from accounts.permissions import can, require
+from cases.access import record_case_viewed
 from common.params import int_param, local_path
 from monitoring.kinds import kind_label
 from monitoring.models import Draw, DrawState, Notification, Reminder, ReminderRoute
@@ -28,7 +29,9 @@ from monitoring.reminders.sweep import (
 def _get_draw_for_user(request, draw_pk: int) -> Draw:
     """The draw, if it belongs to one of the user's sites; 404 otherwise."""
     qs = scope_to_sites(Draw.objects.select_related("case__patient", "site", "protocol"), request.user)
-    return get_object_or_404(qs, pk=draw_pk)
+    draw = get_object_or_404(qs, pk=draw_pk)
+    record_case_viewed(draw.case)  # the acknowledge page shows the patient: a case view
+    return draw
 
 
 def _safe_next(request, fallback: str) -> str:

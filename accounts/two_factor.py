@@ -25,13 +25,14 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import htmx_redirect, is_htmx, page_path
+from common.params import local_path
 
 BACKUP_CODE_COUNT = 10
 # Paths an authenticated but unverified user may reach: enrolment, verification, sign-out.
@@ -104,10 +105,7 @@ class PasswordConfirmForm(forms.Form):
 
 
 def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or reverse("home")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return reverse("home")
-    return target
+    return local_path(request.POST.get("next") or request.GET.get("next")) or reverse("home")
 
 
 def _qr_svg_data_uri(url: str) -> str:

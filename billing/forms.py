@@ -24,6 +24,7 @@ from billing.models import (
     ReferencePrice,
     SupportProgram,
 )
+from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
 
 POS_CHOICES = [(code, f"{code} {info.descriptor}") for code, info in sorted(POS_CODES.items())]
 MAX_CHECKLIST_ITEMS = 30
@@ -35,6 +36,17 @@ def _helper(submit_label: str) -> FormHelper:
     helper = FormHelper()
     helper.add_input(Submit("submit", submit_label))
     return helper
+
+
+def _in_range(value, what: str, *, ahead_days: int = 0):
+    """Billing dates for Zolgensma start at its approval (May 24, 2019) and reach at most
+    ``ahead_days`` past today (issue 13 item 7: a 9999 date overflowed date arithmetic)."""
+    problem = range_problem(
+        value, what=what, earliest=PRODUCT_APPROVED_ON, latest=days_ahead(timezone.localdate(), ahead_days)
+    )
+    if problem:
+        raise forms.ValidationError(problem)
+    return value
 
 
 def _lines(text: str, *, what: str, max_items: int, max_chars: int) -> list[str]:
@@ -256,7 +268,13 @@ class PAMoveForm(forms.Form):
         on = self.cleaned_data["on"]
         if on > timezone.localdate():
             raise forms.ValidationError("This date is in the future; record what has happened.")
-        return on
+        return _in_range(on, "This date")
+
+    def clean_valid_from(self):
+        return _in_range(self.cleaned_data["valid_from"], "Valid-from", ahead_days=PLAN_AHEAD_DAYS)
+
+    def clean_valid_through(self):
+        return _in_range(self.cleaned_data["valid_through"], "Valid-through", ahead_days=EXPIRY_AHEAD_DAYS)
 
     def clean(self):
         data = super().clean()
@@ -323,6 +341,12 @@ class ReferencePriceForm(forms.ModelForm):
         self.fields["amount"].help_text = "US dollars, per treatment."
         self.helper = _helper("Save price")
 
+    def clean_effective_on(self):
+        value = self.cleaned_data["effective_on"]
+        if self.instance.pk and self.instance.effective_on == value:
+            return value
+        return _in_range(value, "The effective date", ahead_days=PLAN_AHEAD_DAYS)
+
 
 class SupportProgramForm(forms.ModelForm):
     services = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="One per line.")
@@ -361,4 +385,6 @@ class OneGeneEnrollmentForm(forms.ModelForm):
         day = self.cleaned_data["enrolled_on"]
         if day > timezone.localdate():
             raise forms.ValidationError("The enrollment date cannot be in the future.")
-        return day
+        if self.instance.pk and self.instance.enrolled_on == day:
+            return day
+        return _in_range(day, "The enrollment date")

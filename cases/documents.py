@@ -1,7 +1,8 @@
 """Uploaded documents: judged by their content, never by their name or the browser's claim.
 
-A document is accepted only when its bytes are a PDF (starts with ``%PDF-`` and pypdf can open
-it and count its pages) or a PNG/JPEG image (magic bytes, then Pillow's ``verify()``), and it is
+A document is accepted only when its bytes are a PDF (starts with ``%PDF-``, pypdf can open
+it and count its pages, and none of its decoded objects is a script, launch or embedded-file
+action: ``_pdf_active_content``) or a PNG/JPEG image (magic bytes, then Pillow's ``verify()``), and it is
 at most ``settings.DOCUMENT_MAX_BYTES``. What it would cost to render is bounded too: at most
 ``DOCUMENT_MAX_PDF_PAGES`` pages and ``DOCUMENT_MAX_PIXELS`` pixels (issue 13 item 3); the PA
 packet applies the same limits (``pages_problem``, ``pixels_problem``) to what it appends. The
@@ -82,9 +83,19 @@ def _pdf_pages(stream: IO[bytes]) -> int | None:
     walking it, so a huge tree costs nothing to refuse.
     """
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import DependencyError, PyPdfError
 
-    errors = (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, RecursionError)
+    errors = (
+        PyPdfError,
+        DependencyError,  # e.g. an AES-encrypted file: pypdf would need the cryptography package
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        OSError,
+        RecursionError,
+    )
     try:
         reader = PdfReader(stream, strict=False)
     except errors:
@@ -139,6 +150,99 @@ def _image_verifies(stream: IO[bytes]) -> bool:
 _IMAGE_FORMATS = {"PNG": PNG, "JPEG": JPEG}
 
 
+# What makes a PDF act rather than show (ISO 32000-1 §12.6.4 action types, §7.11.4 embedded
+# files, §12.7.8 XFA): a lab or genetic report needs none of it. Names as pypdf decodes them, so
+# "/J#61vaScript" in the file is "/JavaScript" here (issue 13 item 8: the byte search missed it).
+_PDF_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "an action that launches a program",
+    "/GoToE": "a link into an embedded file",
+    "/ImportData": "an action that imports data",
+    "/RichMediaExecute": "rich-media script",
+}
+_PDF_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/EmbeddedFiles": "an embedded file",
+    "/EF": "an embedded file",
+    "/XFA": "an XFA form (which can carry script)",
+}
+_PDF_TYPES = {"/EmbeddedFile": "an embedded file"}
+# Objects and values looked at before a PDF counts as too complex to check (a report has a few
+# hundred objects; the page limit bounds the rest).
+PDF_MAX_OBJECTS = 50_000
+PDF_MAX_VALUES = 2_000_000
+
+
+def _pdf_active_content(stream: IO[bytes]) -> str | None:
+    """Why the PDF would act when opened or clicked (script, launch, embedded file), or None.
+
+    Every object the file declares (its cross-reference tables and object streams) and every
+    object reachable from its trailer is decoded by pypdf and each dictionary inspected: an
+    action's /S type, script and embedded-file keys, an /EmbeddedFile type. An encrypted PDF or
+    an object pypdf cannot read is refused: what cannot be inspected is not accepted.
+    """
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError, PyPdfError
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    errors = (
+        PyPdfError,
+        DependencyError,  # e.g. an AES-encrypted file: pypdf would need the cryptography package
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        OSError,
+        RecursionError,
+    )
+    unreadable = "This PDF could not be fully read to check it for script; upload a plain PDF of the report."
+    too_complex = "This PDF has too many objects to check; upload only the pages of the report."
+    stream.seek(0)
+    try:
+        reader = PdfReader(stream, strict=False)
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            return "This PDF is encrypted; upload it without a password."
+        declared = [(gen, idnum) for gen, table in reader.xref.items() for idnum in table]
+        declared += [(0, idnum) for idnum in reader.xref_objStm]
+    except errors:
+        return unreadable
+    if len(declared) > PDF_MAX_OBJECTS:
+        return too_complex
+    pending: list = [reader.trailer, *(IndirectObject(idnum, gen, reader) for gen, idnum in declared)]
+    seen: set[tuple[int, int]] = set()
+    values = 0
+    while pending:
+        values += 1
+        if values > PDF_MAX_VALUES or len(seen) > PDF_MAX_OBJECTS:
+            return too_complex
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                item = item.get_object()
+            except errors:
+                return unreadable
+        if isinstance(item, DictionaryObject):  # stream dictionaries too
+            for name, value in item.items():
+                if name in _PDF_KEYS:
+                    return f"This PDF contains {_PDF_KEYS[name]}; upload a plain PDF of the report."
+                if isinstance(value, NameObject):
+                    if name == "/S" and value in _PDF_ACTIONS:
+                        return f"This PDF contains {_PDF_ACTIONS[value]}; upload a plain PDF of the report."
+                    if name == "/Type" and value in _PDF_TYPES:
+                        return f"This PDF contains {_PDF_TYPES[value]}; upload a plain PDF of the report."
+                if isinstance(value, DictionaryObject | ArrayObject | IndirectObject):
+                    pending.append(value)
+        elif isinstance(item, ArrayObject):
+            pending.extend(v for v in item if isinstance(v, DictionaryObject | ArrayObject | IndirectObject))
+    return None
+
+
 def _content_problem(upload: File, content_type: str) -> str | None:
     """Return why the file cannot be opened or costs too much to render, or None.
 
@@ -149,7 +253,7 @@ def _content_problem(upload: File, content_type: str) -> str | None:
         pages = _pdf_pages(upload)
         if pages is None:
             return "This PDF is damaged or incomplete and cannot be opened."
-        return pages_problem(pages)
+        return pages_problem(pages) or _pdf_active_content(upload)
     damaged = "This image is damaged or incomplete and cannot be opened."
     found = image_dimensions(upload)
     if found is None:

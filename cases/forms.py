@@ -6,7 +6,7 @@ reaches the gate as a fact.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from crispy_forms.helper import FormHelper
@@ -33,6 +33,7 @@ from cases.models import (
     WeightMeasurement,
 )
 from cases.titers import parse_titer
+from common.dates import EARLIEST_BIRTH, PLAN_AHEAD_DAYS, days_ahead, range_problem
 from common.npi import validate_npi
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -51,6 +52,31 @@ def _not_future(value: date | None, what: str) -> None:
 def _not_before_birth(value: date | None, dob: date | None, what: str) -> None:
     if value is not None and dob is not None and value < dob:
         raise forms.ValidationError(f"{what} ({value:%b %d, %Y}) is before the child's birth ({dob:%b %d, %Y}).")
+    _in_range(value, what, earliest=EARLIEST_BIRTH)  # also when the birth date itself was refused
+
+
+def _in_range(value: date | None, what: str, *, earliest: date | None = None, latest: date | None = None) -> None:
+    problem = range_problem(value, what=what, earliest=earliest, latest=latest)
+    if problem:
+        raise forms.ValidationError(problem)
+
+
+def _unchanged(form: forms.ModelForm, name: str, value) -> bool:
+    """True when an edit keeps the stored value: a record saved before a range existed (or a
+    plan date now passed) stays editable; only what is typed anew is judged."""
+    return form.instance.pk is not None and getattr(form.instance, name) == value
+
+
+def _plan_date(form: forms.ModelForm, name: str, what: str, *, not_past: bool) -> date | None:
+    """A planned date: not in the past at entry (when ``not_past``), at most ~2 years ahead."""
+    value = form.cleaned_data[name]
+    if value is None or _unchanged(form, name, value):
+        return value
+    today = timezone.localdate()
+    if not_past and value < today:
+        raise forms.ValidationError(f"{what} ({value:%b %-d, %Y}) is in the past; enter the day it is planned for.")
+    _in_range(value, what, latest=days_ahead(today, PLAN_AHEAD_DAYS))
+    return value
 
 
 def _helper(*layout) -> FormHelper:
@@ -150,6 +176,11 @@ class PatientForm(forms.ModelForm):
     def clean_date_of_birth(self):
         dob = self.cleaned_data["date_of_birth"]
         _not_future(dob, "Date of birth")
+        if dob < EARLIEST_BIRTH and not _unchanged(self, "date_of_birth", dob):
+            raise forms.ValidationError(
+                f"A child born on {dob:%b %-d, %Y} was over two years old when Zolgensma was approved "
+                f"(May 24, 2019); check the year."
+            )
         return dob
 
 
@@ -310,18 +341,23 @@ class CaseForm(forms.ModelForm):
 
     def clean_genetic_report_date(self):
         value = self.cleaned_data["genetic_report_date"]
-        _not_future(value, "The genetic report date")  # prenatal reports may predate birth
+        _not_future(value, "The genetic report date")
+        # Prenatal reports may predate birth, by less than a pregnancy.
+        earliest = (self.date_of_birth or EARLIEST_BIRTH) - timedelta(days=300)
+        if not _unchanged(self, "genetic_report_date", value):
+            _in_range(value, "The genetic report date", earliest=earliest)
         return value
 
     def clean_planned_infusion_date(self):
         value = self.cleaned_data["planned_infusion_date"]
         _not_before_birth(value, self.date_of_birth, "The planned infusion date")
-        return value
+        return _plan_date(self, "planned_infusion_date", "The planned infusion date", not_past=True)
 
     def clean_steroid_plan_start(self):
         value = self.cleaned_data["steroid_plan_start"]
         _not_before_birth(value, self.date_of_birth, "The steroid start date")
-        return value
+        # Day −1 of an infusion planned for today is yesterday: not refused as "past".
+        return _plan_date(self, "steroid_plan_start", "The steroid start date", not_past=False)
 
     def clean_genetic_report(self):
         upload = self.cleaned_data.get("genetic_report")
@@ -356,6 +392,12 @@ class TherapyForm(forms.ModelForm):
         value = self.cleaned_data["started_on"]
         _not_future(value, "The start date")
         _not_before_birth(value, self.date_of_birth, "The start date")
+        return value
+
+    def clean_stopped_on(self):
+        value = self.cleaned_data["stopped_on"]
+        _not_before_birth(value, self.date_of_birth, "The stop date")
+        _in_range(value, "The stop date", latest=days_ahead(timezone.localdate(), PLAN_AHEAD_DAYS))
         return value
 
     def clean(self):

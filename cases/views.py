@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.access import sites_for, user_site_ids
 from accounts.permissions import can, require
-from cases.access import cases_for, get_case_for_user
+from cases.access import cases_for, get_case_for_user, record_cases_viewed
 from cases.analytes import BASELINE_LAB_ANALYTES
 from cases.corrections import VOIDABLE, VoidRefused, entry_void
 from cases.diagnoses import diagnosis_descriptor
@@ -47,6 +47,7 @@ from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
 from common.paging import KeysFirstPaginator
+from common.params import int_param
 
 AUDIT_SHOWN = 20  # on the case page; the case's history page shows every entry, paged
 AUDIT_PAGE_SIZE = 50
@@ -282,6 +283,7 @@ def case_list(request):
     for case in page:
         report = case_gate(case)
         rows.append((case, report, gate_summary(case, report)))
+    record_cases_viewed(case.pk for case, _report, _summary in rows)
     context = {
         "form": form,
         "page": page,
@@ -319,9 +321,8 @@ def case_audit(request, pk: int):
     case = _get_case_for_user(request, pk)
     require(request.user, "read_case_audit")
     entries = _audit_queryset(case)
-    try:
-        upto = int(request.GET.get("upto", ""))
-    except ValueError:
+    upto = int_param(request.GET.get("upto"))
+    if upto is None:
         upto = entries.values_list("pk", flat=True).first() or 0
     page = Paginator(entries.filter(pk__lte=upto), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: no-store, private on every response to a signed-in user (issue 13).
     "accounts.middleware.NoStoreForSignedInMiddleware",
+    # Control characters stripped from every query parameter and form field (issue 13).
+    "accounts.middleware.ControlCharacterMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",  # Django's, htmx-aware
     "django.contrib.messages.middleware.MessageMiddleware",

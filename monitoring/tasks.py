@@ -50,35 +50,44 @@ def remind_urgent_flag(flag_id: int) -> None:
     sweep_reminders()
 
 
-def _publish_many(task, arg_lists: list[tuple]) -> bool:
-    """Publish ``task`` once per argument tuple on one broker connection; False if the broker
-    cannot be reached. Connecting is tried once: Celery's default would retry for minutes and
-    hold up the web request whose commit triggered this."""
+def _publish_many(task, arg_lists: list[tuple]) -> int:
+    """Publish ``task`` once per argument tuple on one broker connection; return how many were
+    published (fewer than asked when the broker cannot be reached or fails midway). Connecting
+    is tried once: Celery's default would retry for minutes and hold up the web request whose
+    commit triggered this."""
+    published = 0
     if not arg_lists:
-        return True
+        return published
     if task.app.conf.task_always_eager:  # run here and now (the operations tests): no broker
         for args in arg_lists:
             task.apply(args)
-        return True
+        return len(arg_lists)
     try:
         with task.app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=0)
             for args in arg_lists:
                 task.apply_async(args, connection=conn, retry=False)
+                published += 1
     except Exception as exc:  # broker down: the database rows wait for the next sweep
-        logger.warning("could not enqueue %s (%s); the next sweep will pick it up", task.name, type(exc).__name__)
-        return False
-    return True
+        logger.warning(
+            "could not enqueue %s (%s): %d of %d published; the next sweep will pick up the rest",
+            task.name,
+            type(exc).__name__,
+            published,
+            len(arg_lists),
+        )
+    return published
 
 
-def _publish_sends(ids: list[int]) -> bool:
+def publish_sends(ids: list[int]) -> int:
+    """Hand ``ids`` to the workers now; return how many the broker took (the rest stay pending)."""
     return _publish_many(send_reminder, [(reminder_id,) for reminder_id in ids])
 
 
 def enqueue_sends(ids: list[int]) -> None:
     """Hand ``ids`` to the workers once the current transaction commits."""
     if ids:
-        transaction.on_commit(partial(_publish_sends, list(ids)))
+        transaction.on_commit(partial(publish_sends, list(ids)))
 
 
 def enqueue_flag(flag_id: int) -> None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import scope_to_sites
 from accounts.permissions import can, require
-from cases.access import get_case_for_user
+from cases.access import get_case_for_user, record_case_viewed, record_cases_viewed
 from cases.models import Case
 from monitoring import calendar, charts, steroids
 from monitoring.forms import (
@@ -60,13 +60,19 @@ def _get_case_for_user(request, pk: int) -> Case:
 
 
 def _get_draw_for_user(request, draw_pk: int) -> Draw:
+    """The draw at one of the user's sites (else 404); its page shows the patient: a case view."""
     qs = Draw.objects.select_related("case__patient", "site", "protocol")
-    return get_object_or_404(scope_to_sites(qs, request.user), pk=draw_pk)
+    draw = get_object_or_404(scope_to_sites(qs, request.user), pk=draw_pk)
+    record_case_viewed(draw.case)
+    return draw
 
 
 def _get_milestone_for_user(request, milestone_pk: int) -> Milestone:
+    """The milestone at one of the user's sites (else 404); its page shows the patient: a case view."""
     qs = Milestone.objects.select_related("case__patient", "site")
-    return get_object_or_404(scope_to_sites(qs, request.user), pk=milestone_pk)
+    milestone = get_object_or_404(scope_to_sites(qs, request.user), pk=milestone_pk)
+    record_case_viewed(milestone.case)
+    return milestone
 
 
 def _case_monitoring_url(case) -> str:
@@ -182,8 +188,11 @@ def draw_missed(request, draw_pk: int):
 
 
 def _get_flag_for_user(request, flag_pk: int) -> Flag:
+    """The flag at one of the user's sites (else 404); its page shows the patient: a case view."""
     qs = Flag.objects.select_related("case__patient", "site", "draw", "acknowledged_by")
-    return get_object_or_404(scope_to_sites(qs, request.user), pk=flag_pk)
+    flag = get_object_or_404(scope_to_sites(qs, request.user), pk=flag_pk)
+    record_case_viewed(flag.case)
+    return flag
 
 
 @require_http_methods(["GET", "POST"])
@@ -427,6 +436,7 @@ def worklist_group(request, group: str):
     if group not in GROUP_TITLES:
         raise Http404("No such worklist group.")
     page = worklist_group_page(request.user, timezone.localdate(), group, request.GET.get("page"))
+    record_cases_viewed(draw.case_id for draw in page)
     return render(
         request, "monitoring/worklist_group.html", {"page": page, "group": group, "title": GROUP_TITLES[group]}
     )

@@ -100,3 +100,11 @@ def worklist_for(user, today: date) -> dict:
         "milestones_due": milestones,
         "today": today,
     }
+
+
+def worklist_case_ids(worklist: dict) -> set[int]:
+    """The cases a worklist names (draws, flags, milestones): each is viewed (access entries)."""
+    ids = {draw.case_id for group in worklist["draw_groups"] for draw in group["draws"]}
+    ids |= {flag.case_id for flag in worklist["open_flags"]}
+    ids |= {milestone.case_id for milestone in worklist["milestones_due"]}
+    return ids

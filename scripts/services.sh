@@ -2,7 +2,8 @@
 # Start and stop the real Redis and PostgreSQL servers the app and tests use, by PID, on
 # loopback only. There is no systemd: each server lives in a folder of its own.
 #   services.sh start-redis DIR PORT
-#   services.sh start-postgres DIR PORT      (prints nothing; DATABASE_URL is postgres://genegate@127.0.0.1:PORT/genegate)
+#   services.sh start-postgres DIR PORT      (prints nothing; DATABASE_URL is postgres://genegate@127.0.0.1:PORT/genegate,
+#                                             a role that owns the database but is not a superuser)
 #   services.sh stop DIR                     (stops whatever was started in DIR)
 set -euo pipefail
 
@@ -54,8 +55,15 @@ case "$cmd" in
         -o "-p $port -h 127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
     fi
     psql_bin="$bindir/psql"
-    as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='genegate'" | grep -q 1 \
-      || as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE ROLE genegate LOGIN SUPERUSER"
+    # The application's role owns its database and tables but is not a superuser (issue 13 item 9):
+    # a superuser could switch off the audit trail's append-only triggers. CREATEDB: the test
+    # suite creates its test database, and a restore checks a backup in a scratch database.
+    # A role left a superuser by an older version of this script is demoted.
+    if as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='genegate'" | grep -q 1; then
+      as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -qc "ALTER ROLE genegate LOGIN NOSUPERUSER CREATEDB NOCREATEROLE"
+    else
+      as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE ROLE genegate LOGIN NOSUPERUSER CREATEDB NOCREATEROLE"
+    fi
     as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='genegate'" | grep -q 1 \
       || as_pg "$psql_bin" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE genegate OWNER genegate"
     ;;

@@ -17,6 +17,31 @@ hypothesis_settings.load_profile("genegate")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def _flush_past_the_audit_truncate_guard():
+    """Transactional tests end with Django's flush, one TRUNCATE of every table, which the audit
+    trail's TRUNCATE trigger (common/migrations/0002) refuses, as it should in production. In
+    the test database only, flush lifts that trigger for its own transaction (the owner may;
+    the role is not a superuser) and puts it back in the same transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    real = DatabaseOperations.sql_flush
+    toggle = (
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'genegate_audit_no_truncate') "
+        "THEN ALTER TABLE auditlog_logentry {} TRIGGER genegate_audit_no_truncate; END IF; END $$"
+    )
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        sql = real(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if sql and "auditlog_logentry" in tables:
+            sql = [toggle.format("DISABLE"), *sql, toggle.format("ENABLE")]
+        return sql
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_past_the_audit_truncate_guard()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

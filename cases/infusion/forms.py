@@ -10,9 +10,11 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils import timezone
 
 from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.rules import PauseValues, RecordCheck, RecordValues, VialValues, check_record
+from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
 
 AMENDMENT_REASON_MIN_LENGTH = 10
 WEIGHT_INPUT_MAX_KG = Decimal("60")  # sanity bound on input, not a clinical rule
@@ -47,6 +49,23 @@ def clean_weight(value: Decimal | None) -> Decimal | None:
     if value is not None and not (Decimal(0) < value <= WEIGHT_INPUT_MAX_KG):
         raise forms.ValidationError(f"Enter the weight in kg, above 0 and at most {WEIGHT_INPUT_MAX_KG}.")
     return value
+
+
+def clean_day(
+    value: date | None, what: str, *, ahead_days: int = PLAN_AHEAD_DAYS, earliest: date | None = PRODUCT_APPROVED_ON
+) -> date | None:
+    """An infusion-day date: not before Zolgensma's approval (May 24, 2019), at most
+    ``ahead_days`` past today (issue 13 item 7: 0001-01-01 or 9999-12-31 overflow date arithmetic)."""
+    latest = days_ahead(timezone.localdate(), ahead_days)
+    problem = range_problem(value, what=what, earliest=earliest, latest=latest)
+    if problem:
+        raise forms.ValidationError(problem)
+    return value
+
+
+def clean_expiry(value: date | None) -> date | None:
+    # A past expiry is the rules' to refuse ("expired on …, before the infusion date").
+    return clean_day(value, "The expiry date", ahead_days=EXPIRY_AHEAD_DAYS, earliest=None)
 
 
 def clean_lot(value: str) -> str:
@@ -115,19 +134,27 @@ class InfusionRecordForm(forms.ModelForm):
         if "version" not in self.initial:
             self.initial["version"] = self.instance.version if self.instance.pk else 0
 
+    def clean_weight_kg(self):
+        return clean_weight(self.cleaned_data.get("weight_kg"))
+
     def clean_infused_on(self):
-        on = self.cleaned_data["infused_on"]
+        on = self.cleaned_data.get("infused_on")
+        if not (self.instance.pk and self.instance.infused_on == on):
+            on = clean_day(on, "The infusion date")
         # The record documents a day that has come: a draft dated later cannot be signed, and a
         # plan that moves meanwhile left such drafts stuck (issue 15 item 3). Move the plan instead.
-        if self.today is not None and on > self.today:
+        if on is not None and self.today is not None and on > self.today:
             raise forms.ValidationError(
                 f"{on:%b %-d, %Y} is after today ({self.today:%b %-d, %Y}): the record is written on the "
                 "infusion day. To plan a later date, change the planned infusion date above."
             )
         return on
 
-    def clean_weight_kg(self):
-        return clean_weight(self.cleaned_data.get("weight_kg"))
+    def clean_steroid_started_on(self):
+        value = self.cleaned_data.get("steroid_started_on")
+        if self.instance.pk and self.instance.steroid_started_on == value:
+            return value
+        return clean_day(value, "The prednisolone start date")
 
     def clean_kit_ndc(self):
         return "".join((self.cleaned_data.get("kit_ndc") or "").split())
@@ -161,6 +188,9 @@ class VialForm(forms.Form):
 
     def clean_lot_number(self):
         return clean_lot(self.cleaned_data.get("lot_number") or "")
+
+    def clean_expires_on(self):
+        return clean_expiry(self.cleaned_data.get("expires_on"))
 
     def is_blank(self) -> bool:
         data = self.cleaned_data
@@ -490,6 +520,10 @@ class AmendmentForm(forms.Form):
                 new = parse_pause(new)
             elif key == "weight_kg":
                 new = clean_weight(new)
+            elif key.endswith("expires_on"):
+                new = clean_expiry(new)
+            elif key == "steroid_started_on":
+                new = clean_day(new, "The prednisolone start date")
             elif key.endswith("lot_number"):
                 new = clean_lot(new)
         except forms.ValidationError as exc:

@@ -76,11 +76,14 @@ def _kit_context(request, case: Case, record, on) -> dict:
     error = ""
     weight = record.weight_kg if record else _weight_on(case, on)
     if raw:
+        # A typed weight replaces the record's only when it is one: "1e28" once reached
+        # round_weight's quantize and failed there (issue 13 item 7).
         try:
-            weight = to_decimal_kg(raw)
-            if weight > Decimal("60"):
+            typed = to_decimal_kg(raw)
+            if typed > Decimal("60"):
                 raise ValueError
-        except ValueError:
+            weight = typed
+        except (ValueError, ArithmeticError):
             error = f"“{raw[:20]}” is not a weight in kg; enter e.g. 5.4."
     kit = kit_for_weight(weight) if weight is not None and not error else None
     return {

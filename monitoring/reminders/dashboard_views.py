@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import require
+from cases.access import record_cases_viewed
 from common.csvsafe import safe_row
 from common.fragments import cached_fragment
 from monitoring.reminders.dashboard import (
@@ -51,15 +52,27 @@ def dashboard(request):
     filters, page, full_path = _filters(form), request.GET.get("page"), request.get_full_path()
     ignored, query = form.ignored_messages(), _query(request)
 
+    shown: dict[str, list[str]] = {}  # the cases the table names, set when the data is read
+
     def render_data() -> str:
         context = dashboard_context(scope, filters, page)
+        shown["ids"] = [str(draw.case_id) for draw in context["page"].object_list]
         context.update(ignored=ignored, query=query, full_path=full_path, refreshed_at=timezone.now())
         # No request: no context processors, so nothing particular to this viewer is cached.
         return render_to_string("monitoring/dashboard/_data.html", context)
 
+    def case_ids() -> str:
+        if "ids" not in shown:
+            render_data()
+        return ",".join(shown["ids"])
+
     # Everything the region depends on besides the data; the data's changes renew the generation.
     parts = (sorted(scope.todays.items()), dataclasses.astuple(filters), page, full_path, ignored)
     data_html = mark_safe(cached_fragment(DASHBOARD_FRAGMENTS, parts, DASHBOARD_TTL_SECONDS, render_data))
+    # The patients the table names, kept beside the fragment under the same generation, so a
+    # cached table is still an audited view of each case (issue 13 item 8).
+    ids = cached_fragment(DASHBOARD_FRAGMENTS, ("case-ids", *parts), DASHBOARD_TTL_SECONDS, case_ids)
+    record_cases_viewed(int(pk) for pk in ids.split(",") if pk)
     if request.htmx and request.htmx.target == "dashboard-data":
         return HttpResponse(data_html)
     template = "monitoring/dashboard/dashboard.html"

@@ -8,11 +8,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import scope_to_sites, sites_for
 from accounts.permissions import can, require
+from cases.access import record_case_viewed
+from common.params import int_param, local_path
 from monitoring.kinds import kind_label
 from monitoring.models import Draw, DrawState, Notification, Reminder, ReminderRoute
 from monitoring.reminders.forms import AcknowledgeForm, RouteForm
@@ -28,14 +29,13 @@ from monitoring.reminders.sweep import (
 def _get_draw_for_user(request, draw_pk: int) -> Draw:
     """The draw, if it belongs to one of the user's sites; 404 otherwise."""
     qs = scope_to_sites(Draw.objects.select_related("case__patient", "site", "protocol"), request.user)
-    return get_object_or_404(qs, pk=draw_pk)
+    draw = get_object_or_404(qs, pk=draw_pk)
+    record_case_viewed(draw.case)  # the acknowledge page shows the patient: a case view
+    return draw
 
 
 def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
+    return local_path(request.POST.get("next") or request.GET.get("next")) or fallback
 
 
 def _acknowledge_context(request, draw: Draw, form: AcknowledgeForm, today) -> dict:
@@ -132,8 +132,7 @@ def _route_forms(request, bound_site=None):
 def reminder_routes(request):
     site = None
     if request.method == "POST":
-        raw = request.POST.get("site", "")
-        site = get_object_or_404(sites_for(request.user), pk=int(raw) if raw.isdigit() else 0)
+        site = get_object_or_404(sites_for(request.user), pk=int_param(request.POST.get("site"), default=0))
     require(request.user, "edit_reminder_routes")
     forms = _route_forms(request, bound_site=site)
     bound = next((form for form in forms if form.is_bound), None)

@@ -119,3 +119,75 @@ def test_a_backup_taken_while_others_write_passes_its_restore_check(tmp_path, mo
     after = restore(target)  # raises if the restored rows differ from the manifest
     assert after["cases.WeightMeasurement"] == counted == WeightMeasurement.objects.count()
     assert Case.objects.filter(pk=case.pk).exists()
+
+
+# --- Private files; verify in a scratch database before replacing anything (issue 13 item 4) ----
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_folders_and_files_are_private_to_their_owner(tmp_path):
+    Personas()
+    target = backup(tmp_path / "backups" / "one")
+    assert _mode(target) == 0o700 and _mode(target.parent) == 0o700
+    files = sorted(p.name for p in target.iterdir())
+    assert files and all(_mode(target / name) == 0o600 for name in files), {n: oct(_mode(target / n)) for n in files}
+
+
+def _scratch_databases() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", ["%\\_restore\\_check\\_%"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("damage", ["manifest-count", "dump", "media"])
+def test_a_bad_backup_is_refused_before_anything_is_replaced(tmp_path, damage):
+    cast = Personas()
+    doc = Document(
+        case=cast.case_a,
+        kind="genetic_report",
+        original_name="r.pdf",
+        content_type="application/pdf",
+        size=9,
+        sha256="b" * 64,
+    )
+    doc.file.save("ignored", ContentFile(b"%PDF-1.4\n"), save=True)
+    target = backup(tmp_path / "backup")
+    # Work goes on after the backup: a restore that failed halfway would lose it.
+    WeightMeasurement.objects.create(case=cast.case_a, measured_on=date(2026, 11, 21), kg=Decimal("5.6"))
+    before = row_counts()
+    if damage == "manifest-count":
+        manifest = json.loads((target / "manifest.json").read_text())
+        manifest["counts"]["cases.Case"] += 1
+        (target / "manifest.json").write_text(json.dumps(manifest))
+        message = "differ from its manifest"
+    elif damage == "dump":
+        name = "db.dump" if connection.vendor == "postgresql" else "db.sqlite3"
+        data = (target / name).read_bytes()
+        (target / name).write_bytes(data[: len(data) // 2])
+        message = "does not load" if connection.vendor == "postgresql" else "damaged|cannot be read"
+    else:
+        (target / "media.tar.gz").write_bytes(b"not a gzip archive")
+        message = "documents archive does not read"
+    with pytest.raises(RuntimeError, match=message) as refused:
+        restore(target)
+    assert "nothing was replaced" in str(refused.value)
+    assert row_counts() == before
+    assert Path(Document.objects.get(pk=doc.pk).file.path).read_bytes() == b"%PDF-1.4\n"
+    if connection.vendor == "postgresql":
+        assert _scratch_databases() == []  # the scratch database is dropped either way
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_data_reports_a_refused_backup_as_a_command_error(tmp_path):
+    from django.core.management.base import CommandError
+
+    Personas()
+    target = backup(tmp_path / "backup")
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["counts"]["cases.Patient"] = 999
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CommandError, match="nothing was replaced"):
+        call_command("restore_data", str(target), "--yes")

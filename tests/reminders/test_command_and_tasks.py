@@ -74,6 +74,58 @@ def test_a_broker_that_is_down_loses_nothing_and_fails_fast(cast, clock, setting
     assert len(mail.outbox) == 1
 
 
+def test_send_reminders_enqueue_with_the_broker_down_says_nothing_was_queued_and_fails(cast, clock):
+    """Issue 13 item 10: with Redis down, "--enqueue" said "enqueued 138" though nothing was queued."""
+    from django.core.management.base import CommandError
+
+    make_draw(cast.case_a, due_on=TODAY)
+    make_draw(cast.case_a, due_on=overdue_due_on(), day=14)
+    out = StringIO()
+    old = point_celery_at("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        with pytest.raises(CommandError) as refused:
+            call_command("send_reminders", "--enqueue", stdout=out)
+    finally:
+        point_celery_at(old)
+    message = str(refused.value)
+    assert "the broker took 0 of 2 ready reminders" in message and "stay pending" in message
+    assert "enqueued" not in out.getvalue()
+    assert {r.status for r in Reminder.objects.all()} == {ReminderStatus.PENDING}  # nothing lost
+    call_command("send_reminders", stdout=out)
+    assert len(mail.outbox) == 2
+
+
+def test_send_reminders_enqueue_reports_what_the_broker_took(cast, clock, monkeypatch):
+    make_draw(cast.case_a, due_on=TODAY)
+    monkeypatch.setattr(tasks, "_publish_many", lambda task, arg_lists: len(arg_lists))
+    out = StringIO()
+    call_command("send_reminders", "--enqueue", stdout=out)
+    assert "enqueued 1." in out.getvalue()
+
+
+def test_a_broker_failing_midway_counts_only_what_it_took(monkeypatch):
+    calls = []
+
+    class Conn:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def ensure_connection(self, max_retries):
+            return self
+
+    def apply_async(args, connection, retry):
+        if len(calls) == 2:
+            raise ConnectionError("broker went away")
+        calls.append(args)
+
+    monkeypatch.setattr(tasks.send_reminder.app, "connection_for_write", lambda: Conn())
+    monkeypatch.setattr(tasks.send_reminder, "apply_async", apply_async)
+    assert tasks.publish_sends([1, 2, 3, 4]) == 2
+
+
 def test_an_urgent_flag_is_enqueued_at_once_and_a_watch_flag_is_not(
     cast, clock, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -75,3 +75,32 @@ def test_postgresql_refuses_to_change_or_delete_an_audit_entry(cast):
         LogEntry.objects.filter(pk=entry.pk).update(changes_text="tampered")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         LogEntry.objects.filter(pk=entry.pk).delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_refuses_to_truncate_the_audit_trail_even_by_cascade():
+    """Committed rows (a TRUNCATE in the transaction that inserted them fails for another reason);
+    the test's own flush afterwards goes through tests/conftest.py's test-only allowance."""
+    from tests.personas import Personas
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only triggers are PostgreSQL's (make test runs on PostgreSQL)")
+    cast = Personas()
+    assert LogEntry.objects.exists()
+    for statement in ("TRUNCATE auditlog_logentry", "TRUNCATE auth_user CASCADE"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert LogEntry.objects.get_for_object(cast.case_a).exists()
+
+
+@pytest.mark.django_db
+def test_the_application_role_owns_its_tables_but_is_not_a_superuser():
+    """A superuser could switch the triggers off or drop them unseen (issue 13 item 8); make test
+    connects as the role scripts/services.sh creates, like production should."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL roles")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        assert cursor.fetchone() == (False, False)
+        cursor.execute("SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'auditlog_logentry'")
+        assert cursor.fetchone() == (True,)

@@ -10,7 +10,10 @@ from common.backup import backup
 
 
 class Command(BaseCommand):
-    help = "Back up the database and uploaded documents into data/backups/<timestamp>/ (or --out DIR)."
+    help = (
+        "Back up the database and uploaded documents into data/backups/<timestamp>/ (or --out DIR); "
+        "the folder is 0700 and its files 0600."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--out", type=Path, help="Folder to create for this backup.")

@@ -8,7 +8,10 @@ from common.backup import restore
 
 
 class Command(BaseCommand):
-    help = "Restore a backup made by backup_data (replaces the current data)."
+    help = (
+        "Restore a backup made by backup_data (replaces the current data, after checking the backup "
+        "in a scratch database)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("source", type=Path, help="The backup folder (contains manifest.json).")

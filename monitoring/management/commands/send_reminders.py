@@ -1,15 +1,16 @@
 """`python manage.py send_reminders`: the beat's sweep, by hand, for operators.
 
 Sweeps and sends every ready reminder in this process, without the broker, so it works when
-Redis is down. `--enqueue` hands the sends to the Celery workers instead; `--no-send` sweeps only.
+Redis is down. `--enqueue` hands the sends to the Celery workers instead (and fails, saying how many the broker
+took, when it took fewer than were ready); `--no-send` sweeps only.
 """
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from monitoring.reminders.sweep import reminders_ready_ids, reminders_run, reminders_sweep
-from monitoring.tasks import _publish_sends
+from monitoring.tasks import publish_sends
 
 
 class Command(BaseCommand):
@@ -24,8 +25,16 @@ class Command(BaseCommand):
         if enqueue:
             result = reminders_sweep()
             ids = reminders_ready_ids()
-            _publish_sends(ids)
-            self.stdout.write(f"Examined {result.examined}, offered {result.offered}, enqueued {len(ids)}.")
+            enqueued = publish_sends(ids)
+            if enqueued < len(ids):
+                # Say what happened, and fail (exit 1): an operator or a script must not read
+                # "enqueued N" when the broker took nothing (issue 13 item 10).
+                raise CommandError(
+                    f"Examined {result.examined}, offered {result.offered}; the broker took {enqueued} of "
+                    f"{len(ids)} ready reminders. The others stay pending: the next sweep sends them, or "
+                    "run send_reminders without --enqueue to send them from this process."
+                )
+            self.stdout.write(f"Examined {result.examined}, offered {result.offered}, enqueued {enqueued}.")
             return
         outcome = reminders_run(send=not no_send)
         self.stdout.write(

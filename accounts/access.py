@@ -21,13 +21,20 @@ if TYPE_CHECKING:
 
 def user_site_ids(user: AbstractBaseUser) -> frozenset[int]:
     """Return the ids of the sites the user belongs to (cached on the user for the request)."""
+    return _cached_sites(user, "_genegate_site_ids")
+
+
+def user_site_zones(user: AbstractBaseUser) -> frozenset[str]:
+    """Return the time zones (IANA names) of the user's sites, cached with their ids."""
+    return _cached_sites(user, "_genegate_site_zones")
+
+
+def _cached_sites(user: AbstractBaseUser, attribute: str) -> frozenset:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_genegate_site_ids", None)
-    if cached is None:
-        cached = frozenset(Membership.objects.filter(user=user).values_list("site_id", flat=True))
-        user._genegate_site_ids = cached
-    return cached
+    if getattr(user, attribute, None) is None:
+        _load_sites(user)
+    return getattr(user, attribute)
 
 
 def user_roles(user: AbstractBaseUser) -> frozenset[str]:
@@ -39,6 +46,14 @@ def user_roles(user: AbstractBaseUser) -> frozenset[str]:
         cached = frozenset(user.groups.values_list("name", flat=True))
         user._genegate_roles = cached
     return cached
+
+
+def _load_sites(user: AbstractBaseUser) -> None:
+    # One query fills both caches: the site ids every scoped query uses and the sites' zones
+    # the time-zone middleware needs, so naming the zone costs a page no query.
+    rows = list(Membership.objects.filter(user=user).values_list("site_id", "site__timezone"))
+    user._genegate_site_ids = frozenset(site_id for site_id, _ in rows)
+    user._genegate_site_zones = frozenset(zone for _, zone in rows)
 
 
 def scope_to_sites(qs: QuerySet, user: AbstractBaseUser, site_field: str = "site") -> QuerySet:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +24,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
+
+from accounts.access import user_site_zones
 
 
 def is_htmx(request) -> bool:
@@ -125,6 +128,30 @@ class NoStoreForSignedInMiddleware:
             response["Cache-Control"] = "no-store, private"
             response.headers.pop("Expires", None)
         return response
+
+
+class SiteTimeZoneMiddleware:
+    """Show times in the zone of the user's site (issue 14 item 8): a coordinator in Chicago
+    reads 08:30 CST, not the server's 09:30 EST. A user whose sites lie in several zones keeps
+    the server's zone (TIME_ZONE); every time on screen names its zone, so neither is
+    ambiguous. Dates that mean a clinic's calendar day (due dates, "today") are computed per
+    site elsewhere and do not depend on this."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        zones = user_site_zones(user) if user is not None and user.is_authenticated else frozenset()
+        if len(zones) == 1:
+            try:
+                timezone.activate(ZoneInfo(next(iter(zones))))
+            except (ZoneInfoNotFoundError, ValueError):  # a mistyped zone in the admin: the server's
+                timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 # C0 controls except tab, line feed and carriage return; DEL; the C1 controls. NUL reached

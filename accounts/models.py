@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from common.dates import validate_time_zone
 from common.identifiers import validate_tin, validate_us_phone
 from common.npi import validate_npi
 
@@ -93,7 +94,13 @@ class Site(models.Model):
     certified_center = models.BooleanField(
         default=False, help_text="Certified SMA treatment center (payer site-of-care requirement)."
     )
-    timezone = models.CharField(max_length=64, default="America/New_York")
+    timezone = models.CharField(
+        "Time zone",
+        max_length=64,
+        default="America/New_York",
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. America/Chicago: due dates and times on screen follow it.",
+    )
     # A result flag a physician has not acknowledged is escalated to the site's other physicians
     # and its manager after this many hours (issue 15 item 1; product policy [D], editable here).
     urgent_flag_escalate_hours = models.PositiveSmallIntegerField(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 
@@ -44,3 +45,14 @@ def range_problem(value: date | None, *, what: str, earliest: date | None = None
 
 def days_ahead(today: date, days: int) -> date:
     return today + timedelta(days=days)
+
+
+def validate_time_zone(name: str) -> None:
+    """Refuse a time zone the server's tz database does not know ("US/Centrall"): a site's
+    zone drives its due dates and every time on its screens."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"“{name}” is not a time zone name; use an IANA name such as America/New_York or America/Chicago."
+        ) from None

@@ -97,3 +97,39 @@ def test_csv_exports_say_utc_in_their_header(cast, client):
     header, row = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))[:2]
     assert "last_reminder_at_utc" in header
     assert row[header.index("last_reminder_at_utc")] == "2026-03-10T13:30:00+00:00"
+
+
+def test_every_page_of_a_user_whose_sites_share_a_zone_uses_that_zone(cast, client):
+    """The middleware activates the site's zone for the whole request: the case page's audit rows
+    and the dashboard's "Updated" line, which carry no site of their own, read Chicago time."""
+    cast.site_a.timezone = "America/Chicago"
+    cast.site_a.save()
+    client.force_login(cast.manager)
+    with time_machine.travel(NOW, tick=False):
+        case_page = client.get(reverse("cases:detail", args=[cast.case_a.pk])).content.decode()
+        board = client.get(reverse("monitoring:dashboard")).content.decode()
+    assert "08:30 CDT" in case_page and "09:30 EDT" not in case_page
+    assert "Updated 08:30 CDT" in board
+
+
+def test_a_user_with_sites_in_two_zones_reads_the_servers_zone_named(cast, client):
+    cast.site_a.timezone = "America/Chicago"
+    cast.site_a.save()
+    assert cast.site_b.timezone == "America/New_York"
+    from accounts.models import Membership
+
+    Membership.objects.create(user=cast.manager, site=cast.site_b)
+    client.force_login(cast.manager)
+    with time_machine.travel(NOW, tick=False):
+        board = client.get(reverse("monitoring:dashboard")).content.decode()
+    assert "Updated 09:30 EDT" in board
+
+
+def test_a_mistyped_site_zone_is_refused_next_to_its_field(cast):
+    from django.core.exceptions import ValidationError
+
+    site = cast.site_a
+    site.timezone = "America/Chicgo"
+    with pytest.raises(ValidationError) as refused:
+        site.full_clean()
+    assert "is not a time zone name" in str(refused.value.message_dict["timezone"])

@@ -32,7 +32,11 @@ class AcknowledgeForm(forms.Form):
         label="Pause escalation until",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional. The manager escalation waits until this date.",
+        help_text=(
+            "Optional. The manager escalation waits until this date. Without one, a draw still "
+            "overdue after its grace days is escalated once; a note written after an escalation "
+            "stops its daily repeats."
+        ),
     )
 
     def __init__(self, *args, today: date, **kwargs):

@@ -179,6 +179,15 @@ def _audit_queryset(case: Case):
     )
 
 
+def _audit_note(data) -> str:
+    """What an entry's extra data says for people: a result moved between draws (old -> new,
+    monitoring.workflows.result_move)."""
+    moved = (data or {}).get("moved") if isinstance(data, dict) else None
+    if not isinstance(moved, dict):
+        return ""
+    return f"{moved.get('from', '?')} → {moved.get('to', '?')}: {moved.get('reason', '')}"
+
+
 def _audit_rows(entries) -> list[dict]:
     """Plain rows: when, who, what, and the names of the fields that changed."""
     rows = []
@@ -193,6 +202,7 @@ def _audit_rows(entries) -> list[dict]:
                 "fields": [_field_name(model, name) for name in entry.changes_dict]
                 if entry.action == LogEntry.Action.UPDATE
                 else [],
+                "note": _audit_note(entry.additional_data),
             }
         )
     return rows

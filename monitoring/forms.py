@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from cases.analytes import ANALYTES
 from monitoring import milestones as milestone_rules
-from monitoring.models import ProtocolVersion, SteroidDecision
-from monitoring.workflows import ResultInput
+from monitoring.kinds import DrawKind
+from monitoring.models import Draw, DrawState, ProtocolVersion, Result, SteroidDecision
+from monitoring.workflows import ResultInput, draw_name
 
 # Analytes with no published infant fallback ULN (flags.FALLBACK_SOURCE): the lab's ULN is
 # needed to judge them. Platelets, hemoglobin and troponin-I are judged against the baseline.
@@ -111,6 +112,59 @@ class MissForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's <form> carries the token and the button
+
+
+class ResultMoveForm(forms.Form):
+    """Move one of a draw's results to another draw of the same case (issue 19 item 2).
+
+    The draw choices are the case's other draws that are not missed and not a steroid review;
+    a draw of another case (or any other number) is not among them and is refused with a plain
+    message. Whether the draw records the analyte is checked here and again by the workflow
+    (monitoring.workflows.result_move)."""
+
+    result = forms.ModelChoiceField(label="Result to move", queryset=Result.objects.none())
+    to = forms.ModelChoiceField(
+        label="Move it to",
+        queryset=Draw.objects.none(),
+        error_messages={
+            "invalid_choice": "Pick one of this patient's draws from the list: that draw is not one of them."
+        },
+    )
+    reason = forms.CharField(
+        label="Why it belongs there",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. the lab's collection date was the requisition date; the sample is the day-14 draw",
+    )
+
+    def __init__(self, *args, draw: Draw, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draw = draw
+        self.fields["result"].queryset = draw.results.all()
+        self.fields["result"].label_from_instance = lambda r: f"{r.analyte_label} {r.value.normalize():f} {r.unit}"
+        self.fields["to"].queryset = (
+            Draw.objects.filter(case_id=draw.case_id)
+            .exclude(pk=draw.pk)
+            .exclude(state=DrawState.MISSED)
+            .exclude(kind=DrawKind.STEROID_REVIEW)
+            .order_by("kind", "due_on", "pk")
+        )
+        self.fields["to"].label_from_instance = lambda d: (
+            f"{draw_name(d)}, due {d.due_on:%b %-d, %Y} ({d.get_state_display().lower()})"
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean(self):
+        cleaned = super().clean()
+        result, to = cleaned.get("result"), cleaned.get("to")
+        if result is not None and to is not None and not to.records(result.analyte):
+            self.add_error(
+                "to",
+                f"{draw_name(to)} does not record {result.analyte_label}; pick a {self.draw.kind_label.lower()} draw.",
+            )
+        return cleaned
 
 
 class ProtocolVersionForm(forms.Form):

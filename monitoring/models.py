@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from cases.analytes import ANALYTES
+from cases.analytes import ANALYTES, LAB_ANALYTE_ALIASES
 from monitoring.flags import ABNORMAL_CODES, ABNORMAL_LEVELS, URGENT, alert_class
 from monitoring.inbox.models import InboxMessage, InboxSource, InboxStatus, InboxToken, Laboratory
 from monitoring.kinds import DrawKind, kind_label
@@ -100,6 +100,10 @@ class Draw(models.Model):
     analytes = models.JSONField(default=list)
     reason = models.CharField(max_length=300)
     is_extension = models.BooleanField(default=False)
+    # A result collected outside every scheduled window (issue 19 item 2): the draw exists only
+    # to hold it, dated by the collection (due_on = window = that day), done from the start. It
+    # is never reminded, missed or counted in the on-time rate, and plans no extension.
+    unscheduled = models.BooleanField(default=False)
     due_on = models.DateField()
     window_opens = models.DateField()
     window_closes = models.DateField()
@@ -114,7 +118,13 @@ class Draw(models.Model):
     class Meta:
         ordering = ["due_on", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "kind", "day"], name="draw_unique_case_kind_day"),
+            models.UniqueConstraint(
+                fields=["case", "kind", "day"], condition=models.Q(unscheduled=False), name="draw_unique_case_kind_day"
+            ),
+            # One unscheduled draw per kind and day: a second message of that day joins it.
+            models.UniqueConstraint(
+                fields=["case", "kind", "day"], condition=models.Q(unscheduled=True), name="draw_unique_unscheduled_day"
+            ),
         ]
         indexes = [
             models.Index(fields=["next_change_at"], name="draw_next_change_idx"),
@@ -122,7 +132,7 @@ class Draw(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Draw {self.pk} ({self.kind} D{self.day})"
+        return f"Draw {self.pk} ({self.kind} D{self.day}{' unscheduled' if self.unscheduled else ''})"
 
     @property
     def kind_label(self) -> str:
@@ -131,6 +141,10 @@ class Draw(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    def records(self, analyte: str) -> bool:
+        """Whether a result of ``analyte`` belongs on this draw (its analytes; INR goes with PT)."""
+        return analyte in self.analytes or LAB_ANALYTE_ALIASES.get(analyte) in self.analytes
 
 
 class Result(models.Model):
@@ -154,6 +168,18 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"Result {self.pk}"
+
+    def get_additional_data(self) -> dict | None:
+        """On the result's audit entries: its case (for the case page's history, when the draw
+        is at hand; no query for it) and, when it was moved, from which draw to which and why
+        (monitoring.workflows.result_move sets ``audit_move``)."""
+        data = {}
+        if Result.draw.is_cached(self):
+            data["case_id"] = self.draw.case_id
+        move = getattr(self, "audit_move", None)
+        if move:
+            data["moved"] = move
+        return data or None
 
     @property
     def analyte_label(self) -> str:

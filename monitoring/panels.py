@@ -13,7 +13,10 @@ from monitoring.workflows import latest_liver_draw, review_pending
 
 def case_panel(request, case) -> tuple[str, dict]:
     """Return the panel template and its context; a constant number of queries per case."""
-    draws = list(Draw.objects.filter(case=case).select_related("protocol").prefetch_related("results"))
+    every = list(Draw.objects.filter(case=case).select_related("protocol").prefetch_related("results"))
+    draws = [d for d in every if not d.unscheduled]
+    # Results no scheduled window covered (issue 19 item 2); one whose results all moved away is not shown.
+    unscheduled = [d for d in every if d.unscheduled and d.results.all()]
     flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw", "acknowledged_by"))
     milestones = list(Milestone.objects.filter(case=case).prefetch_related("assessments"))
     course = (
@@ -30,6 +33,7 @@ def case_panel(request, case) -> tuple[str, dict]:
     context = {
         "case": case,
         "draws": draws,
+        "unscheduled": unscheduled,
         "protocol": draws[0].protocol if draws else None,
         "flags": flags,
         "urgent_flags": [f for f in flags if f.level == FlagLevel.URGENT],
@@ -40,7 +44,7 @@ def case_panel(request, case) -> tuple[str, dict]:
         "review_pending": bool(course and review_pending(course, liver_draw, today)),
         "taper_plan": taper,
         "charts": charts.CHARTS,
-        "has_results": any(d.results.all() for d in draws),
+        "has_results": any(d.results.all() for d in every),
         "can_enter": can(request.user, "enter_monitoring_results"),
         "can_acknowledge": can(request.user, "acknowledge_result_flag"),
     }

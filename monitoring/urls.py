@@ -13,6 +13,7 @@ urlpatterns = [
     path("protocol/new/", views.protocol_new, name="protocol_new"),
     path("draws/<int:draw_pk>/", views.draw_results, name="draw"),
     path("draws/<int:draw_pk>/missed/", views.draw_missed, name="draw_missed"),
+    path("draws/<int:draw_pk>/move/", views.draw_move, name="draw_move"),
     path("flags/<int:flag_pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
     path("cases/<int:pk>/steroids/", views.steroid_review, name="steroids"),
     path("cases/<int:pk>/steroids/<int:decision_pk>/correct/", views.steroid_correct, name="steroid_correct"),

@@ -24,6 +24,7 @@ from monitoring.forms import (
     FlagAcknowledgeForm,
     MissForm,
     ProtocolVersionForm,
+    ResultMoveForm,
     ResultsForm,
     SteroidCorrectionForm,
     SteroidDecisionForm,
@@ -43,11 +44,13 @@ from monitoring.workflows import (
     baseline_for,
     course_infused_on,
     draw_miss,
+    draw_name,
     flags_acknowledge,
     flags_awaiting_acknowledgement,
     latest_liver_draw,
     protocol_from_version,
     protocol_version_create,
+    result_move,
     results_record,
     steroid_decide,
     steroid_recommendation,
@@ -132,14 +135,17 @@ def _results_form(request, draw: Draw, data=None) -> ResultsForm:
     return ResultsForm(data, analytes=draw.analytes, infused_on=infused_on, now=timezone.now(), initial=initial)
 
 
-def _draw_page(request, draw: Draw, form=None, miss_form=None, status=200):
+def _draw_page(request, draw: Draw, form=None, miss_form=None, move_form=None, status=200):
+    results = list(draw.results.all())
+    can_enter = can(request.user, "enter_monitoring_results")
     context = {
         "draw": draw,
         "case": draw.case,
         "form": form or _results_form(request, draw),
         "miss_form": miss_form or MissForm(),
-        "results": list(draw.results.all()),
-        "can_enter": can(request.user, "enter_monitoring_results"),
+        "move_form": move_form or (ResultMoveForm(draw=draw) if results and can_enter else None),
+        "results": results,
+        "can_enter": can_enter,
     }
     return render(request, "monitoring/draw.html", context, status=status)
 
@@ -182,6 +188,29 @@ def draw_missed(request, draw_pk: int):
     draw_miss(draw=draw, reason=form.cleaned_data["reason"], by=request.user)
     messages.info(request, f"{draw.kind_label} day {draw.day} recorded as missed.")
     return redirect(_case_monitoring_url(draw.case))
+
+
+@require_POST
+def draw_move(request, draw_pk: int):
+    """Move one of the draw's results to another draw of the same case (audited; flags of both
+    draws recomputed). Another site's draw is a 404; a draw of another case is refused."""
+    draw = _get_draw_for_user(request, draw_pk)
+    require(request.user, "enter_monitoring_results")
+    form = ResultMoveForm(request.POST, draw=draw)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            raised = result_move(result=data["result"], to=data["to"], reason=data["reason"], by=request.user)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            text = f"{data['result'].analyte_label} moved from {draw_name(draw)} to {draw_name(data['to'])}."
+            if raised:
+                text += f" {len(raised)} flag(s) raised."
+            (messages.warning if raised else messages.success)(request, text)
+            return redirect(_case_monitoring_url(draw.case))
+    with timezone.override(ZoneInfo(draw.site.timezone)):
+        return _draw_page(request, draw, move_form=form, status=422)
 
 
 # --- Result flags ------------------------------------------------------------------------------

@@ -236,7 +236,7 @@ def schedule_create(
     today = today or timezone.localdate()
     version = protocol_in_force()
     protocol = protocol_from_version(version)
-    existing = set(Draw.objects.filter(case=case).values_list("kind", "day"))
+    existing = set(Draw.objects.filter(case=case, unscheduled=False).values_list("kind", "day"))
     draws = []
     for planned in planned_draws(infused_on, protocol):
         if (planned.kind, planned.day) in existing:
@@ -492,12 +492,14 @@ def _finding(draw: Draw, results: list[Result], baseline: dict[str, Decimal]) ->
 def extension_plan(*, draw: Draw, results: list[Result], today: date) -> Draw | None:
     """Create the next extension draw after ``draw`` when its results call for one.
 
-    1. Only liver, platelet and troponin-I draws on or after the row's last protocol day (84).
+    1. Only scheduled liver, platelet and troponin-I draws on or after the row's last protocol
+       day (84). An unscheduled result raises its flags and alerts but plans nothing: the
+       schedule's own draws carry the extensions, and an alert's acknowledgement can add a repeat.
     2. Judge the results (_finding); resolved -> nothing more.
     3. schedule.next_extension gives the next day (liver/platelets every other week,
        troponin-I monthly) and a reason naming the finding; store it with its state.
     """
-    if draw.kind not in ("liver", "platelets", "troponin") or not results:
+    if draw.kind not in ("liver", "platelets", "troponin") or not results or draw.unscheduled:
         return None
     protocol = protocol_from_version(draw.protocol)
     if draw.day < protocol.row(draw.kind).days[-1]:
@@ -509,6 +511,7 @@ def extension_plan(*, draw: Draw, results: list[Result], today: date) -> Draw | 
         return None
     extra, created = Draw.objects.get_or_create(
         case=draw.case,
+        unscheduled=False,
         kind=planned.kind,
         day=planned.day,
         defaults={
@@ -526,6 +529,188 @@ def extension_plan(*, draw: Draw, results: list[Result], today: date) -> Draw | 
         apply_state(extra, today)
         extra.save(update_fields=["state", "next_change_at"])
     return extra
+
+
+# --- Unscheduled results and moving a result -------------------------------------------------
+
+
+def draw_name(draw: Draw) -> str:
+    """ "Liver panel day 14", "Liver panel day 3 (unscheduled)": a draw as people name it."""
+    return f"{draw.kind_label} day {draw.day}" + (" (unscheduled)" if draw.unscheduled else "")
+
+
+def unscheduled_draw_for(*, case, like: Draw, on: date) -> Draw:
+    """The unscheduled draw of ``like``'s kind that holds a result collected on ``on``, a day no
+    scheduled window covers (issue 19 item 2), not saved (unscheduled_draw_save saves it).
+
+    Its day counts from the infusion; it is due, opens and closes on ``on``, is done from the
+    start and records the kind's analytes. A day before the infusion is a ValueError: that
+    sample is a baseline, not a post-infusion result."""
+    infused_on = case.infused_on or (like.due_on - timedelta(days=like.day))
+    day = (on - infused_on).days
+    if day < 0:
+        raise ValueError(
+            f"it was collected before the infusion on {infused_on:%b %-d, %Y} (a baseline, not a monitoring result)"
+        )
+    return Draw(
+        case=case,
+        site=case.site,
+        protocol=like.protocol,
+        kind=like.kind,
+        day=day,
+        analytes=list(like.analytes),
+        reason=f"Unscheduled result: collected on {on:%b %-d, %Y}, outside every scheduled window",
+        unscheduled=True,
+        due_on=on,
+        window_opens=on,
+        window_closes=on,
+        state=DrawState.DONE,
+        next_change_at=None,
+    )
+
+
+def unscheduled_draw_save(draw: Draw) -> Draw:
+    """Store an unscheduled draw from unscheduled_draw_for, or return the one of that kind and
+    day another message stored first (one per kind and day, a unique constraint)."""
+    if draw.pk is not None:
+        return draw
+    fields = ("site", "protocol", "analytes", "reason", "due_on", "window_opens", "window_closes", "state")
+    saved, _ = Draw.objects.get_or_create(
+        case=draw.case,
+        kind=draw.kind,
+        day=draw.day,
+        unscheduled=True,
+        defaults={name: getattr(draw, name) for name in fields},
+    )
+    return saved
+
+
+@transaction.atomic
+def result_move(*, result: Result, to: Draw, reason: str, by, now: datetime | None = None) -> list[Flag]:
+    """Move one result to another draw of its case (issue 19 item 2): the laboratory's date put
+    it on the wrong draw, or an unscheduled result belongs to a scheduled one after all.
+
+    1. Refused with the reason (ValueError): no reason given; a draw of another case; the same
+       draw; a draw that does not record the analyte; a missed draw; a draw that already
+       holds this analyte (correct the value there instead).
+    2. The result's draw changes. Its audit entry shows the draw old -> new, with both draws'
+       names and the reason (Result.get_additional_data), on the case's history.
+    3. The target becomes done if it was open (days late from the collection date); a
+       scheduled draw left without results opens again in the state its dates give.
+    4. Both draws' flags are recomputed from what each holds now (_flags_reconcile): a
+       finding that stays keeps its flag (and its acknowledgement), a flag that follows the
+       result moves with it, a new finding raises a flag and its alert, the rest resolve.
+    5. The target plans an extension as results_record would.
+    Returns the flags newly raised on either draw.
+    """
+    now = now or timezone.now()
+    reason = " ".join(reason.split())
+    if len(reason) < 3:
+        raise ValueError("Say why the result belongs to another draw.")
+    related = ("site", "case__patient", "protocol")
+    result = (
+        Result.objects.select_for_update(of=("self",))
+        .select_related(*(f"draw__{name}" for name in related))
+        .get(pk=result.pk)
+    )
+    source = result.draw
+    target = Draw.objects.select_for_update(of=("self",)).select_related(*related).get(pk=to.pk)
+    label = ANALYTES[result.analyte].label if result.analyte in ANALYTES else result.analyte
+    if target.case_id != source.case_id:
+        raise ValueError("That draw belongs to another patient: a result moves only between draws of its own case.")
+    if target.pk == source.pk:
+        raise ValueError(f"The {label} result is on {draw_name(target)} already.")
+    if not target.records(result.analyte):
+        raise ValueError(f"{draw_name(target)} does not record {label}; pick a {source.kind_label.lower()} draw.")
+    if target.state == DrawState.MISSED:
+        raise ValueError(f"{draw_name(target)} is recorded as missed; pick another draw.")
+    if Result.objects.filter(draw=target, analyte=result.analyte).exists():
+        raise ValueError(f"{draw_name(target)} already has a result for {label}; correct the value there instead.")
+    open_flags = {
+        d.pk: list(Flag.objects.filter(draw=d, resolved_at__isnull=True).order_by("pk")) for d in (source, target)
+    }
+    result.draw = target
+    result.audit_move = {
+        "from_draw": source.pk,
+        "to_draw": target.pk,
+        "from": draw_name(source),
+        "to": draw_name(target),
+        "reason": reason[:300],
+    }
+    result.save(update_fields=["draw"])
+
+    collected_on = result.collected_at.astimezone(ZoneInfo(target.site.timezone)).date()
+    if target.state != DrawState.DONE:
+        target.state, target.completed_at, target.next_change_at = DrawState.DONE, now, None
+        target.days_late = days_late(target.window_closes, collected_on)
+        target.save(update_fields=["state", "completed_at", "days_late", "next_change_at", "updated_at"])
+    left = list(source.results.all())
+    if not left and not source.unscheduled:
+        source.state, source.completed_at, source.days_late = DrawState.UPCOMING, None, 0
+        apply_state(source, _local_today(now, source.site.timezone))
+        source.save(update_fields=["state", "completed_at", "days_late", "next_change_at", "updated_at"])
+
+    baseline = baseline_for(source.case)
+    raised, spare = _flags_reconcile(source, left, open_flags[source.pk], {}, baseline, now)
+    held = list(target.results.all())
+    raised_here, stale = _flags_reconcile(target, held, open_flags[target.pk], spare, baseline, now)
+    raised += raised_here
+    for flag in [f for flags in (*spare.values(), *stale.values()) for f in flags]:
+        flag.resolved_at = now
+        flag.save(update_fields=["resolved_at"])
+    extension_plan(draw=target, results=held, today=_local_today(now, target.site.timezone))
+    return raised
+
+
+def _flags_reconcile(draw: Draw, results: list[Result], open_flags: list[Flag], spare: dict, baseline, now):
+    """Bring ``draw``'s open flags in line with what flags.flags_for_panel finds in ``results``.
+
+    A finding that matches an open flag of the draw (code and analyte) keeps it; else one
+    from ``spare`` (flags another draw no longer finds, e.g. the moved result's) is moved
+    here; else a new flag is raised (already resolved when a newer result of its analyte
+    exists) and sent to the physician as results_record's are. Returns (the new flags, this
+    draw's open flags no finding kept, by (code, analyte)); ``spare`` loses what was taken.
+    """
+    findings = flag_rules.flags_for_panel(_result_values(results), baseline) if results else []
+    mine: dict[tuple[str, str], list[Flag]] = {}
+    for flag in open_flags:
+        mine.setdefault((flag.code, flag.analyte), []).append(flag)
+    collected = {r.analyte: r.collected_at for r in results}
+    latest: dict[str, datetime] = {}
+    for analyte, at in Result.objects.filter(draw__case=draw.case, analyte__in=list(collected)).values_list(
+        "analyte", "collected_at"
+    ):
+        latest[analyte] = max(at, latest.get(analyte, at))
+    created = []
+    for finding in findings:
+        key = (finding.code, finding.analyte)
+        pool = mine.get(key) or spare.get(key)
+        if pool:
+            flag = pool.pop(0)
+            if flag.draw_id != draw.pk or flag.message != finding.message:
+                flag.draw, flag.message = draw, finding.message[:400]
+                flag.save(update_fields=["draw", "message"])
+            continue
+        observed = collected.get(finding.analyte)
+        created.append(
+            Flag(
+                case=draw.case,
+                site=draw.site,
+                draw=draw,
+                code=finding.code,
+                level=finding.level,
+                analyte=finding.analyte,
+                message=finding.message,
+                source=finding.source,
+                raised_at=now,
+                observed_at=observed,
+                resolved_at=now if observed and latest.get(finding.analyte, observed) > observed else None,
+            )
+        )
+    Flag.objects.bulk_create(created)
+    if created:
+        flags_raised.send(sender=Flag, flags=created)
+    return created, {key: flags for key, flags in mine.items() if flags}
 
 
 @transaction.atomic
@@ -607,6 +792,7 @@ def repeat_draw_add(*, draw: Draw, on: date, reason: str) -> Draw:
     window = draw.protocol.window_days
     extra, created = Draw.objects.get_or_create(
         case=draw.case,
+        unscheduled=False,
         kind=draw.kind,
         day=(on - infused_on).days,
         defaults={

@@ -1,7 +1,7 @@
 """What an incoming result means: LOINC code → analyte key (cases.analytes), UCUM unit → the
 unit spelling cases.analytes accepts, result statuses, and reference ranges. Pure functions.
 
-Sources: LOINC codes from docs/domain.md §13d (public source: LOINC, loinc.org); units and
+Sources: LOINC codes from docs/loinc.md (each verified and cited at loinc.org); units and
 conversions from cases/analytes.py (docs/domain.md §9). A laboratory's own codes map to LOINC
 or to an analyte key through Laboratory.local_codes.
 """
@@ -21,27 +21,38 @@ UCUM_SYSTEM = "http://unitsofmeasure.org"
 
 @dataclass(frozen=True)
 class Code:
-    """A LOINC code: its display name and the analyte key it records as (None: not recorded)."""
+    """A LOINC code: its short display name, the analyte key it records as (None: not
+    recorded), its LOINC long common name and the UCUM unit laboratories usually send."""
 
     display: str
     analyte: str | None
+    long_name: str
+    ucum: str
 
 
-# docs/domain.md §13d. None: a code GeneGate recognises but keeps no analyte for; the
-# message lists it as "not recorded" (it stays in the raw message).
+# docs/loinc.md, row for row (tests/inbox/test_loinc_table.py): each code's long common name,
+# its source at loinc.org and how it was verified. None: a code GeneGate recognises but keeps no
+# analyte for; the message lists it as "not recorded" (it stays in the raw message).
 LOINC: dict[str, Code] = {
-    "1742-6": Code("ALT", "alt"),
-    "1920-8": Code("AST", "ast"),
-    "1975-2": Code("Total bilirubin", "tbili"),
-    "1968-7": Code("Direct bilirubin", None),
-    "777-3": Code("Platelets", "platelets"),
-    "718-7": Code("Hemoglobin", "hemoglobin"),
-    "10839-9": Code("Troponin I (cardiac)", "troponin_i"),
-    "89579-7": Code("Troponin I, high-sensitivity", "troponin_i"),
-    "2160-0": Code("Creatinine", "creatinine"),
-    "5902-2": Code("Prothrombin time", "pt"),
-    "6301-6": Code("INR", "inr"),
-    "2324-2": Code("GGT", None),
+    "1742-6": Code("ALT", "alt", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L"),
+    "1920-8": Code("AST", "ast", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L"),
+    "1975-2": Code("Total bilirubin", "tbili", "Bilirubin.total [Mass/volume] in Serum or Plasma", "mg/dL"),
+    "1968-7": Code("Direct bilirubin", None, "Bilirubin.direct [Mass/volume] in Serum or Plasma", "mg/dL"),
+    "777-3": Code("Platelets", "platelets", "Platelets [#/volume] in Blood by Automated count", "10*3/uL"),
+    "718-7": Code("Hemoglobin", "hemoglobin", "Hemoglobin [Mass/volume] in Blood", "g/dL"),
+    "10839-9": Code(
+        "Troponin I (cardiac)", "troponin_i", "Troponin I.cardiac [Mass/volume] in Serum or Plasma", "ng/mL"
+    ),
+    "89579-7": Code(
+        "Troponin I, high-sensitivity",
+        "troponin_i",
+        "Troponin I.cardiac [Mass/volume] in Serum or Plasma by High sensitivity method",
+        "ng/L",
+    ),
+    "2160-0": Code("Creatinine", "creatinine", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL"),
+    "5902-2": Code("Prothrombin time", "pt", "Prothrombin time (PT)", "s"),
+    "6301-6": Code("INR", "inr", "INR in Platelet poor plasma by Coagulation assay", "{INR}"),
+    "2324-2": Code("GGT", None, "Gamma glutamyl transferase [Enzymatic activity/volume] in Serum or Plasma", "U/L"),
 }
 
 # UCUM codes a laboratory sends → the spelling cases.analytes.ANALYTES accepts. Anything else
@@ -89,7 +100,7 @@ def analyte_for(code: str, system: str, local_codes: Mapping[str, str] | None = 
     """(analyte key or None, display name) for a test code.
 
     1. The laboratory's local code, mapped to a LOINC code or straight to an analyte key.
-    2. A LOINC code (docs/domain.md §13d), whatever system the lab names for it.
+    2. A LOINC code (docs/loinc.md), whatever system the lab names for it.
     Unknown codes give (None, "") and are listed as not recorded.
     """
     code = (code or "").strip()

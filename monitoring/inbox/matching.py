@@ -3,9 +3,13 @@ one clear answer is a reason for the coordinator's review (monitoring.inbox.work
 
 - Site: the receiving facility (HL7 MSH-6) is a site's short code or NPI, or the token's site.
 - Patient: the site's MRN plus the birth date, with the family name as a check.
-- Draw: per analyte, the case's draw that lists it (INR goes with PT) whose window contains the
-  collection date; a sample taken after the window attaches to that draw while it is still open
-  and within its grace days. Two such draws, or none, go to review.
+- Draw: per analyte, the case's scheduled draw that lists it (INR goes with PT) whose window
+  contains the collection date; a sample taken after the window attaches to that draw while it
+  is still open and within its grace days. Two such draws go to review. None: the result is an
+  unscheduled result on the case (an unscheduled draw of that kind and day, made on recording:
+  monitoring.workflows.unscheduled_draw_for), flagged like any other; the coordinator can move
+  it to a scheduled draw (monitoring.workflows.result_move). A sample collected before the
+  infusion goes to review (a baseline, not a monitoring result).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from monitoring.inbox import codes
 from monitoring.inbox.records import LabReport, ResultLine
 from monitoring.models import OPEN_STATES, Draw, DrawState, Result
 from monitoring.protocol import PROTOCOL_V1
+from monitoring.workflows import unscheduled_draw_for
 
 # Which draw kind records each analyte (monitoring.protocol rows; INR rides with PT).
 KIND_FOR_ANALYTE: dict[str, str] = {a: row.kind for row in PROTOCOL_V1.rows for a in row.analytes}
@@ -62,9 +67,12 @@ def match_patient(site: Site, report: LabReport) -> tuple[Case | None, str]:
 
 @dataclass
 class DrawMatch:
-    """Result lines grouped by the draw they go to; reasons for review; notes for the record."""
+    """Result lines grouped by the draw they go to; reasons for review; notes for the record.
 
-    by_draw: dict[int, tuple[Draw, list[ResultLine]]] = field(default_factory=dict)
+    ``by_draw`` is keyed by the draw's pk, or ("unscheduled", kind, day) for an unscheduled draw
+    not stored yet (monitoring.inbox.workflows saves it when it records)."""
+
+    by_draw: dict[int | tuple, tuple[Draw, list[ResultLine]]] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -93,11 +101,13 @@ def match_draws(case: Case, lines: list[ResultLine], tz: ZoneInfo, *, chosen: di
     reason for review: a laboratory corrects a result by sending it as corrected.
     """
     found = DrawMatch()
-    draws = list(
+    every = list(
         Draw.objects.filter(case=case)
         .exclude(state=DrawState.MISSED)
         .select_related("protocol", "site", "case__patient")
     )
+    draws = [d for d in every if not d.unscheduled]
+    unscheduled = {(d.kind, d.day): d for d in every if d.unscheduled}
     # Not prefetched onto the draws: results_record reads draw.results afresh after writing.
     existing = {(r.draw_id, r.analyte): r for r in Result.objects.filter(draw__case=case)}
     for line in lines:
@@ -119,8 +129,12 @@ def match_draws(case: Case, lines: list[ResultLine], tz: ZoneInfo, *, chosen: di
                 found.reasons.append(f"{label}: more than one scheduled draw covers {on:%b %-d, %Y}.")
                 continue
             if draw is None:
-                found.reasons.append(f"{label}: no scheduled draw's window covers {on:%b %-d, %Y}.")
-                continue
+                try:
+                    draw = unscheduled_draw_for(case=case, like=of_kind[0], on=on)
+                except ValueError as exc:
+                    found.reasons.append(f"{label}: no scheduled draw's window covers {on:%b %-d, %Y}; {exc}.")
+                    continue
+                draw = unscheduled.setdefault((draw.kind, draw.day), draw)
         old = existing.get((draw.pk, line.analyte))
         if old is not None and not chosen and line.status != codes.CORRECTED:
             new_value = to_canonical(line.analyte, line.value, line.unit)[0]
@@ -129,5 +143,6 @@ def match_draws(case: Case, lines: list[ResultLine], tz: ZoneInfo, *, chosen: di
                     f"{label}: the draw already holds a different value and this one is not marked corrected."
                 )
                 continue
-        found.by_draw.setdefault(draw.pk, (draw, []))[1].append(line)
+        key = draw.pk if draw.pk is not None else ("unscheduled", draw.kind, draw.day)
+        found.by_draw.setdefault(key, (draw, []))[1].append(line)
     return found

@@ -9,7 +9,8 @@ interpret, match, record), and the coordinator's review and re-processing.
   coordinator picks the draw on the inbox page.
 - failed: unreadable or not convertible (the reason says why); process again after a fix.
 - processed: results recorded through monitoring.workflows.results_record, the same code path
-  as typed results (flags, urgent alerts, extension draws), or nothing to record.
+  as typed results (flags, urgent alerts, extension draws), or nothing to record. A result
+  no scheduled window covers is recorded as an unscheduled result on the case.
 
 A message is recorded whole or not at all (one savepoint); the same message (site, source,
 sender, control id) twice creates nothing new. Nothing here logs patient data: log lines name
@@ -31,7 +32,7 @@ from monitoring.inbox import csvfile, fhir, hl7v2
 from monitoring.inbox.matching import match_draws, match_patient, site_for_facility
 from monitoring.inbox.models import InboxMessage, InboxSource, InboxStatus, Laboratory
 from monitoring.inbox.records import ERR_DATA_TYPE, ERR_INTERNAL, ERR_UNKNOWN_KEY, InboxError, LabReport, interpret
-from monitoring.workflows import ResultInput, results_record
+from monitoring.workflows import ResultInput, results_record, unscheduled_draw_save
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,7 @@ def _record(by_draw: dict, collected_at, by) -> list[dict]:
     path: flags, alerts, extension); return the recorded lines with their draw."""
     recorded = []
     for draw, lines in by_draw.values():
+        draw = unscheduled_draw_save(draw)  # an unscheduled result's draw is stored now
         results_record(
             draw=draw,
             results=[ResultInput(line.analyte, line.value, line.unit, line.uln) for line in lines],

@@ -259,7 +259,8 @@ def on_time_rates(scope: Scope, filters: Filters) -> list[dict]:
 def _on_time_counts(scope: Scope, filters: Filters) -> dict[int, dict]:
     in_30, in_90 = scope.closed_since_q(30), scope.closed_since_q(90)
     on_time = Q(state="done", days_late=0)
-    qs = _filtered(Draw.objects.filter(site_id__in=list(scope.todays)).filter(in_90), filters)
+    # An unscheduled result was never due: it counts neither way.
+    qs = _filtered(Draw.objects.filter(site_id__in=list(scope.todays), unscheduled=False).filter(in_90), filters)
     rows = (
         qs.order_by()
         .values("site_id")

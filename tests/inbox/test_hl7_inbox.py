@@ -160,10 +160,12 @@ def test_cancelled_results_are_shown_as_such_and_not_recorded(cast, infused):
     assert any("cancelled" in note for note in outcome.message.details["notes"])
 
 
-def test_a_sample_outside_every_window_goes_to_review(cast, infused):
+def test_a_sample_from_before_the_infusion_goes_to_review(cast, infused):
+    # After the infusion, outside every window: an unscheduled result (test_unscheduled_and_move).
     outcome = _send(oru(when=collected(days_ago=60)))
     assert outcome.message.status == "needs_review"
     assert "no scheduled draw's window covers" in outcome.message.reason
+    assert "before the infusion" in outcome.message.reason
 
 
 def test_a_collection_time_in_the_future_fails(cast, infused):

@@ -596,10 +596,10 @@ class CaseFilterForm(forms.Form):
         self.fields["payer"].choices = [("", "Any payer"), *payers]
         self.helper = _helper(
             Row(
-                Column("q", css_class="col-md-4"),
-                Column("site", css_class="col-md-3"),
-                Column("stage", css_class="col-md-2"),
-                Column("payer", css_class="col-md-3"),
+                Column("q", css_class="col-12 col-md-4"),
+                Column("site", css_class="col-6 col-md-3"),
+                Column("stage", css_class="col-6 col-md-2"),
+                Column("payer", css_class="col-6 col-md-3"),
                 "sort",
             ),
             HTML(""),

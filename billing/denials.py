@@ -91,7 +91,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
     ),
     DenialReason(
         "lft_plan",
-        "#6 LFT monitoring plan missing",
+        "#6 Liver monitoring plan missing",
         "Document liver function (clinical exam, AST, ALT, total bilirubin, PT) weekly in month "
         "1 and every other week in months 2 and 3, continuing until unremarkable; platelet count "
         "on the same schedule until back to baseline; troponin-I weekly in month 1 and monthly "

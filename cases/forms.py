@@ -14,7 +14,7 @@ from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
-from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, to_canonical
+from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, to_canonical
 from cases.diagnoses import (
     FORBIDDEN_SMA_MESSAGE,
     PRIMARY_DIAGNOSIS_CHOICES,
@@ -33,6 +33,7 @@ from cases.models import (
 )
 from cases.npi import validate_npi
 from cases.titers import parse_titer
+from common.wording import day_text
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # A plausible range for a child's weight, to catch typos (grams, pounds), not a clinical rule:
@@ -49,7 +50,7 @@ def _not_future(value: date | None, what: str) -> None:
 
 def _not_before_birth(value: date | None, dob: date | None, what: str) -> None:
     if value is not None and dob is not None and value < dob:
-        raise forms.ValidationError(f"{what} ({value:%b %d, %Y}) is before the child's birth ({dob:%b %d, %Y}).")
+        raise forms.ValidationError(f"{what} ({day_text(value)}) is before the child's birth ({day_text(dob)}).")
 
 
 def _helper(*layout) -> FormHelper:
@@ -423,7 +424,7 @@ class TiterForm(_ResultForm):
         fields = ["drawn_on", "lab", "method", "result_text"]
         widgets = {"drawn_on": DATE}
         labels = {"drawn_on": "Drawn on", "result_text": "Result as the lab wrote it"}
-        help_texts = {"result_text": "e.g. 1:25, <1:25, 1:50, 1:100, >=1:400", "method": "Total binding antibody ELISA"}
+        help_texts = {"result_text": "e.g. 1:25, <1:25, 1:50, 1:100, ≥1:400", "method": "Total binding antibody ELISA"}
 
     def clean_drawn_on(self):
         return self._clean_date()
@@ -461,18 +462,11 @@ class DocumentForm(forms.Form):
 
 # Units offered per analyte; each must be accepted by cases.analytes.to_canonical. PT/INR is
 # one row: a PT in seconds is stored as "pt", an INR ratio as "inr" (both satisfy the PT gate).
-LAB_UNITS: dict[str, tuple[str, ...]] = {
-    "alt": ("U/L", "IU/L"),
-    "ast": ("U/L", "IU/L"),
-    "tbili": ("mg/dL", "µmol/L"),
-    "pt": ("s", "INR"),
-    "creatinine": ("mg/dL", "µmol/L"),
-    "hemoglobin": ("g/dL", "g/L"),
-    "platelets": ("10^9/L", "10^3/µL"),
-    "troponin_i": ("ng/L", "pg/mL", "ng/mL", "µg/L"),
-}
-LAB_LABELS = {"pt": "PT / INR", **{a: LAB_ANALYTE_NAMES[a].capitalize() for a in BASELINE_LAB_ANALYTES if a != "pt"}}
-LAB_LABELS.update(alt="ALT", ast="AST", troponin_i="Troponin-I")
+# Each unit offered once (cases.analytes); a PT row may be reported as an INR instead.
+LAB_UNITS: dict[str, tuple[str, ...]] = {a: ANALYTES[a].units_offered for a in BASELINE_LAB_ANALYTES}
+LAB_UNITS["pt"] = (*ANALYTES["pt"].units_offered, "INR")
+LAB_LABELS = {a: ANALYTES[a].label for a in BASELINE_LAB_ANALYTES}
+LAB_LABELS["pt"] = "Prothrombin time or INR"
 
 
 class LabPanelForm(forms.Form):

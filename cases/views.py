@@ -91,7 +91,7 @@ def _get_document_for_user(request, pk: int, document_pk: int) -> Document:
 def _gate_ctx(case: Case) -> dict:
     today = timezone.localdate()
     infused = case.infused_on is not None or ORDER.index(Stage(case.stage)) >= ORDER.index(Stage.INFUSED)
-    return {"case": case, "gate": gate_view(case, today), "infused": infused}
+    return {"case": case, "gate": gate_view(case, today), "infused": infused, "gate_today": today}
 
 
 def _pipeline_ctx(request, case: Case) -> dict:

@@ -126,7 +126,7 @@ def _override(case, on: date, physician) -> None:
         case=case,
         gate_id="titer",
         defaults=dict(
-            gate_title="Anti-AAV9 antibody titer <= 1:50, drawn within 14 days",
+            gate_title="Anti-AAV9 antibody titer ≤ 1:50, drawn within 14 days",
             detail_at_override=f"1:12.5 drawn {(on - timedelta(days=17)).isoformat()}; stale (drawn 17 days before)",
             judged_on=on,
             reason=OVERRIDE_REASON,

@@ -31,8 +31,8 @@ __all__ = [
 class ReminderKind(models.TextChoices):
     DUE_TOMORROW = "due_tomorrow", "Draw due tomorrow"
     DUE_TODAY = "due_today", "Draw due today"
-    LATE = "late", "Draw late (window passed)"
-    OVERDUE = "overdue", "Draw overdue (grace passed): escalation"
+    LATE = "late", "Draw late (its on-time window has closed)"
+    OVERDUE = "overdue", "Draw overdue: escalated to the manager"
     STEROID_REVIEW = "steroid_review", "Steroid end-of-course review"
     MILESTONE_DUE = "milestone_due", "Outcome milestone due"
     URGENT_FLAG = "urgent_flag", "Urgent result flag"

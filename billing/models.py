@@ -126,6 +126,10 @@ class PriorAuthorization(models.Model):
             and self.valid_from <= day <= self.valid_through
         )
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class PAEvent(models.Model):
     """One status change of a prior authorization: dated, attributed, never edited."""
@@ -144,6 +148,10 @@ class PAEvent(models.Model):
 
     def __str__(self) -> str:
         return f"PA event {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.prior_authorization.case_id}
 
 
 def packet_path(instance: PAPacket, filename: str) -> str:
@@ -178,6 +186,10 @@ class PAPacket(models.Model):
         if not self._state.adding:
             raise ValueError("A PA packet is never edited; generate a new version instead.")
         super().save(*args, **kwargs)
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
 
 
 class ReferencePrice(models.Model):
@@ -234,3 +246,7 @@ class OneGeneEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"OneGene enrollment {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

@@ -15,6 +15,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, to_canonical
+from cases.audit import KINDS as AUDIT_KINDS
 from cases.diagnoses import (
     FORBIDDEN_SMA_MESSAGE,
     PRIMARY_DIAGNOSIS_CHOICES,
@@ -598,3 +599,17 @@ class CaseFilterForm(forms.Form):
             ),
             HTML(""),
         )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit history's filters (GET): kind of entry and person."""
+
+    kind = forms.ChoiceField(label="Show", choices=list(AUDIT_KINDS.items()), required=False)
+    person = forms.ModelChoiceField(label="Person", queryset=None, required=False, empty_label="Everyone")
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["person"].label_from_instance = lambda user: user.get_full_name() or user.username
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"

@@ -159,6 +159,10 @@ class Result(models.Model):
             return None
         return self.value_canonical / self.uln_canonical
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.draw.case_id}
+
 
 class FlagLevel(models.TextChoices):
     WATCH = "watch", "Watch"
@@ -260,6 +264,10 @@ class SteroidDecision(models.Model):
     def __str__(self) -> str:
         return f"Steroid decision {self.pk}"
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class Assessment(models.Model):
     """An outcome milestone assessment (docs/domain.md §8): scores in range, the WHO checklist and
@@ -286,3 +294,7 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"Assessment {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

@@ -13,14 +13,9 @@ from billing.claims.forms import code_descriptor, code_type_for
 from billing.claims.lines import ClaimSummary
 from billing.claims.rules import KIT_NDC_QUANTITY, ClaimLine, Finding, scrub
 from billing.codes import NDC_PRODUCT_QUALIFIER
+from common.csvsafe import cell
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text for a CSV cell; a leading formula character is neutralised (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+_cell = cell  # the one formula-safe CSV cell (common/csvsafe.py)
 
 
 def claim_csv(case, summary: ClaimSummary, overrides) -> str:

@@ -40,6 +40,10 @@ class GateOverride(models.Model):
     def __str__(self) -> str:
         return f"Gate override {self.pk} ({self.gate_id})"
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class InfusionRecord(models.Model):
     """What happened on the infusion day. The claim and the monitoring schedule start here."""
@@ -109,6 +113,10 @@ class InfusionRecord(models.Model):
             administered_by=self.administered_by,
         )
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class InfusionVial(models.Model):
     """One vial of the kit: size, lot and expiry (lot traceability)."""
@@ -134,6 +142,10 @@ class InfusionVial(models.Model):
     def values(self) -> VialValues:
         return VialValues(size_ml=Decimal(self.size_ml), lot_number=self.lot_number, expires_on=self.expires_on)
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.record.case_id}
+
 
 class InfusionAmendment(models.Model):
     """A change to a signed record: the old and new value, why, by whom and when. Appended only."""
@@ -153,6 +165,10 @@ class InfusionAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"Amendment {self.pk} of record {self.record_id}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.record.case_id}
 
 
 def record_for_case(case) -> InfusionRecord | None:

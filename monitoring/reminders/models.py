@@ -196,3 +196,7 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"Acknowledgement {self.pk} of draw {self.draw_id}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from cases.analytes import ANALYTES
+from common.wording import day_text
 from monitoring import milestones as milestone_rules
 from monitoring.models import ProtocolVersion, SteroidDecision
 from monitoring.workflows import ResultInput
@@ -48,7 +49,7 @@ class ResultsForm(forms.Form):
             )
             self.fields[f"{analyte}_unit"] = forms.ChoiceField(
                 label=f"{info.label} unit",
-                choices=[(u, u) for u in info.accepted_units],
+                choices=[(u, u) for u in info.units_offered],
                 initial=info.canonical_unit,
             )
             if analyte in ULN_USED:
@@ -59,7 +60,11 @@ class ResultsForm(forms.Form):
                     max_value=VALUE_MAX,
                     decimal_places=3,
                     max_digits=9,
-                    help_text="Blank: fallback ULN (England 2009)" if analyte == "alt" else "From the lab report",
+                    help_text=(
+                        "From the lab report. Left empty, the published upper limit for the child's age and sex is used."
+                        if analyte == "alt"
+                        else "From the lab report"
+                    ),
                 )
 
     def rows(self):
@@ -71,7 +76,7 @@ class ResultsForm(forms.Form):
     def clean_collected_at(self) -> datetime:
         collected = self.cleaned_data["collected_at"]
         if timezone.localtime(collected).date() < self.infused_on:
-            raise forms.ValidationError(f"Collection cannot be before the infusion on {self.infused_on:%b %-d, %Y}.")
+            raise forms.ValidationError(f"Collection cannot be before the infusion on {day_text(self.infused_on)}.")
         if collected > self.now:
             raise forms.ValidationError("Collection time is in the future.")
         return collected

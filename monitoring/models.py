@@ -168,6 +168,10 @@ class Result(models.Model):
             return None
         return self.value_canonical / self.uln_canonical
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.draw.case_id}
+
 
 class FlagLevel(models.TextChoices):
     WATCH = "watch", "Watch"
@@ -220,6 +224,11 @@ class Flag(models.Model):
     @property
     def needs_acknowledgement(self) -> bool:
         return self.alert is not None and self.acknowledged_at is None and self.resolved_at is None
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py); a
+        # physician's acknowledgement reads there as plan and note, old → new.
+        return {"case_id": self.case_id}
 
 
 class Milestone(models.Model):
@@ -318,6 +327,10 @@ class SteroidDecision(models.Model):
         """A taper recorded against the rule's "continue" (shown as an override)."""
         return self.against_recommendation and self.action == self.Action.TAPER
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class Assessment(models.Model):
     """An outcome milestone assessment (docs/domain.md §8): scores in range, the WHO checklist and
@@ -344,3 +357,7 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"Assessment {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

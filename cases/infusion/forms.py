@@ -15,6 +15,7 @@ from django.utils import timezone
 from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.rules import PauseValues, RecordCheck, RecordValues, VialValues, check_record
 from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
+from common.wording import plain
 
 AMENDMENT_REASON_MIN_LENGTH = 10
 WEIGHT_INPUT_MAX_KG = Decimal("60")  # sanity bound on input, not a clinical rule
@@ -372,7 +373,7 @@ class OverrideForm(forms.Form):
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["gate_id"].choices = [(i.id, f"{i.title}: {i.detail}") for i in items]
+        self.fields["gate_id"].choices = [(i.id, plain(f"{i.title}: {i.detail}")) for i in items]
         self.helper = _helper()
 
 

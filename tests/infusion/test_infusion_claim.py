@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.denials import FIX_WRONG_CPT, FIX_WRONG_HCPCS
+from common.wording import day_text
 from tests.infusion.factories import make_record, payer, ready_case
 from tests.personas import MARKER_NAME, make_case
 
@@ -255,7 +256,7 @@ def test_a_record_date_in_the_past_is_the_date_of_service(cast, client):
     case = ready_case(cast.site_a, on)
     make_record(case, cast.coordinator, on, signed_by=cast.physician)
     client.force_login(cast.billing)
-    assert f'<tr><th scope="row">Date of service</th><td>{on.isoformat()}</td></tr>' in claim(client, case)
+    assert f'<tr><th scope="row">Date of service</th><td>{day_text(on)}</td></tr>' in claim(client, case)
 
 
 def test_a_paused_infusion_is_billed_on_its_actual_time_on_the_claim_and_the_billing_summary(cast, client):

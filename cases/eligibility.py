@@ -45,6 +45,7 @@ from cases.label import (
     WEIGHT_MIN_KG,
 )
 from cases.titers import Titer
+from common.wording import day_text
 
 Status = Literal["pass", "fail", "missing", "warning"]
 BLOCKING_STATUSES = frozenset({"fail", "missing"})
@@ -379,8 +380,8 @@ def leap_day_convention(date_of_birth: date) -> str:
         return ""
     birthday = second_birthday(date_of_birth)
     return (
-        f"Born on 29 February: the second birthday is taken as {birthday:%-d %B %Y} (28 February, not 1 March, "
-        f"in a common year), so the last eligible date {birthday - timedelta(days=1):%-d %B %Y} is under "
+        f"Born on 29 February: the second birthday is taken as {day_text(birthday)} (28 February, not 1 March, "
+        f"in a common year), so the last eligible date {day_text(birthday - timedelta(days=1))} is under "
         "2 years by either convention"
     )
 

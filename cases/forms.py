@@ -180,7 +180,7 @@ class PatientForm(forms.ModelForm):
         _not_future(dob, "Date of birth")
         if dob < EARLIEST_BIRTH and not _unchanged(self, "date_of_birth", dob):
             raise forms.ValidationError(
-                f"A child born on {dob:%b %-d, %Y} was over two years old when Zolgensma was approved "
+                f"A child born on {day_text(dob)} was over two years old when Zolgensma was approved "
                 f"(May 24, 2019); check the year."
             )
         return dob

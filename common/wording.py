@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
@@ -54,3 +55,15 @@ def signs(text: str) -> str:
 def plain(text: str) -> str:
     """A rule's or a record's line in the screen's words: dates in words, one set of signs."""
     return signs(dates_in_words(str(text)))
+
+
+def zone_on(day: date | None, tz_name: str | None) -> str:
+    """The abbreviation of time zone ``tz_name`` at noon on ``day`` ("EST" in winter, "EDT" in
+    summer): wall-clock times stored without a zone (a TimeField) name it this way."""
+    if day is None or not tz_name:
+        return ""
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=zone).tzname() or ""

@@ -319,7 +319,7 @@ class FlagAcknowledgeForm(forms.Form):
         if value is None:
             return None
         if value < self.today:
-            raise forms.ValidationError(f"A repeat draw cannot be in the past (today is {self.today:%d %b %Y}).")
+            raise forms.ValidationError(f"A repeat draw cannot be in the past (today is {day_text(self.today)}).")
         if value > self.today + timedelta(days=MAX_REPEAT_DAYS):
             raise forms.ValidationError(f"Order a repeat within {MAX_REPEAT_DAYS} days, or add it to the schedule.")
         return value

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.analytes import ANALYTES, to_canonical
 from cases.models import BaselineLab, WeightMeasurement
+from common.wording import moment_text
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
 from monitoring import steroids
@@ -583,7 +584,7 @@ def flags_acknowledge(
         first = done[0]
         when = timezone.localtime(first.acknowledged_at, ZoneInfo(case.site.timezone))
         raise ValueError(
-            f"Already acknowledged by {_who(first.acknowledged_by)} at {when:%d %b %Y %H:%M}; "
+            f"Already acknowledged by {_who(first.acknowledged_by)} at {moment_text(when)}; "
             "your note was not saved, read theirs below and add a new one if needed."
         )
     if any(f.alert is None for f in flags):
@@ -728,7 +729,7 @@ def steroid_decide(
             later = SteroidDecision.objects.select_related("decided_by").get(pk=corrects.superseded_by_id)
             raise ValueError(
                 f"This decision was already corrected by {_who(later.decided_by)} on "
-                f"{timezone.localtime(later.decided_at, ZoneInfo(course.site.timezone)):%d %b %Y %H:%M}; "
+                f"{moment_text(later.decided_at, ZoneInfo(course.site.timezone))}; "
                 "correct the current decision instead."
             )
         if len(" ".join(correction_reason.split())) < 3:

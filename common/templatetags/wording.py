@@ -18,3 +18,10 @@ def plain(text) -> str:
 @register.filter
 def moment(value) -> str:
     return "" if value in (None, "") else wording.moment_text(value)
+
+
+@register.filter
+def zone_on(day, tz_name) -> str:
+    """The zone abbreviation ("EST", "EDT") of ``tz_name`` on ``day``, for wall-clock times
+    recorded without a zone (the infusion's start and stop): ``{{ record.infused_on|zone_on:case.site.timezone }}``."""
+    return wording.zone_on(day, tz_name)

@@ -53,13 +53,14 @@ def _sign_in(page, username: str) -> None:
 def _pages():
     """(role, name, path, CSS selectors that must be on screen) for the pages used on the ward."""
     from cases.models import Case
-    from monitoring.models import Draw
+    from monitoring.models import Draw, Flag
 
     by_name = {c.patient.legal_name: c for c in Case.objects.select_related("patient")}
     overdue = by_name["Benjamin Lee"]  # infused 27 days ago, day-21 draws overdue
     ready = by_name["Ava Thompson"]  # gate passes, infusion day open
     open_draw = Draw.objects.filter(case=overdue, state="due").exclude(kind="steroid_review").order_by("due_on").first()
     schedule_row = "[data-schedule] tbody tr:has(a:text('Enter results'))"
+    flag = Flag.objects.filter(acknowledged_at=None).exclude(level="watch").order_by("pk").first()
     return [
         (
             "coordinator",
@@ -86,7 +87,21 @@ def _pages():
             f"/monitoring/draws/{open_draw.pk}/",
             ["form tbody tr:first-child input", "form tbody tr:first-child select", "button:text('Save results')"],
         ),
+        (
+            "coordinator",
+            "results-inbox",
+            "/monitoring/inbox/",
+            ["tbody tr:first-child [data-state-cell]", "tbody tr:first-child [data-action-cell] a"],
+        ),
         ("physician", "infusion-day", f"/cases/{ready.pk}/infusion/", ["h1", "button:text('Save record')"]),
+        (
+            "physician",
+            "flag-acknowledge",
+            f"/monitoring/flags/{flag.pk}/acknowledge/",
+            ["h1", "#ack-h + form [type=submit]"],
+        ),
+        ("physician", "letter", f"/billing/cases/{ready.pk}/letter/", ["h1", "button[name=sign]"]),
+        ("billing", "claim", f"/billing/cases/{overdue.pk}/claim/", ["#claim-lines tbody tr:first-child td", "h1"]),
         (
             "manager",
             "dashboard",

@@ -32,7 +32,7 @@ def claim(client, case, **params):
 
 def line_codes(body: str) -> list[tuple[str, str]]:
     table = body[body.index('id="claim-lines"') : body.index("</table>", body.index('id="claim-lines"'))]
-    return re.findall(r"<td><strong>(\w+)</strong></td><td>([\d.]+)</td>", table)
+    return re.findall(r"<td><strong>(\w+)</strong></td><td[^>]*>([\d.]+)</td>", table)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_the_j3399_line_carries_the_n4_11_digit_ndc_pointers_pos_and_pa_number(c
     client.force_login(cast.billing)
     body = claim(client, signed)
     assert "N471894012504 UN1" in body  # 71894-125-04 in 5-4-2 form with N4 and UN 1
-    assert "<td>AB</td><td>21</td><td>PA-778812</td>" in body
+    assert '<td data-label="Dx">AB</td><td data-label="POS">21</td><td data-label="PA">PA-778812</td>' in body
     assert "Family history of epilepsy and other diseases of the nervous system" in body
 
 

@@ -91,7 +91,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
     ),
     DenialReason(
         "lft_plan",
-        "#6 LFT monitoring plan missing",
+        "#6 Liver monitoring plan missing",
         "Document liver function (clinical exam, AST, ALT, total bilirubin, PT) weekly in month "
         "1 and every other week in months 2 and 3, continuing until unremarkable; platelet count "
         "on the same schedule until back to baseline; troponin-I weekly in month 1 and monthly "
@@ -132,3 +132,57 @@ def denial_reason(slug: str) -> DenialReason:
         return _BY_SLUG[slug]
     except (KeyError, TypeError):
         raise ValueError(f"Unknown denial reason {slug!r}; expected one of {', '.join(_BY_SLUG)}") from None
+
+
+# --- The fix for this case: what is actually missing ---------------------------------------
+# A gate item (cases.eligibility.GateItem) by its id maps to the denial reason it answers.
+REASON_GATE_ITEM = {"titer": "titer", "genetics": "smn1", "age": "age", "weight": "weight", "steroid": "steroid_plan"}
+
+
+@dataclass(frozen=True)
+class DenialFacts:
+    """What the case has on file, as the denial's fix needs it: the gate item the reason is
+    about (status, detail and its own fix) and whether the matching report is uploaded."""
+
+    item_status: str = ""  # "pass" / "fail" / "missing" / "warning", "" when no gate item applies
+    item_detail: str = ""
+    item_fix: str = ""
+    report_on_file: bool = False  # the titer report (#1) or the genetic report (#2)
+
+
+def denial_fix(reason: DenialReason, facts: DenialFacts) -> str:
+    """The one fix to show for ``reason`` on this case, from what is actually missing.
+
+    1. #1 titer: no titer on file → order testing (the card's fix). A titer that fails the gate
+       (too high, or stale) → the gate's own fix (retest date, or redraw). A titer that passes
+       with no titer report uploaded → upload the report and send it. Both on file → appeal
+       with the report.
+    2. #2 genetics: the genetic report missing → upload it; on file but the SMN1 item not met →
+       the gate's fix; both fine → appeal with the report.
+    3. Age, weight, steroid plan: when the gate item now passes, appeal with its evidence;
+       otherwise the card's fix. Other reasons: the card's fix.
+    """
+    status, detail = facts.item_status, facts.item_detail
+    if reason.slug == "titer":
+        if status in ("", "missing"):
+            return reason.fix
+        if status == "fail":
+            return f"The titer on file does not meet the criterion ({detail}). {facts.item_fix}."
+        if not facts.report_on_file:
+            return (
+                f"The titer result is on file ({detail}) but its lab report is not: upload the AAV9 "
+                "titer report to the case's documents and send it to the payer with the appeal."
+            )
+        return f"The titer ({detail}) and its lab report are on file: send the report to the payer with the appeal."
+    if reason.slug == "genetics":
+        if not facts.report_on_file:
+            return (
+                "Upload the genetic report confirming bi-allelic SMN1 mutations to the case's documents, "
+                "then send it to the payer with the appeal (include SMN2 copy number and SMA type)."
+            )
+        if status in ("fail", "missing"):
+            return f"The genetic report is on file, but: {detail}. {facts.item_fix}."
+        return "The genetic report is on file and confirms SMN1: send it to the payer with the appeal."
+    if reason.slug in REASON_GATE_ITEM and status == "pass":
+        return f"Now met on file ({detail}): send the evidence to the payer with the appeal."
+    return reason.fix

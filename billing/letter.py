@@ -20,6 +20,7 @@ import hashlib
 import json
 
 from common.typeset import typeset_numbers
+from common.wording import plain
 
 INITIAL, APPEAL, RETRO = "initial", "appeal", "retro"
 KINDS = (INITIAL, APPEAL, RETRO)
@@ -109,7 +110,8 @@ def letter_facts(s: dict) -> list[list[str]]:
             f"NPI {_or(s['physician']['npi'])}",
         ],
     ]
-    return facts
+    # Dates in the screen's words ("3 Dec 2026") and ≤ / ≥, as everywhere a person reads.
+    return [[label, plain(value)] for label, value in facts]
 
 
 def letter_basis(s: dict) -> dict:
@@ -150,7 +152,9 @@ def letter_fingerprint(kind: str, body: str, facts: list[list[str]]) -> str:
 
 def changed_facts(old: list[list[str]], new: list[list[str]]) -> list[str]:
     """Return "Weight: 5.2 kg on … → 5.4 kg on …" for each fact that differs, in the new order."""
-    before, after = dict(old), dict(new)
+    # A version signed before dates were written in words still matches the same dates.
+    before = {label: plain(value) for label, value in old}
+    after = dict(new)
     out = [
         f"{label}: {before.get(label, 'not stated')} → {value}" for label, value in new if before.get(label) != value
     ]
@@ -285,7 +289,7 @@ def draft_letter(s: dict) -> str:
         _plan(s),
         _closing(s),
     ]
-    return "\n\n".join(p for p in paragraphs if p)
+    return plain("\n\n".join(p for p in paragraphs if p))
 
 
 def paragraphs(body: str) -> list[str]:

@@ -195,6 +195,10 @@ class PriorAuthorization(models.Model):
             and self.valid_from <= day <= self.valid_through
         )
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class PAEvent(models.Model):
     """One status change of a prior authorization: dated, attributed, never edited."""
@@ -213,6 +217,10 @@ class PAEvent(models.Model):
 
     def __str__(self) -> str:
         return f"PA event {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.prior_authorization.case_id}
 
 
 def packet_path(instance: PAPacket, filename: str) -> str:
@@ -247,6 +255,10 @@ class PAPacket(models.Model):
         if not self._state.adding:
             raise ValueError("A PA packet is never edited; generate a new version instead.")
         super().save(*args, **kwargs)
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
 
 
 class ReferencePrice(models.Model):
@@ -303,6 +315,10 @@ class OneGeneEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"OneGene enrollment {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
 
 
 # --- Site billing settings (chargemaster): what a facility puts on its claims ------------------
@@ -462,3 +478,7 @@ class MedicalNecessityLetter(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.signed_at is not None
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

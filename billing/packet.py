@@ -42,6 +42,7 @@ from cases.label import CLINICAL_STATUS_MAX_AGE_DAYS
 from cases.models import Case, Document
 from common.npi import npi_is_valid
 from common.typeset import scientific
+from common.wording import moment_text
 from monitoring.flags import format_multiple, uln_multiple
 from monitoring.kinds import KIND_DETAILS
 from monitoring.protocol import PROTOCOL_V1
@@ -458,7 +459,7 @@ def _lmn_snapshot(case: Case, s: dict) -> dict:
                 "credentials": latest.signer_credentials,
                 "specialty": latest.signer_specialty,
                 "npi": latest.signer_npi,
-                "at": timezone.localtime(latest.signed_at).strftime("%Y-%m-%d %H:%M %Z"),
+                "at": moment_text(latest.signed_at),  # "3 Dec 2026, 14:05 EST", the one style
                 "on": _iso(timezone.localdate(latest.signed_at)),
             }
             return out

@@ -17,7 +17,7 @@ from django.utils import timezone
 from billing import pa_rules
 from billing.claims.rules import admin_codes_for_duration
 from billing.codes import CPT_CODES, HCPCS_CODES
-from billing.denials import denial_reason
+from billing.denials import REASON_GATE_ITEM, DenialFacts, denial_fix, denial_reason
 from billing.models import (
     MedicalNecessityLetter,
     PAEvent,
@@ -30,7 +30,23 @@ from billing.packet import case_identifier_problems
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.gate_facts import case_gate, gate_date
 from cases.infusion.models import InfusionRecord
+from cases.models import Document
+from common.wording import plain
 from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start
+
+
+def _denial_facts(case, report, reason) -> DenialFacts:
+    """The gate item a denial reason is about, and whether its report is uploaded."""
+    item_id = REASON_GATE_ITEM.get(reason.slug)
+    item = report.item(item_id) if item_id else None
+    kinds = {d.kind for d in case.documents.all()}
+    wanted = {"titer": Document.Kind.TITER_REPORT, "genetics": Document.Kind.GENETIC_REPORT}.get(reason.slug)
+    return DenialFacts(
+        item_status=item.status if item else "",
+        item_detail=plain(item.detail) if item else "",
+        item_fix=plain(item.fix).rstrip(".") if item else "",
+        report_on_file=wanted in kinds if wanted else False,
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,7 @@ def billing_summary(case, *, today: date | None = None) -> dict:
     )
     warnings = []
     denial = None
+    denial_fix_text = ""
     if pa is not None:
         warnings = pa_rules.approval_warnings(
             status=pa.status,
@@ -108,9 +125,11 @@ def billing_summary(case, *, today: date | None = None) -> dict:
         )
         if pa.denial_reason:
             denial = denial_reason(pa.denial_reason)
+            denial_fix_text = denial_fix(denial, _denial_facts(case, report, denial))
     events = []
     if pa is not None:
         for event in pa.events.all():
+            # The reason is named on its row; its fix is shown once, in the denial banner.
             reason = denial_reason(event.denial_reason) if event.denial_reason else None
             events.append((event, reason))
     try:
@@ -142,6 +161,7 @@ def billing_summary(case, *, today: date | None = None) -> dict:
         "pa_next": pa_rules.next_statuses(pa.status) if pa else (),
         "pa_warnings": warnings,
         "denial": denial,
+        "denial_fix": denial_fix_text,
         "pa_events": events,
         "packets": list(PAPacket.objects.filter(case=case).select_related("created_by").order_by("-version")),
         "programs": list(SupportProgram.objects.all()),

@@ -128,7 +128,7 @@ def pa_open(request, pk: int):
     require(request.user, "manage_pa")
     _pa, created = pa_start(case=case, by=request.user)
     if created:
-        messages.success(request, "Started a draft prior authorization.")
+        messages.success(request, "Started a draft prior authorization.", extra_tags="billing")
     return redirect(_case_url(case))
 
 
@@ -139,7 +139,7 @@ def pa_details(request, pk: int):
     form = PADetailsForm(request.POST or None, instance=pa)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Saved the prior authorization details.")
+        messages.success(request, "Saved the prior authorization details.", extra_tags="billing")
         return redirect(_case_url(pa.case))
     accessed.send(sender=Case, instance=pa.case)
     context = {"form": form, "title": "Prior authorization details", "case": pa.case, "back": _case_url(pa.case)}
@@ -154,7 +154,7 @@ def pa_move(request, pk: int):
     try:
         pa_rules.check_transition(pa.status, to)
     except pa_rules.PATransitionError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags="billing")
         return redirect(_case_url(pa.case))
     form = PAMoveForm(request.POST or None, to=to, initial={"expected_status": pa.status})
     if request.method == "POST" and form.is_valid():
@@ -162,11 +162,13 @@ def pa_move(request, pk: int):
         try:
             result = pa_transition(pa=pa, to=to, by=request.user, **data)
         except pa_rules.PATransitionError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, str(exc), extra_tags="billing")
             return redirect(_case_url(pa.case))
-        messages.success(request, f"Prior authorization {result.pa.get_status_display().lower()}.")
+        messages.success(
+            request, f"Prior authorization {result.pa.get_status_display().lower()}.", extra_tags="billing"
+        )
         if result.pipeline_message:
-            messages.warning(request, result.pipeline_message)
+            messages.warning(request, result.pipeline_message, extra_tags="billing")
         return redirect(_case_url(pa.case))
     accessed.send(sender=Case, instance=pa.case)
     context = {
@@ -233,15 +235,17 @@ def packet_generate(request, pk: int):
     require(request.user, "manage_pa")
     form = PacketForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a draft or a final packet.")
+        messages.error(request, "Choose a draft or a final packet.", extra_tags="billing")
         return redirect(_case_url(case))
     try:
         packet = packet_create(case=case, by=request.user, final=form.cleaned_data["final"])
     except PacketError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags="billing")
         return redirect(_case_url(case))
     kind = "final" if packet.final else "DRAFT"
-    messages.success(request, f"Generated {kind} packet version {packet.version} ({packet.page_count} pages).")
+    messages.success(
+        request, f"Generated {kind} packet version {packet.version} ({packet.page_count} pages).", extra_tags="billing"
+    )
     return redirect(_case_url(case))
 
 
@@ -253,7 +257,7 @@ def packet_download(request, packet_pk: int):
     try:
         handle = packet.file.open("rb")
     except OSError:
-        messages.error(request, "The stored packet file is missing; generate the packet again.")
+        messages.error(request, "The stored packet file is missing; generate the packet again.", extra_tags="billing")
         return redirect(_case_url(packet.case))
     kind = "final" if packet.final else "draft"
     filename = f"pa-packet-case-{packet.case_id}-v{packet.version}-{kind}.pdf"  # no patient data in the name
@@ -274,7 +278,7 @@ def onegene_edit(request, pk: int):
         saved = form.save(commit=False)
         saved.case, saved.recorded_by = case, request.user
         saved.save()
-        messages.success(request, "Saved the OneGene Program enrollment.")
+        messages.success(request, "Saved the OneGene Program enrollment.", extra_tags="billing")
         return redirect(_case_url(case))
     accessed.send(sender=Case, instance=case)
     title = "OneGene Program enrollment"

@@ -25,6 +25,13 @@ class Analyte:
     # the ULN: liver enzymes, bilirubin, PT, creatinine, troponin) or "lower" (a fall below
     # the lower limit matters: platelets, hemoglobin).
     limit: str = "upper"
+    # The units a form offers, each unit once; other spellings of them (IU/L for U/L, "sec"
+    # for s, pg/mL for ng/L) are still accepted when read. Empty: every accepted unit.
+    offered: tuple[str, ...] = ()
+
+    @property
+    def units_offered(self) -> tuple[str, ...]:
+        return self.offered or tuple(self.accepted_units)
 
 
 _ONE = Decimal(1)
@@ -32,11 +39,11 @@ _ONE = Decimal(1)
 # hemoglobin 1 g/dL = 10 g/L; platelets 10⁹/L = 10³/µL; troponin 1 ng/mL = 1 µg/L = 1000 ng/L
 # = 1000 pg/mL (standard SI conversions; troponin units per docs/domain.md §5, §9).
 ANALYTES: dict[str, Analyte] = {
-    "alt": Analyte("ALT", "U/L", {"U/L": _ONE, "IU/L": _ONE}),
-    "ast": Analyte("AST", "U/L", {"U/L": _ONE, "IU/L": _ONE}),
+    "alt": Analyte("ALT", "U/L", {"U/L": _ONE, "IU/L": _ONE}, offered=("U/L",)),
+    "ast": Analyte("AST", "U/L", {"U/L": _ONE, "IU/L": _ONE}, offered=("U/L",)),
     "tbili": Analyte("Total bilirubin", "mg/dL", {"mg/dL": _ONE, "µmol/L": Decimal("17.1")}),
-    "pt": Analyte("Prothrombin time", "s", {"s": _ONE, "sec": _ONE, "seconds": _ONE}),
-    "inr": Analyte("INR", "ratio", {"ratio": _ONE, "INR": _ONE}),
+    "pt": Analyte("Prothrombin time", "s", {"s": _ONE, "sec": _ONE, "seconds": _ONE}, offered=("s",)),
+    "inr": Analyte("INR", "ratio", {"ratio": _ONE, "INR": _ONE}, offered=("ratio",)),
     "creatinine": Analyte("Creatinine", "mg/dL", {"mg/dL": _ONE, "µmol/L": Decimal("88.4")}),
     "hemoglobin": Analyte("Hemoglobin", "g/dL", {"g/dL": _ONE, "g/L": Decimal(10)}, limit="lower"),
     "platelets": Analyte(
@@ -50,11 +57,13 @@ ANALYTES: dict[str, Analyte] = {
             "K/µL": _ONE,
         },
         limit="lower",
+        offered=("10^9/L", "10^3/µL"),
     ),
     "troponin_i": Analyte(
         "Troponin-I",
         "ng/L",
         {"ng/L": _ONE, "pg/mL": _ONE, "ng/mL": Decimal("0.001"), "µg/L": Decimal("0.001")},
+        offered=("ng/L", "ng/mL"),
     ),
 }
 
@@ -86,7 +95,7 @@ LAB_ANALYTE_NAMES = {
     "alt": "ALT",
     "ast": "AST",
     "tbili": "total bilirubin",
-    "pt": "PT/INR",
+    "pt": "prothrombin time or INR",
     "inr": "INR",
     "creatinine": "creatinine",
     "hemoglobin": "hemoglobin",

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import BaselineLab, ClinicalStatusCheck, Document, TiterResult, WeightMeasurement
+from common.wording import moment_text
 
 VOID_REASON_MIN_LENGTH = 5
 
@@ -59,9 +60,7 @@ def entry_void(*, row, by, reason: str):
     locked = type(row).objects.select_for_update(of=("self",)).select_related("voided_by").get(pk=row.pk)
     if locked.voided_at is not None:
         when = timezone.localtime(locked.voided_at)
-        raise VoidRefused(
-            f"Already voided by {_who(locked.voided_by)} on {when:%b %-d, %Y %H:%M}: {locked.void_reason}"
-        )
+        raise VoidRefused(f"Already voided by {_who(locked.voided_by)} on {moment_text(when)}: {locked.void_reason}")
     locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), by, reason[:300]
     locked.save(update_fields=["voided_at", "voided_by", "void_reason"])
     return locked

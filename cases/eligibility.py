@@ -45,6 +45,7 @@ from cases.label import (
     WEIGHT_MIN_KG,
 )
 from cases.titers import Titer
+from common.wording import day_text
 
 Status = Literal["pass", "fail", "missing", "warning"]
 BLOCKING_STATUSES = frozenset({"fail", "missing"})
@@ -379,8 +380,8 @@ def leap_day_convention(date_of_birth: date) -> str:
         return ""
     birthday = second_birthday(date_of_birth)
     return (
-        f"Born on 29 February: the second birthday is taken as {birthday:%-d %B %Y} (28 February, not 1 March, "
-        f"in a common year), so the last eligible date {birthday - timedelta(days=1):%-d %B %Y} is under "
+        f"Born on 29 February: the second birthday is taken as {day_text(birthday)} (28 February, not 1 March, "
+        f"in a common year), so the last eligible date {day_text(birthday - timedelta(days=1))} is under "
         "2 years by either convention"
     )
 
@@ -673,12 +674,12 @@ def aav9_retest_date(obs: TiterObs) -> date:
 def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     """Newest anti-AAV9 titer <= 1:ceiling and current (label §2.3/§6.2; card denial #1)."""
     ceiling = policy.titer_ceiling_denominator
-    title = f"Anti-AAV9 antibody titer <= 1:{ceiling}, drawn within {policy.titer_max_age_days} days"
+    title = f"Anti-AAV9 antibody titer ≤ 1:{ceiling}, drawn within {policy.titer_max_age_days} days"
     # docs/domain.md §2, §11.6: the label requires the test; <=1:50 ELISA is the trial/payer criterion;
     # the titer window is the card's (card top denial #1).
-    source = f"FDA label §2.3, §6.2; Aetna CPB 0953 (<=1:50 ELISA); titer window: {SRC_CARD}"
+    source = f"FDA label §2.3, §6.2; Aetna CPB 0953 (≤ 1:50 ELISA); titer window: {SRC_CARD}"
     order_fix = (
-        f"Order via OneGene Program ({ONEGENE_PHONE}); result <=1:{ceiling} within "
+        f"Order via OneGene Program ({ONEGENE_PHONE}); result ≤ 1:{ceiling} within "
         f"{policy.titer_max_age_days} days of infusion"
     )
     obs = _newest_titer(facts, on)
@@ -696,13 +697,13 @@ def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     head = f"{obs.titer} drawn {obs.drawn_on.isoformat()}{lab}"
     if not obs.titer.is_at_most(ceiling):
         if obs.titer.is_bounded_above:
-            why = f"does not show <=1:{ceiling}; ask the lab for an endpoint titer"
+            why = f"does not show ≤ 1:{ceiling}; ask the lab for an endpoint titer"
         else:
             why = f"above 1:{ceiling}"
         retest = aav9_retest_date(obs)
         fix = (
             f"Label allows retest when >1:{ceiling}; maternal antibody half-life 18-59 d: retest "
-            f"about {retest.isoformat()} (~{AAV9_RETEST_WEEKS_HIGH} weeks if >=1:"
+            f"about {retest.isoformat()} (~{AAV9_RETEST_WEEKS_HIGH} weeks if ≥ 1:"
             f"{AAV9_RETEST_HIGH_TITER_DENOMINATOR}, ~{AAV9_RETEST_WEEKS_LOW} weeks if lower); "
             f"order via OneGene Program ({ONEGENE_PHONE})"
         )
@@ -732,7 +733,7 @@ def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
 def _baseline_labs_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     """All baseline labs present and current (label boxed warning/§5; docs/domain.md §2, §11.3)."""
     days = policy.labs_max_age_days
-    title = f"Baseline labs within {days} days (ALT, AST, bilirubin, PT/INR, creatinine, Hgb, platelets, troponin-I)"
+    title = f"Baseline labs within {days} days (ALT, AST, total bilirubin, prothrombin time or INR, creatinine, hemoglobin, platelets, troponin-I)"
     # docs/domain.md §2, §11.3; the labs window is the card's Day -14.
     source = f"FDA label boxed warning, §5.1, §5 (TMA), §2.1 (troponin-I); labs window: {SRC_CARD}"
     newest = _newest_labs(facts, on)
@@ -899,7 +900,7 @@ def _prior_item(facts: GateFacts) -> GateItem:
 
 def _advanced_sma_item(facts: GateFacts) -> GateItem:
     """Advanced SMA: not evaluated by the label; payer exclusion. Never blocks."""
-    title = "No advanced SMA (tracheostomy or >=16 h/day support for >=14 days)"
+    title = "No advanced SMA (tracheostomy or ≥ 16 h/day support for ≥ 14 days)"
     source = "FDA label §1 limitations of use; Aetna CPB 0953; BCBS ND Zolgensma policy"  # docs/domain.md §2
     hours, days = facts.respiratory_support_hours_per_day, facts.respiratory_support_days
     support = "not recorded" if hours is None else f"{hours} h/day" + (f" for {days} days" if days is not None else "")
@@ -1077,7 +1078,7 @@ def feasible_window(facts: GateFacts, policy: GatePolicy, today: date) -> Feasib
     if dob is None:
         blockers.append("date of birth not recorded")
     else:
-        lower.append((dob, f"born {dob.isoformat()}"))
+        lower.append((dob, f"not before the date of birth, {dob.isoformat()}"))
         last = last_eligible_date(dob)
         upper.append((last, f"second birthday {second_birthday(dob).isoformat()}: last date {last.isoformat()}"))
         ga = facts.gestational_age_total_days
@@ -1107,7 +1108,7 @@ def feasible_window(facts: GateFacts, policy: GatePolicy, today: date) -> Feasib
         blockers.append("no anti-AAV9 titer on file")
     elif not titer.titer.is_at_most(policy.titer_ceiling_denominator):
         blockers.append(
-            f"titer {titer.titer} ({titer.drawn_on.isoformat()}) not <=1:{policy.titer_ceiling_denominator}; "
+            f"titer {titer.titer} ({titer.drawn_on.isoformat()}) not ≤ 1:{policy.titer_ceiling_denominator}; "
             f"retest about {aav9_retest_date(titer).isoformat()}"
         )
     else:
@@ -1130,7 +1131,8 @@ def feasible_window(facts: GateFacts, policy: GatePolicy, today: date) -> Feasib
             )
         )
 
-    constraints = tuple(text for _, text in sorted(lower) + sorted(upper))
+    # A lower bound already past (birth, a full-term date reached) constrains nothing from today on.
+    constraints = tuple(text for day, text in sorted(lower) if day >= today) + tuple(text for _, text in sorted(upper))
     if blockers:
         return FeasibleWindow(None, None, tuple(blockers) + constraints)
     earliest = max(lower)[0]

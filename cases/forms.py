@@ -15,7 +15,8 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Site
-from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, to_canonical
+from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, to_canonical
+from cases.audit import KINDS as AUDIT_KINDS
 from cases.diagnoses import (
     FORBIDDEN_SMA_MESSAGE,
     PRIMARY_DIAGNOSIS_CHOICES,
@@ -35,6 +36,7 @@ from cases.models import (
 from cases.titers import parse_titer
 from common.dates import EARLIEST_BIRTH, PLAN_AHEAD_DAYS, days_ahead, range_problem
 from common.npi import validate_npi
+from common.wording import day_text
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # A plausible range for a child's weight, to catch typos (grams, pounds), not a clinical rule:
@@ -51,7 +53,7 @@ def _not_future(value: date | None, what: str) -> None:
 
 def _not_before_birth(value: date | None, dob: date | None, what: str) -> None:
     if value is not None and dob is not None and value < dob:
-        raise forms.ValidationError(f"{what} ({value:%b %d, %Y}) is before the child's birth ({dob:%b %d, %Y}).")
+        raise forms.ValidationError(f"{what} ({day_text(value)}) is before the child's birth ({day_text(dob)}).")
     _in_range(value, what, earliest=EARLIEST_BIRTH)  # also when the birth date itself was refused
 
 
@@ -74,7 +76,7 @@ def _plan_date(form: forms.ModelForm, name: str, what: str, *, not_past: bool) -
         return value
     today = timezone.localdate()
     if not_past and value < today:
-        raise forms.ValidationError(f"{what} ({value:%b %-d, %Y}) is in the past; enter the day it is planned for.")
+        raise forms.ValidationError(f"{what} ({day_text(value)}) is in the past; enter the day it is planned for.")
     _in_range(value, what, latest=days_ahead(today, PLAN_AHEAD_DAYS))
     return value
 
@@ -178,7 +180,7 @@ class PatientForm(forms.ModelForm):
         _not_future(dob, "Date of birth")
         if dob < EARLIEST_BIRTH and not _unchanged(self, "date_of_birth", dob):
             raise forms.ValidationError(
-                f"A child born on {dob:%b %-d, %Y} was over two years old when Zolgensma was approved "
+                f"A child born on {day_text(dob)} was over two years old when Zolgensma was approved "
                 f"(May 24, 2019); check the year."
             )
         return dob
@@ -476,7 +478,7 @@ class TiterForm(_ResultForm):
         fields = ["drawn_on", "lab", "method", "result_text"]
         widgets = {"drawn_on": DATE}
         labels = {"drawn_on": "Drawn on", "result_text": "Result as the lab wrote it"}
-        help_texts = {"result_text": "e.g. 1:25, <1:25, 1:50, 1:100, >=1:400", "method": "Total binding antibody ELISA"}
+        help_texts = {"result_text": "e.g. 1:25, <1:25, 1:50, 1:100, ≥1:400", "method": "Total binding antibody ELISA"}
 
     def clean_drawn_on(self):
         return self._clean_date()
@@ -514,18 +516,11 @@ class DocumentForm(forms.Form):
 
 # Units offered per analyte; each must be accepted by cases.analytes.to_canonical. PT/INR is
 # one row: a PT in seconds is stored as "pt", an INR ratio as "inr" (both satisfy the PT gate).
-LAB_UNITS: dict[str, tuple[str, ...]] = {
-    "alt": ("U/L", "IU/L"),
-    "ast": ("U/L", "IU/L"),
-    "tbili": ("mg/dL", "µmol/L"),
-    "pt": ("s", "INR"),
-    "creatinine": ("mg/dL", "µmol/L"),
-    "hemoglobin": ("g/dL", "g/L"),
-    "platelets": ("10^9/L", "10^3/µL"),
-    "troponin_i": ("ng/L", "pg/mL", "ng/mL", "µg/L"),
-}
-LAB_LABELS = {"pt": "PT / INR", **{a: LAB_ANALYTE_NAMES[a].capitalize() for a in BASELINE_LAB_ANALYTES if a != "pt"}}
-LAB_LABELS.update(alt="ALT", ast="AST", troponin_i="Troponin-I")
+# Each unit offered once (cases.analytes); a PT row may be reported as an INR instead.
+LAB_UNITS: dict[str, tuple[str, ...]] = {a: ANALYTES[a].units_offered for a in BASELINE_LAB_ANALYTES}
+LAB_UNITS["pt"] = (*ANALYTES["pt"].units_offered, "INR")
+LAB_LABELS = {a: ANALYTES[a].label for a in BASELINE_LAB_ANALYTES}
+LAB_LABELS["pt"] = "Prothrombin time or INR"
 
 
 class LabPanelForm(forms.Form):
@@ -649,11 +644,25 @@ class CaseFilterForm(forms.Form):
         self.fields["payer"].choices = [("", "Any payer"), *payers]
         self.helper = _helper(
             Row(
-                Column("q", css_class="col-md-4"),
-                Column("site", css_class="col-md-3"),
-                Column("stage", css_class="col-md-2"),
-                Column("payer", css_class="col-md-3"),
+                Column("q", css_class="col-12 col-md-4"),
+                Column("site", css_class="col-6 col-md-3"),
+                Column("stage", css_class="col-6 col-md-2"),
+                Column("payer", css_class="col-6 col-md-3"),
                 "sort",
             ),
             HTML(""),
         )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit history's filters (GET): kind of entry and person."""
+
+    kind = forms.ChoiceField(label="Show", choices=list(AUDIT_KINDS.items()), required=False)
+    person = forms.ModelChoiceField(label="Person", queryset=None, required=False, empty_label="Everyone")
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["person"].label_from_instance = lambda user: user.get_full_name() or user.username
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"

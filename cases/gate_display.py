@@ -5,42 +5,27 @@ Reads the gate (cases.eligibility via cases.gate_facts); decides nothing itself.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cases.eligibility import FeasibleWindow, GateReport, evaluate_gate, feasible_window
 from cases.gate_facts import case_gate, facts_for_case, gate_date, policy_for_case
 from cases.models import Case
-
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
-
-def day_words(day: date, today: date) -> str:
-    """Return "Dec 12" in the current year, "Dec 12, 2027" otherwise."""
-    text = f"{day:%b} {day.day}"
-    return text if day.year == today.year else f"{text}, {day.year}"
+from common.wording import day_text
 
 
-def dates_in_words(text: str, today: date) -> str:
-    """Replace ISO dates (2026-12-12) in a rule module's line with "Dec 12"."""
-
-    def sub(match: re.Match) -> str:
-        try:
-            return day_words(date(int(match[1]), int(match[2]), int(match[3])), today)
-        except ValueError:
-            return match[0]
-
-    return _ISO.sub(sub, text)
+def day_words(day: date, today: date | None = None) -> str:
+    """Return "12 Dec 2026": the one date style of the screens (common.wording)."""
+    return day_text(day)
 
 
 @dataclass(frozen=True)
 class GateView:
     report: GateReport
     window: FeasibleWindow
-    window_text: str  # "Feasible infusion dates: Dec 1 - Dec 12"
-    bounds_text: str  # "titer valid for infusion until Dec 12; second birthday Jan 3"
-    judged_for: str  # "the planned infusion date Dec 5" / "today (no infusion date planned)"
+    window_text: str  # "Feasible infusion dates: 1 Dec 2026 to 12 Dec 2026"
+    bounds_text: str  # "titer valid for infusion until 12 Dec 2026; second birthday 3 Jan 2028"
+    judged_for: str  # "the planned infusion date 5 Dec 2026" / "today (no infusion date planned)"
     warnings: int
     planned_outside_window: bool
     summary: str  # "Ready for PA" / "2 items block"; after infusion, the infusion day's verdict

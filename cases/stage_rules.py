@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from common.wording import day_text
+
 
 @dataclass(frozen=True)
 class StageFacts:
@@ -60,7 +62,7 @@ def stage_actions(f: StageFacts) -> list[StageAction]:
             problems.append(f"{n} gate item{'s' if n != 1 else ''} block{'s' if n == 1 else ''} on that date")
         if f.pa_required and not f.pa_valid_on_planned_date:
             problems.append("no approved prior authorization covers that date")
-        when = f.planned_infusion_date.strftime("%b %-d, %Y") if f.planned_infusion_date else "the planned date"
+        when = day_text(f.planned_infusion_date) if f.planned_infusion_date else "the planned date"
         actions.append(
             StageAction(
                 to="scheduled",

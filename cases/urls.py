@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/edit/", views.case_edit, name="edit"),
     path("<int:pk>/audit/", views.case_audit, name="audit"),
+    path("<int:pk>/audit.csv", views.case_audit_csv, name="audit_csv"),
     path("<int:pk>/gate/", views.case_gate_panel, name="gate"),
     path("<int:pk>/pipeline/", views.case_pipeline_panel, name="pipeline"),
     path("<int:pk>/gating/", views.case_start_gating, name="start_gating"),

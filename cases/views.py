@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from itertools import groupby
+from urllib.parse import urlencode
 
 from auditlog.models import LogEntry
 from auditlog.signals import accessed
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,11 +24,13 @@ from accounts.access import sites_for, user_site_ids
 from accounts.permissions import can, require
 from cases.access import cases_for, get_case_for_user, record_cases_viewed
 from cases.analytes import BASELINE_LAB_ANALYTES
+from cases.audit import AuditHistory, case_entries, entry_rows, kind_filter, people
 from cases.corrections import VOIDABLE, VoidRefused, entry_void
 from cases.diagnoses import diagnosis_descriptor
 from cases.documents import EXTENSIONS, document_store
 from cases.forms import (
     SORTS,
+    AuditFilterForm,
     CaseFilterForm,
     CaseForm,
     DocumentForm,
@@ -41,11 +44,12 @@ from cases.forms import (
 from cases.gate_display import gate_summary, gate_view
 from cases.gate_facts import case_gate, gate_queryset
 from cases.intake import DuplicateCase, EditConflict, case_create, case_update, patient_duplicate, result_recorded
-from cases.models import BaselineLab, Case, Document, Patient, Stage, TiterResult, WeightMeasurement
+from cases.models import BaselineLab, Case, Document, Stage, TiterResult, WeightMeasurement
 from cases.panels import panel_contexts
 from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
 from cases.timeline import pipeline_rows, time_to_therapy
+from common.csvsafe import safe_row
 from common.paging import KeysFirstPaginator
 from common.params import int_param
 
@@ -93,7 +97,7 @@ def _get_document_for_user(request, pk: int, document_pk: int) -> Document:
 def _gate_ctx(case: Case) -> dict:
     today = timezone.localdate()
     infused = case.infused_on is not None or ORDER.index(Stage(case.stage)) >= ORDER.index(Stage.INFUSED)
-    return {"case": case, "gate": gate_view(case, today), "infused": infused}
+    return {"case": case, "gate": gate_view(case, today), "infused": infused, "gate_today": today}
 
 
 def _pipeline_ctx(request, case: Case) -> dict:
@@ -165,61 +169,10 @@ def _documents_ctx(request, case: Case, form=None) -> dict:
     }
 
 
-def _audit_queryset(case: Case):
-    """Audit entries of the case and its child rows (cases.models get_additional_data), newest first."""
-    types = ContentType.objects.get_for_models(Case, Patient)
-    return (
-        LogEntry.objects.filter(
-            Q(content_type=types[Case], object_id=case.pk)
-            | Q(content_type=types[Patient], object_id=case.patient_id)
-            | Q(additional_data__case_id=case.pk)
-        )
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-pk")
-    )
-
-
-def _audit_note(data) -> str:
-    """What an entry's extra data says for people: a result moved between draws (old -> new,
-    monitoring.workflows.result_move)."""
-    moved = (data or {}).get("moved") if isinstance(data, dict) else None
-    if not isinstance(moved, dict):
-        return ""
-    return f"{moved.get('from', '?')} → {moved.get('to', '?')}: {moved.get('reason', '')}"
-
-
-def _audit_rows(entries) -> list[dict]:
-    """Plain rows: when, who, what, and the names of the fields that changed."""
-    rows = []
-    for entry in entries:
-        model = entry.content_type.model_class()
-        rows.append(
-            {
-                "timestamp": entry.timestamp,
-                "actor": entry.actor,
-                "what": f"{entry.content_type.name.capitalize()} {entry.get_action_display()}",
-                # A create lists every field; only an update's changed fields say something.
-                "fields": [_field_name(model, name) for name in entry.changes_dict]
-                if entry.action == LogEntry.Action.UPDATE
-                else [],
-                "note": _audit_note(entry.additional_data),
-            }
-        )
-    return rows
-
-
-def _audit_entries(case: Case) -> tuple[list[dict], int]:
-    """The newest entries for the case page, and how many there are in all."""
-    entries = _audit_queryset(case)
-    return _audit_rows(entries[:AUDIT_SHOWN]), entries.count()
-
-
-def _field_name(model, name: str) -> str:
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:  # a field removed since the entry was written
-        return name
-    return str(getattr(field, "verbose_name", name))
+def _audit_entries(case: Case) -> tuple[list, int]:
+    """The newest lines of the history for the case page, and how many there are in all."""
+    history = AuditHistory(case)
+    return history[:AUDIT_SHOWN], history.count()
 
 
 def _descriptor(code: str) -> str:
@@ -323,29 +276,74 @@ def _filtered_cases(cases, filters: dict):
     return cases.order_by(f"-{field}" if sort.startswith("-") else field, "pk")
 
 
-@require_GET
-def case_audit(request, pk: int):
-    """The case's whole audit history, 50 entries a page (managers; reading it is a view of the
-    case). Pages are pinned to the newest entry when the history was opened (?upto=), so the
-    entries each page view adds do not shift older ones onto the next page."""
-    case = _get_case_for_user(request, pk)
-    require(request.user, "read_case_audit")
-    entries = _audit_queryset(case)
+def _audit_filters(request, case: Case) -> tuple[AuditFilterForm, str, int | None, int]:
+    """The history's filters from the URL, and the newest entry it is pinned to (?upto=)."""
+    form = AuditFilterForm(request.GET or None, people=people(case))
+    data = form.cleaned_data if form.is_valid() else {}
     upto = int_param(request.GET.get("upto"))
     if upto is None:
-        upto = entries.values_list("pk", flat=True).first() or 0
-    page = Paginator(entries.filter(pk__lte=upto), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        upto = case_entries(case).values_list("pk", flat=True).first() or 0
+    person = data.get("person")
+    return form, data.get("kind") or "", person.pk if person else None, upto
+
+
+@require_GET
+def case_audit(request, pk: int):
+    """The case's audit history, 50 lines a page (managers; reading it is a view of the case).
+    Filter by kind of entry and by person; views are one line per person per day. Pages are
+    pinned to the newest entry when the history was opened (?upto=), so the entries each page
+    view adds do not shift older ones onto the next page."""
+    case = _get_case_for_user(request, pk)
+    require(request.user, "read_case_audit")
+    form, kind, person, upto = _audit_filters(request, case)
+    history = AuditHistory(case, kind=kind, actor_id=person, upto=upto)
+    page = Paginator(history, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in (("kind", kind), ("person", person or ""), ("upto", upto)) if v})
     return render(
         request,
         "cases/case_audit.html",
         {
             "case": case,
+            "form": form,
             "page": page,
             "upto": upto,
-            "upto_query": f"upto={upto}",
-            "audit_entries": _audit_rows(page.object_list),
+            "upto_query": query,
+            "audit_entries": page.object_list,
+            "kind": kind,
         },
     )
+
+
+@require_GET
+def case_audit_csv(request, pk: int):
+    """Every entry of the filtered history, one per line (views not summarised), for a
+    compliance officer; formula-safe cells, ISO 8601 times. The export is itself recorded."""
+    case = _get_case_for_user(request, pk, viewed=False)
+    require(request.user, "read_case_audit")
+    _form, kind, person, upto = _audit_filters(request, case)
+    LogEntry.objects.log_create(
+        case,
+        action=LogEntry.Action.ACCESS,
+        changes=None,
+        force_log=True,
+        additional_data={"case_id": case.pk, "export": "Audit history exported (CSV)"},
+    )
+    entries = case_entries(case).filter(pk__lte=upto)
+    if person:
+        entries = entries.filter(actor_id=person)
+    entries = entries.filter(kind_filter(kind, None))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["when", "who", "kind", "what", "changes"])
+    for chunk_start in range(0, entries.count(), 500):
+        for row in entry_rows(list(entries[chunk_start : chunk_start + 500])):
+            who = (row.actor.get_full_name() or row.actor.username) if row.actor else "system"
+            when = timezone.localtime(row.timestamp).isoformat(timespec="seconds")
+            writer.writerow(safe_row([when, who, row.kind, row.what, "; ".join(row.changes)]))
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="case-{case.pk}-audit-history.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

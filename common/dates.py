@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common.wording import day_text
+
 
 def local_today(tz_name: str, now: datetime) -> date:
     """The calendar date at ``now`` in the time zone ``tz_name`` (e.g. a site's)."""
@@ -37,9 +39,9 @@ def range_problem(value: date | None, *, what: str, earliest: date | None = None
     if value is None:
         return None
     if earliest is not None and value < earliest:
-        return f"{what} ({value:%b %-d, %Y}) is before {earliest:%b %-d, %Y}; check the year."
+        return f"{what} ({day_text(value)}) is before {day_text(earliest)}; check the year."
     if latest is not None and value > latest:
-        return f"{what} ({value:%b %-d, %Y}) is after {latest:%b %-d, %Y}; check the year."
+        return f"{what} ({day_text(value)}) is after {day_text(latest)}; check the year."
     return None
 
 

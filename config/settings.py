@@ -18,6 +18,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("GENEGATE_DATA_DIR", str(BASE_DIR / "data")))
 
 DEBUG = env_bool("GENEGATE_DEBUG", False)
+# Django's technical 404 (every URL pattern) and 500 (traceback) pages: off even in the demo
+# (`make run`, DEBUG on) unless a developer turns them on (common/middleware.py).
+GENEGATE_DEBUG_PAGES = env_bool("GENEGATE_DEBUG_PAGES", False)
 TESTING = env_bool("GENEGATE_TESTING", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -57,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the product's 404/500 pages even with DEBUG on, unless GENEGATE_DEBUG_PAGES.
+    "common.middleware.FriendlyErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -185,6 +190,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# One date style on every screen, "3 Dec 2026" (config/formats/en/formats.py; common/wording.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -28,12 +28,12 @@ OBA_NUTSHELL = (
 COMMON_CHECKLIST = [
     "Genetic report confirming bi-allelic SMN1 mutations (MLPA/qPCR/ddPCR, or sequencing for a point variant)",
     "SMN2 copy number and SMA type (ICD-10-CM G12.0 / G12.1 / G12.8 / G12.9)",
-    "Anti-AAV9 total binding antibody titer <= 1:50 by ELISA, with the draw date",
+    "Anti-AAV9 total binding antibody titer ≤ 1:50 by ELISA, with the draw date",
     "Age under 2 years on the planned infusion date",
     "Current weight with the kit NDC for its band",
-    "Baseline ALT, AST, total bilirubin, PT/INR, creatinine, CBC with platelets, troponin-I",
+    "Baseline ALT, AST, total bilirubin, prothrombin time or INR, creatinine, hemoglobin, platelets, troponin-I",
     "Glucocorticoid plan: prednisolone 1 mg/kg/day from Day -1 for 30 days, taper if unremarkable",
-    "Post-infusion monitoring plan: LFTs and platelets weekly in month 1, every other week in months 2-3; "
+    "Post-infusion monitoring plan: liver panel and platelet count weekly in month 1, every other week in months 2-3; "
     "troponin-I weekly then monthly",
 ]
 
@@ -41,7 +41,7 @@ PAYERS = [
     {
         "name": "UnitedHealthcare (Optum)",
         "outcomes_based_agreement": Payer.Oba.YES,
-        "key_documentation": "FDA-label-aligned; certified center; bi-allelic SMN1; AAV9 <= 1:50",
+        "key_documentation": "FDA-label-aligned; certified center; bi-allelic SMN1; AAV9 ≤ 1:50",
         "extra": ["Certified SMA treatment center (site-of-care attestation)"],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "87726", "inpatient_drug_carve_out": CarveOut.IN_DRG},
@@ -53,7 +53,7 @@ PAYERS = [
         "extra": [
             "Site-of-care review (Aetna Site of Care Utilization Management Policy)",
             "Pediatric neuromuscular specialist review",
-            "No advanced SMA: no tracheostomy, no >= 16 h/day respiratory support for >= 14 days (CPB 0953)",
+            "No advanced SMA: no tracheostomy, no ≥ 16 h/day respiratory support for ≥ 14 days (CPB 0953)",
             "Nusinersen / risdiplam stopped (dates)",
         ],
         "age_wording": "< 2 years (Aetna CPB 0953)",
@@ -64,7 +64,7 @@ PAYERS = [
         "outcomes_based_agreement": Payer.Oba.COMMON,
         "key_documentation": "Cure SMA Standard of Care + FDA label (policies vary by plan)",
         "extra": ["Cure SMA standard-of-care alignment (treating SMA care center)"],
-        "age_wording": "Varies by plan: e.g. <= 2 years (BCBS MS), 2 years or younger (Anthem)",
+        "age_wording": "Varies by plan: e.g. ≤ 2 years (BCBS MS), 2 years or younger (Anthem)",
         "claims": {"payer_id": "BCBSDEMO", "claim_filing_indicator": "BL", "inpatient_drug_carve_out": CarveOut.IN_DRG},
     },
     {

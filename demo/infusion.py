@@ -135,7 +135,7 @@ def _record(case, spec: DemoInfusion, on: date, coordinator) -> InfusionRecord:
 
 def _override(case, on: date, physician, gate_id: str) -> None:
     if gate_id == "titer":
-        title = "Anti-AAV9 antibody titer <= 1:50, drawn within 14 days"
+        title = "Anti-AAV9 antibody titer ≤ 1:50, drawn within 14 days"
         detail = f"<1:25 drawn {(on - timedelta(days=17)).isoformat()}; stale (drawn 17 days before)"
         reason = OVERRIDE_REASON
     else:

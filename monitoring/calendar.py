@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
-from monitoring.kinds import KIND_DETAILS
+from common.wording import day_text
+from monitoring.kinds import KIND_DETAILS, kind_label
 
 
 @dataclass(frozen=True)
@@ -75,23 +76,32 @@ def render(name: str, events: Iterable[Event], now: datetime | None = None) -> s
 
 
 def draw_event(draw, initials: str = "") -> Event:
-    label = KIND_DETAILS.get(draw.kind, draw.kind)
+    """A draw for a family's or a coordinator's calendar: what is checked and when, in plain
+    words (no protocol citations: the schedule page carries those)."""
+    label = KIND_DETAILS.get(draw.kind, kind_label(draw.kind))
     prefix = f"{initials} · " if initials else ""
-    window = f"{draw.window_opens:%b %d} to {draw.window_closes:%b %d, %Y}"
+    extension = (
+        " This is an extra check: the previous results were not yet back to normal." if draw.is_extension else ""
+    )
     return Event(
         uid=f"draw-{draw.pk}@genegate",
         on=draw.due_on,
         summary=f"{prefix}{label}, day {draw.day}",
-        description=f"Due {draw.due_on:%b %d, %Y}; on time from {window}. {draw.reason}",
+        description=(
+            f"Due {day_text(draw.due_on)}; on time from {day_text(draw.window_opens)} "
+            f"to {day_text(draw.window_closes)}.{extension}"
+        ),
     )
 
 
 def milestone_event(milestone, initials: str = "") -> Event:
     prefix = f"{initials} · " if initials else ""
-    window = f"{milestone.window_opens:%b %d, %Y} to {milestone.window_closes:%b %d, %Y}"
     return Event(
         uid=f"milestone-{milestone.pk}@genegate",
         on=milestone.due_on,
         summary=f"{prefix}{milestone.month}-month outcome assessment",
-        description=f"Motor milestone assessment; window {window}.",
+        description=(
+            f"Motor milestone assessment; window {day_text(milestone.window_opens)} "
+            f"to {day_text(milestone.window_closes)}."
+        ),
     )

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from cases.analytes import ANALYTES
+from common.wording import day_text
 from monitoring import milestones as milestone_rules
 from monitoring.kinds import DrawKind
 from monitoring.models import Draw, DrawState, ProtocolVersion, Result, SteroidDecision
@@ -49,7 +50,7 @@ class ResultsForm(forms.Form):
             )
             self.fields[f"{analyte}_unit"] = forms.ChoiceField(
                 label=f"{info.label} unit",
-                choices=[(u, u) for u in info.accepted_units],
+                choices=[(u, u) for u in info.units_offered],
                 initial=info.canonical_unit,
             )
             if analyte in ULN_USED:
@@ -60,7 +61,11 @@ class ResultsForm(forms.Form):
                     max_value=VALUE_MAX,
                     decimal_places=3,
                     max_digits=9,
-                    help_text="Blank: fallback ULN (England 2009)" if analyte == "alt" else "From the lab report",
+                    help_text=(
+                        "From the lab report. Left empty, the published upper limit for the child's age and sex is used."
+                        if analyte == "alt"
+                        else "From the lab report"
+                    ),
                 )
 
     def rows(self):
@@ -72,7 +77,7 @@ class ResultsForm(forms.Form):
     def clean_collected_at(self) -> datetime:
         collected = self.cleaned_data["collected_at"]
         if timezone.localtime(collected).date() < self.infused_on:
-            raise forms.ValidationError(f"Collection cannot be before the infusion on {self.infused_on:%b %-d, %Y}.")
+            raise forms.ValidationError(f"Collection cannot be before the infusion on {day_text(self.infused_on)}.")
         if collected > self.now:
             raise forms.ValidationError("Collection time is in the future.")
         return collected
@@ -150,7 +155,7 @@ class ResultMoveForm(forms.Form):
             .order_by("kind", "due_on", "pk")
         )
         self.fields["to"].label_from_instance = lambda d: (
-            f"{draw_name(d)}, due {d.due_on:%b %-d, %Y} ({d.get_state_display().lower()})"
+            f"{draw_name(d)}, due {day_text(d.due_on)} ({d.get_state_display().lower()})"
         )
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -368,7 +373,7 @@ class FlagAcknowledgeForm(forms.Form):
         if value is None:
             return None
         if value < self.today:
-            raise forms.ValidationError(f"A repeat draw cannot be in the past (today is {self.today:%d %b %Y}).")
+            raise forms.ValidationError(f"A repeat draw cannot be in the past (today is {day_text(self.today)}).")
         if value > self.today + timedelta(days=MAX_REPEAT_DAYS):
             raise forms.ValidationError(f"Order a repeat within {MAX_REPEAT_DAYS} days, or add it to the schedule.")
         return value

@@ -20,7 +20,7 @@ class DrawKind(models.TextChoices):
 # What each kind checks, in full, for documents a reader outside the clinic reads (calendar,
 # PA packet): the same kinds, spelled out.
 KIND_DETAILS: dict[str, str] = {
-    DrawKind.LIVER: "Liver panel (clinical exam, ALT, AST, total bilirubin, PT/INR)",
+    DrawKind.LIVER: "Liver panel (clinical exam, ALT, AST, total bilirubin, prothrombin time or INR)",
     DrawKind.PLATELETS: "Platelet count with hemoglobin (TMA surveillance)",
     DrawKind.TROPONIN: "Troponin-I",
     DrawKind.STEROID_REVIEW: "Steroid review at the end of the course (liver check before any taper)",

@@ -170,16 +170,15 @@ class Result(models.Model):
         return f"Result {self.pk}"
 
     def get_additional_data(self) -> dict | None:
-        """On the result's audit entries: its case (for the case page's history, when the draw
-        is at hand; no query for it) and, when it was moved, from which draw to which and why
-        (monitoring.workflows.result_move sets ``audit_move``)."""
-        data = {}
-        if Result.draw.is_cached(self):
-            data["case_id"] = self.draw.case_id
+        """On the result's audit entries: its case (for the case page's history) and, when it
+        was moved, from which draw to which and why (monitoring.workflows.result_move sets
+        ``audit_move``)."""
+        # The case id on each entry: the case's history finds it (cases/audit.py).
+        data = {"case_id": self.draw.case_id}
         move = getattr(self, "audit_move", None)
         if move:
             data["moved"] = move
-        return data or None
+        return data
 
     @property
     def analyte_label(self) -> str:
@@ -246,6 +245,11 @@ class Flag(models.Model):
     @property
     def needs_acknowledgement(self) -> bool:
         return self.alert is not None and self.acknowledged_at is None and self.resolved_at is None
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py); a
+        # physician's acknowledgement reads there as plan and note, old → new.
+        return {"case_id": self.case_id}
 
 
 class Milestone(models.Model):
@@ -344,6 +348,10 @@ class SteroidDecision(models.Model):
         """A taper recorded against the rule's "continue" (shown as an override)."""
         return self.against_recommendation and self.action == self.Action.TAPER
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class Assessment(models.Model):
     """An outcome milestone assessment (docs/domain.md §8): scores in range, the WHO checklist and
@@ -370,3 +378,7 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"Assessment {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

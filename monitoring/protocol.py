@@ -136,8 +136,8 @@ PROTOCOL_V1 = Protocol(
             source="FDA label §5.1, boxed warning (weekly in month 1, "
             "every other week in months 2 and 3, until unremarkable)",
             phases=(
-                Phase(28, "Label §5.1: weekly LFTs in month 1"),
-                Phase(84, "Label §5.1: LFTs every other week in months 2 and 3"),
+                Phase(28, "Label §5.1: liver panel weekly in month 1"),
+                Phase(84, "Label §5.1: liver panel every other week in months 2 and 3"),
             ),
             extension_reason="Extension: {finding}; liver monitoring continues {cadence} "
             "until unremarkable (label §5.1)",
@@ -150,7 +150,7 @@ PROTOCOL_V1 = Protocol(
             source="FDA label §2.3, §5 (platelets at least weekly in "
             "month 1, every other week in months 2 and 3, until back to baseline)",
             phases=(
-                Phase(28, "Label §5: weekly platelet count in month 1 (TMA surveillance)"),
+                Phase(28, "Label §5: platelet count weekly in month 1 (TMA surveillance)"),
                 Phase(84, "Label §5: platelet count every other week in months 2 and 3"),
             ),
             extension_reason="Extension: {finding}; platelet counts continue {cadence} "
@@ -164,8 +164,8 @@ PROTOCOL_V1 = Protocol(
             source="FDA label §2.3, §5 (troponin-I weekly in month 1, monthly in "
             "months 2 and 3, until back to baseline)",
             phases=(
-                Phase(28, "Label §5: weekly troponin-I in month 1"),
-                Phase(84, "Label §5: monthly troponin-I in months 2 and 3"),
+                Phase(28, "Label §5: troponin-I weekly in month 1"),
+                Phase(84, "Label §5: troponin-I monthly in months 2 and 3"),
             ),
             extension_interval_days=TROPONIN_EXTENSION_INTERVAL_DAYS,
             extension_reason="Extension: {finding}; troponin-I continues {cadence} until back to baseline (label §5)",

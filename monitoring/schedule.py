@@ -77,7 +77,7 @@ def planned_draws(infusion_date: date, protocol: Protocol) -> list[PlannedDraw]:
 
     1. For each protocol row and each of its days, due_on = infusion_date + day.
     2. The window is due_on ± protocol.window_days (inclusive at both ends).
-    3. The reason is the row's phase text for that day (e.g. "Label §5.1: weekly LFTs in
+    3. The reason is the row's phase text for that day (e.g. "Label §5.1: liver panel weekly in
        month 1").
     4. Sort by (due_on, row order) so same-day draws keep the protocol's order.
     """

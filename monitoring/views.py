@@ -17,6 +17,7 @@ from accounts.access import scope_to_sites
 from accounts.permissions import can, require
 from cases.access import get_case_for_user, record_case_viewed, record_cases_viewed
 from cases.models import Case
+from common.wording import day_text
 from monitoring import calendar, charts, steroids
 from monitoring.forms import (
     WHO_FIELDS,
@@ -258,7 +259,7 @@ def flag_acknowledge(request, flag_pk: int):
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
-                repeat = f" Repeat draw on {data['repeat_on']:%d %b %Y} added." if data["repeat_on"] else ""
+                repeat = f" Repeat draw on {day_text(data['repeat_on'])} added." if data["repeat_on"] else ""
                 messages.success(request, f"Acknowledged {len(done)} flag{'s' if len(done) != 1 else ''}.{repeat}")
                 return redirect(_case_monitoring_url(case))
     acknowledged = (

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.analytes import ANALYTES, to_canonical
 from cases.models import BaselineLab, WeightMeasurement
+from common.wording import day_text, moment_text
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
 from monitoring import steroids
@@ -550,7 +551,7 @@ def unscheduled_draw_for(*, case, like: Draw, on: date) -> Draw:
     day = (on - infused_on).days
     if day < 0:
         raise ValueError(
-            f"it was collected before the infusion on {infused_on:%b %-d, %Y} (a baseline, not a monitoring result)"
+            f"it was collected before the infusion on {day_text(infused_on)} (a baseline, not a monitoring result)"
         )
     return Draw(
         case=case,
@@ -559,7 +560,7 @@ def unscheduled_draw_for(*, case, like: Draw, on: date) -> Draw:
         kind=like.kind,
         day=day,
         analytes=list(like.analytes),
-        reason=f"Unscheduled result: collected on {on:%b %-d, %Y}, outside every scheduled window",
+        reason=f"Unscheduled result: collected on {day_text(on)}, outside every scheduled window",
         unscheduled=True,
         due_on=on,
         window_opens=on,
@@ -768,7 +769,7 @@ def flags_acknowledge(
         first = done[0]
         when = timezone.localtime(first.acknowledged_at, ZoneInfo(case.site.timezone))
         raise ValueError(
-            f"Already acknowledged by {_who(first.acknowledged_by)} at {when:%d %b %Y %H:%M}; "
+            f"Already acknowledged by {_who(first.acknowledged_by)} at {moment_text(when)}; "
             "your note was not saved, read theirs below and add a new one if needed."
         )
     if any(f.alert is None for f in flags):
@@ -914,7 +915,7 @@ def steroid_decide(
             later = SteroidDecision.objects.select_related("decided_by").get(pk=corrects.superseded_by_id)
             raise ValueError(
                 f"This decision was already corrected by {_who(later.decided_by)} on "
-                f"{timezone.localtime(later.decided_at, ZoneInfo(course.site.timezone)):%d %b %Y %H:%M}; "
+                f"{moment_text(later.decided_at, ZoneInfo(course.site.timezone))}; "
                 "correct the current decision instead."
             )
         if len(" ".join(correction_reason.split())) < 3:

@@ -23,7 +23,7 @@ LIMIT = 50
 
 GROUP_TITLES = {
     "overdue": "Overdue",
-    "late": "Late (window passed)",
+    "late": "Late (on-time window closed)",
     "today": "Due today",
     "week": "Due this week",
 }

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 export GENEGATE_DEBUG=${GENEGATE_DEBUG:-1}
+# The product's own 404/500 pages; GENEGATE_DEBUG_PAGES=1 make run shows Django's debug pages.
+export GENEGATE_DEBUG_PAGES=${GENEGATE_DEBUG_PAGES:-0}
 # Two-factor sign-in is on in production; the demo turns it off so the demo logins work at once.
 export GENEGATE_REQUIRE_2FA=${GENEGATE_REQUIRE_2FA:-0}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6390/0}

@@ -32,33 +32,33 @@ def reminded(cast):
 def test_notifications_show_their_time_with_its_zone(cast, client, reminded):
     client.force_login(cast.manager)
     body = client.get(reverse("monitoring:notifications")).content.decode()
-    assert "10 Mar 2026 09:30 EDT" in body
+    assert "10 Mar 2026, 09:30 EDT" in body
 
 
 def test_the_dashboard_shows_the_last_reminder_and_its_refresh_time_with_their_zone(cast, client, reminded):
     client.force_login(cast.manager)
     with time_machine.travel(NOW, tick=False):
         body = client.get(reverse("monitoring:dashboard")).content.decode()
-    assert "Updated 09:30 EDT" in body and "10 Mar 09:30 EDT" in body
+    assert "Updated 09:30 EDT" in body and "10 Mar 2026, 09:30 EDT" in body
 
 
 def test_the_acknowledge_page_shows_reminder_times_with_their_zone(cast, client, reminded):
     client.force_login(cast.manager)
     with time_machine.travel(NOW, tick=False):
         body = client.get(reverse("monitoring:reminder_acknowledge", args=[reminded.pk])).content.decode()
-    assert "10 Mar 09:30 EDT" in body
+    assert "10 Mar 2026, 09:30 EDT" in body
 
 
 def test_the_case_audit_shows_its_times_with_their_zone(cast, client):
     client.force_login(cast.manager)
     with time_machine.travel(NOW, tick=False):
         body = client.get(reverse("cases:detail", args=[cast.case_a.pk])).content.decode()
-    assert "Mar 10, 2026 09:30 EDT" in body
+    assert "10 Mar 2026, 09:30 EDT" in body
 
 
 def test_the_urgent_flag_notification_gives_the_raise_time_in_the_site_zone(cast, reminded):
     body = Notification.objects.get(kind=ReminderKind.URGENT_FLAG).body
-    assert "10 Mar 2026 09:27 EDT" in body
+    assert "10 Mar 2026, 09:27 EDT" in body
 
 
 def test_a_chicago_site_gets_its_flag_time_in_central_time(cast):
@@ -68,7 +68,7 @@ def test_a_chicago_site_gets_its_flag_time_in_central_time(cast):
         make_flag(cast.case_a)
         reminders_run(now=NOW)
     assert NOW.astimezone(ZoneInfo("America/Chicago")).hour == 8
-    assert "10 Mar 2026 08:27 CDT" in Notification.objects.get(kind=ReminderKind.URGENT_FLAG).body
+    assert "10 Mar 2026, 08:27 CDT" in Notification.objects.get(kind=ReminderKind.URGENT_FLAG).body
 
 
 def test_times_are_shown_in_the_sites_zone_not_the_servers(cast, client):
@@ -83,9 +83,9 @@ def test_times_are_shown_in_the_sites_zone_not_the_servers(cast, client):
         notes = client.get(reverse("monitoring:notifications")).content.decode()
         board = client.get(reverse("monitoring:dashboard")).content.decode()
         ack = client.get(reverse("monitoring:reminder_acknowledge", args=[draw.pk])).content.decode()
-    assert "10 Mar 2026 08:30 CDT" in notes and "09:30 EDT" not in notes
-    assert "10 Mar 08:30 CDT" in board
-    assert "10 Mar 08:30 CDT" in ack and "09:30 EDT" not in ack
+    assert "10 Mar 2026, 08:30 CDT" in notes and "09:30 EDT" not in notes
+    assert "10 Mar 2026, 08:30 CDT" in board
+    assert "10 Mar 2026, 08:30 CDT" in ack and "09:30 EDT" not in ack
 
 
 def test_csv_exports_say_utc_in_their_header(cast, client):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.rules import PauseValues, RecordCheck, RecordValues, VialValues, check_record
 from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
+from common.wording import day_text, plain
 
 AMENDMENT_REASON_MIN_LENGTH = 10
 WEIGHT_INPUT_MAX_KG = Decimal("60")  # sanity bound on input, not a clinical rule
@@ -145,7 +146,7 @@ class InfusionRecordForm(forms.ModelForm):
         # plan that moves meanwhile left such drafts stuck (issue 15 item 3). Move the plan instead.
         if on is not None and self.today is not None and on > self.today:
             raise forms.ValidationError(
-                f"{on:%b %-d, %Y} is after today ({self.today:%b %-d, %Y}): the record is written on the "
+                f"{day_text(on)} is after today ({day_text(self.today)}): the record is written on the "
                 "infusion day. To plan a later date, change the planned infusion date above."
             )
         return on
@@ -301,7 +302,7 @@ class ClinicalStatusForm(forms.Form):
     def clean_checked_on(self):
         on = self.cleaned_data["checked_on"]
         if on > self.today:
-            raise forms.ValidationError(f"A check cannot be dated after today ({self.today:%b %-d, %Y}).")
+            raise forms.ValidationError(f"A check cannot be dated after today ({day_text(self.today)}).")
         if on < self.date_of_birth:
             raise forms.ValidationError("A check cannot be dated before the date of birth.")
         return on
@@ -334,7 +335,7 @@ class PlanForm(forms.Form):
     def clean_planned_on(self):
         on = self.cleaned_data["planned_on"]
         if on < self.today:
-            raise forms.ValidationError(f"The planned date cannot be before today ({self.today:%b %-d, %Y}).")
+            raise forms.ValidationError(f"The planned date cannot be before today ({day_text(self.today)}).")
         if on <= self.date_of_birth:
             raise forms.ValidationError("The planned date must be after the date of birth.")
         return on
@@ -348,7 +349,7 @@ class PlanForm(forms.Form):
         if start >= on:
             self.add_error(
                 "steroid_start",
-                f"Prednisolone starts before the infusion (label §2.1: the day before, {on - timedelta(days=1):%b %-d, %Y}).",
+                f"Prednisolone starts before the infusion (label §2.1: the day before, {day_text(on - timedelta(days=1))}).",
             )
         data["steroid_start"] = start
         return data
@@ -372,7 +373,7 @@ class OverrideForm(forms.Form):
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["gate_id"].choices = [(i.id, f"{i.title}: {i.detail}") for i in items]
+        self.fields["gate_id"].choices = [(i.id, plain(f"{i.title}: {i.detail}")) for i in items]
         self.helper = _helper()
 
 

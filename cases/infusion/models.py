@@ -40,6 +40,10 @@ class GateOverride(models.Model):
     def __str__(self) -> str:
         return f"Gate override {self.pk} ({self.gate_id})"
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class InfusionRecord(models.Model):
     """What happened on the infusion day. The claim and the monitoring schedule start here."""
@@ -121,6 +125,10 @@ class InfusionRecord(models.Model):
             pauses=tuple(p.values() for p in pauses),
         )
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}
+
 
 class InfusionVial(models.Model):
     """One vial of the kit: size, lot and expiry (lot traceability)."""
@@ -145,6 +153,10 @@ class InfusionVial(models.Model):
 
     def values(self) -> VialValues:
         return VialValues(size_ml=Decimal(self.size_ml), lot_number=self.lot_number, expires_on=self.expires_on)
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.record.case_id}
 
 
 class InfusionPause(models.Model):
@@ -175,6 +187,10 @@ class InfusionPause(models.Model):
     def values(self) -> PauseValues:
         return PauseValues(started_at=self.started_at, resumed_at=self.resumed_at, reason=self.reason)
 
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.record.case_id}
+
 
 class InfusionAmendment(models.Model):
     """A change to a signed record: the old and new value, why, by whom and when. Appended only."""
@@ -194,6 +210,10 @@ class InfusionAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"Amendment {self.pk} of record {self.record_id}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.record.case_id}
 
 
 def record_for_case(case) -> InfusionRecord | None:

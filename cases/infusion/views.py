@@ -48,6 +48,7 @@ from cases.infusion.workflows import (
     record_save,
 )
 from cases.models import Case
+from common.wording import day_text
 
 
 # --- Access helpers -----------------------------------------------------------------------------
@@ -296,8 +297,8 @@ def infusion_plan(request, pk: int):
         else:
             messages.success(
                 request,
-                f"Plan saved: infusion {data['planned_on']:%b %-d, %Y}, prednisolone from "
-                f"{data['steroid_start']:%b %-d, %Y}.",
+                f"Plan saved: infusion {day_text(data['planned_on'])}, prednisolone from "
+                f"{day_text(data['steroid_start'])}.",
             )
             return redirect(_day_url(case))
     return _render_day(request, case, status=422, plan_form=form)

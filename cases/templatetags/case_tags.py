@@ -7,8 +7,6 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import timezone
 
-from cases.gate_display import dates_in_words
-
 register = template.Library()
 
 STATUS_BADGES = {
@@ -17,12 +15,6 @@ STATUS_BADGES = {
     "missing": ("text-bg-danger", "Missing"),
     "warning": ("text-bg-warning", "Warning"),
 }
-
-
-@register.filter
-def nice_dates(text: str) -> str:
-    """Write the ISO dates of a gate line as "Dec 12" (year added when not this year)."""
-    return dates_in_words(str(text), timezone.localdate())
 
 
 @register.filter

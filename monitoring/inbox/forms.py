@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 
 from accounts.access import sites_for
+from common.wording import day_text
 from monitoring.inbox.matching import KIND_FOR_ANALYTE
 from monitoring.inbox.models import InboxSource, Laboratory
 from monitoring.kinds import kind_label
@@ -64,7 +65,7 @@ def _draw_label(draw: Draw) -> str:
     patient = draw.case.patient
     return (
         f"{patient.mrn} · {patient.initials} · {kind_label(draw.kind)} day {draw.day} "
-        f"(due {draw.due_on:%b %-d, %Y}; {draw.get_state_display().lower()})"
+        f"(due {day_text(draw.due_on)}; {draw.get_state_display().lower()})"
     )
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 from accounts.models import Site
 from cases.analytes import ANALYTES, LAB_ANALYTE_ALIASES, to_canonical
 from cases.models import Case, Patient
+from common.wording import day_text
 from monitoring.inbox import codes
 from monitoring.inbox.records import LabReport, ResultLine
 from monitoring.models import OPEN_STATES, Draw, DrawState, Result
@@ -126,13 +127,13 @@ def match_draws(case: Case, lines: list[ResultLine], tz: ZoneInfo, *, chosen: di
                 continue
             draw = _covering(of_kind, on)
             if draw == "many":
-                found.reasons.append(f"{label}: more than one scheduled draw covers {on:%b %-d, %Y}.")
+                found.reasons.append(f"{label}: more than one scheduled draw covers {day_text(on)}.")
                 continue
             if draw is None:
                 try:
                     draw = unscheduled_draw_for(case=case, like=of_kind[0], on=on)
                 except ValueError as exc:
-                    found.reasons.append(f"{label}: no scheduled draw's window covers {on:%b %-d, %Y}; {exc}.")
+                    found.reasons.append(f"{label}: no scheduled draw's window covers {day_text(on)}; {exc}.")
                     continue
                 draw = unscheduled.setdefault((draw.kind, draw.day), draw)
         old = existing.get((draw.pk, line.analyte))

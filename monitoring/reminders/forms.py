@@ -14,6 +14,7 @@ from accounts.access import users_at_sites
 from accounts.models import Role, Site
 from accounts.permissions import roles_for
 from cases.models import Case
+from common.wording import day_text
 from monitoring.kinds import DrawKind
 from monitoring.models import DEFAULT_ROUTES, ReminderKind
 
@@ -56,7 +57,7 @@ class AcknowledgeForm(forms.Form):
         if value is None:
             return None
         if value <= self.today:
-            raise forms.ValidationError(f"Pick a date after today ({self.today:%d %b %Y}).")
+            raise forms.ValidationError(f"Pick a date after today ({day_text(self.today)}).")
         if value > self.today + timedelta(days=MAX_SNOOZE_DAYS):
             raise forms.ValidationError(f"Escalation can be paused for at most {MAX_SNOOZE_DAYS} days.")
         return value

@@ -31,13 +31,13 @@ __all__ = [
 class ReminderKind(models.TextChoices):
     DUE_TOMORROW = "due_tomorrow", "Draw due tomorrow"
     DUE_TODAY = "due_today", "Draw due today"
-    LATE = "late", "Draw late (window passed)"
-    OVERDUE = "overdue", "Draw overdue (grace passed): escalation"
+    LATE = "late", "Draw late (its on-time window has closed)"
+    OVERDUE = "overdue", "Draw overdue: escalated to the manager"
     STEROID_REVIEW = "steroid_review", "Steroid end-of-course review"
     MILESTONE_DUE = "milestone_due", "Outcome milestone due"
     URGENT_FLAG = "urgent_flag", "Urgent result flag"
     ABNORMAL_FLAG = "abnormal_flag", "Abnormal result flag"
-    FLAG_ESCALATION = "flag_escalation", "Result flag not acknowledged: escalation"
+    FLAG_ESCALATION = "flag_escalation", "Result flag not acknowledged: escalated to the physicians and the manager"
 
 
 # Short words for tables (the dashboard's "last reminder").
@@ -208,3 +208,7 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"Acknowledgement {self.pk} of draw {self.draw_id}"
+
+    def get_additional_data(self) -> dict:
+        # The case id on each audit entry: the case's history finds it (cases/audit.py).
+        return {"case_id": self.case_id}

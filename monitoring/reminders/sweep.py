@@ -53,6 +53,7 @@ from django.utils import timezone
 
 from accounts.access import users_at_sites
 from common.dates import local_today
+from common.wording import day_text, moment_text, plain
 from monitoring.flags import ALERT_ABNORMAL, ALERT_URGENT, alert_class
 from monitoring.kinds import kind_label
 from monitoring.models import (
@@ -511,8 +512,8 @@ def _describe(reminder: Reminder) -> dict:
         draw = reminder.draw
         what = kind_label(draw.kind)
         detail = (
-            f"{what} (day {draw.day}) due {draw.due_on:%d %b %Y}, "
-            f"on time {draw.window_opens:%d %b}–{draw.window_closes:%d %b}."
+            f"{what} (day {draw.day}) due {day_text(draw.due_on)}, "
+            f"on time from {day_text(draw.window_opens)} to {day_text(draw.window_closes)}."
         )
         path = (
             reverse("monitoring:reminder_acknowledge", args=[draw.pk])
@@ -521,12 +522,12 @@ def _describe(reminder: Reminder) -> dict:
         )
     elif reminder.milestone_id:
         milestone = reminder.milestone
-        detail = f"{milestone.month}-month outcome assessment due {milestone.due_on:%d %b %Y}."
+        detail = f"{milestone.month}-month outcome assessment due {day_text(milestone.due_on)}."
         path = reverse("cases:detail", args=[case.pk])
     else:
         flag = reminder.flag
-        raised = timezone.localtime(flag.raised_at, ZoneInfo(reminder.site.timezone))
-        detail = f"{flag.message}. Raised {raised:%d %b %Y %H:%M %Z}"
+        raised = moment_text(flag.raised_at, ZoneInfo(reminder.site.timezone))
+        detail = f"{plain(flag.message)}. Raised {raised}"
         if reminder.kind == K.FLAG_ESCALATION:
             detail += "; not yet acknowledged by a physician"
         detail += ". Acknowledge it with a plan."
@@ -568,13 +569,18 @@ def _deliver(reminder: Reminder, users: list, now: datetime, connection=None) ->
     addresses = [user.email for user in users if user.email]
     if not addresses:
         return
-    message = EmailMessage(
+    reminder_email(reminder, addresses, info=info, connection=connection).send(fail_silently=False)
+
+
+def reminder_email(reminder: Reminder, addresses: list[str], *, info: dict | None = None, connection=None):
+    """The e-mail for ``reminder``: a subject without patient data, a body in plain words."""
+    info = info or _describe(reminder)
+    return EmailMessage(
         subject=_subject(reminder),
         body=render_to_string("monitoring/reminders/email.txt", info),
         to=addresses,
         connection=connection,
     )
-    message.send(fail_silently=False)
 
 
 def _error_text(exc: Exception) -> str:

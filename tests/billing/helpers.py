@@ -34,7 +34,7 @@ def make_payer(name: str = "Aetna", **extra) -> Payer:
         outcomes_based_agreement=Payer.Oba.YES,
         oba_terms="Milestones at 6/12/24/36/60 months via OneGene.",
         key_documentation="FDA label; site-of-care; pediatric specialty review",
-        documentation_checklist=["Genetic report (bi-allelic SMN1)", "AAV9 titer <= 1:50", "LFT monitoring plan"],
+        documentation_checklist=["Genetic report (bi-allelic SMN1)", "AAV9 titer <= 1:50", "Liver monitoring plan"],
     )
     defaults.update(extra)
     return Payer.objects.create(name=name, **defaults)

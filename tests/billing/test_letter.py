@@ -16,6 +16,7 @@ from billing.models import MedicalNecessityLetter, PAEvent, PAPacket, PriorAutho
 from billing.packet import PacketError, packet_case, packet_create, packet_snapshot
 from cases.models import TiterResult, WeightMeasurement
 from cases.titers import parse_titer
+from common.wording import day_text
 from tests.billing.conftest import pdf_pages
 from tests.billing.helpers import make_ready_case, prescriber, sign_letter
 from tests.personas import PASSWORD, make_user
@@ -41,10 +42,10 @@ def _post(client, case, **data):
 def test_the_draft_states_the_cases_facts_and_why_now(unsigned_case, today):
     state = letter_state(unsigned_case)
     facts = dict(state.lmn["facts"])
-    planned = unsigned_case.planned_infusion_date.isoformat()
+    planned = day_text(unsigned_case.planned_infusion_date)
     assert facts["Request"] == f"initial request for an infusion on {planned}"
     assert facts["SMN2 copy number"] == "2"
-    assert facts["Weight"].startswith(f"5.2 kg on {(today - timedelta(days=3)).isoformat()}; kit 71894-125-04")
+    assert facts["Weight"].startswith(f"5.2 kg on {day_text(today - timedelta(days=3))}; kit 71894-125-04")
     assert facts["Anti-AAV9 antibody titer"].startswith("1:25 by ELISA")
     assert "platelets 310 × 10⁹/L (lower limit 150 × 10⁹/L" in facts["Baseline laboratory results"]
     assert facts["Prescriber"] == "Dr. Priya Raman, specialty not recorded, NPI 1234567893"
@@ -163,9 +164,9 @@ def test_after_a_denial_the_letter_asks_for_reconsideration_and_says_what_is_new
     lmn = packet_snapshot(packet_case(unsigned_case.pk))["lmn"]
     assert "Letter type: Initial request → Reconsideration after a denial" in lmn["changes"]
     text = letter_state(unsigned_case).text
-    assert text.startswith(f"I am writing to ask you to reconsider your denial, dated {denied_on.isoformat()}")
+    assert text.startswith(f"I am writing to ask you to reconsider your denial, dated {day_text(denied_on)}")
     assert "“AAV9 titer not documented.”" in text
-    assert f"New since the denial: anti-AAV9 titer <1:25 drawn {(today - timedelta(days=1)).isoformat()}" in text
+    assert f"New since the denial: anti-AAV9 titer <1:25 drawn {day_text(today - timedelta(days=1))}" in text
     sign_letter(unsigned_case, cast.physician)
     assert MedicalNecessityLetter.objects.get(case=unsigned_case, version=2).kind == "appeal"
     first = _flat(pdf_pages(packet_create(case=unsigned_case, by=cast.billing, final=True).file.read(), tmp_path)[0])
@@ -176,7 +177,7 @@ def test_an_infusion_given_without_an_approval_gets_a_post_service_letter(cast, 
     unsigned_case.infused_on = unsigned_case.planned_infusion_date
     unsigned_case.save()
     state = letter_state(unsigned_case)
-    infused = unsigned_case.infused_on.isoformat()
+    infused = day_text(unsigned_case.infused_on)
     assert dict(state.lmn["facts"])["Request"] == f"post-service request for the infusion given on {infused}"
     assert "which Ava Ready (date of birth" in state.text and f"received on {infused}" in state.text
     assert "We request" not in state.text

@@ -176,7 +176,7 @@ def test_an_admin_adds_a_price_and_the_case_shows_the_newest_effective_one(clien
                                                    "effective_on": "2025-01-01", "note": "checked"})  # fmt: skip
     assert ok.status_code == 302
     page = client.get(reverse("cases:detail", args=[ready_case.pk])).content.decode()
-    assert "$2,300,000 WAC" in page and "Effective 2025-01-01" in page
+    assert "$2,300,000 WAC" in page and "Effective 1 Jan 2025" in page
 
 
 def test_an_admin_edits_a_support_program(client, admin_user, seeded):

@@ -163,6 +163,6 @@ def test_after_infusion_the_gate_reads_as_the_record_of_the_infusion_day(cast, l
     case.save()
     assert gate_date(case, date(2026, 12, 1)) == date(2026, 11, 3)
     body = login(cast.coordinator).get(reverse("cases:detail", args=[case.pk])).content.decode()
-    assert "Ready for PA" not in body and "the infusion day, Nov 3" in body
+    assert "Ready for PA" not in body and "the infusion day, 3 Nov 2026" in body
     assert "on the infusion day" in body
     assert gate_summary(case, GateReport(on=case.infused_on, items=())) == "Met on the infusion day"

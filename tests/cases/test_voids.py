@@ -49,7 +49,7 @@ def test_a_voided_weight_stays_struck_through_in_the_audit_and_the_gate_ignores_
     assert WeightMeasurement.objects.filter(case=ready).count() == 1  # never deleted
     assert _gate(ready).item("weight").status == "missing"
     page = _page(client, ready)
-    assert "<del>5.40</del>" in page and "Voided by Coordinator" in page and "Typed 5.4 for 4.5 kg" in page
+    assert "<del>5.40 kg</del>" in page and "Voided by Coordinator" in page and "Typed 5.4 for 4.5 kg" in page
     entry = LogEntry.objects.get_for_object(weight).filter(action=LogEntry.Action.UPDATE).get()
     assert entry.changes_dict["void_reason"] == ["", "Typed 5.4 for 4.5 kg"]
     assert entry.changes_dict["voided_at"][0] == "None"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.packet import packet_case, packet_snapshot
 from cases.infusion.models import InfusionRecord
 from cases.models import ClinicalStatusCheck
+from common.wording import day_text
 from tests.infusion.factories import make_record, ready_case
 from tests.personas import PASSWORD
 
@@ -69,7 +70,7 @@ def test_a_check_that_finds_an_infection_blocks_signing_and_says_postpone(cast, 
 def test_a_passing_check_by_the_physician_lets_the_record_be_signed(cast, client, drafted):
     client.force_login(cast.physician)
     _check(client, drafted, checked_on=TODAY().isoformat(), no_active_infection="yes", clinically_stable="yes")
-    assert f"checked {TODAY().isoformat()} by Physician" in _day(client, drafted)
+    assert f"checked {day_text(TODAY())} by Physician" in _day(client, drafted)
     assert _sign(client, drafted).status_code == 302
     assert InfusionRecord.objects.get().is_signed
 

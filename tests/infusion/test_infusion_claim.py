@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.denials import FIX_WRONG_CPT, FIX_WRONG_HCPCS
+from common.wording import day_text
 from tests.infusion.factories import make_record, payer, ready_case
 from tests.personas import MARKER_NAME, make_case
 
@@ -31,7 +32,7 @@ def claim(client, case, **params):
 
 def line_codes(body: str) -> list[tuple[str, str]]:
     table = body[body.index('id="claim-lines"') : body.index("</table>", body.index('id="claim-lines"'))]
-    return re.findall(r"<td><strong>(\w+)</strong></td><td>([\d.]+)</td>", table)
+    return re.findall(r"<td><strong>(\w+)</strong></td><td[^>]*>([\d.]+)</td>", table)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_the_j3399_line_carries_the_n4_11_digit_ndc_pointers_pos_and_pa_number(c
     client.force_login(cast.billing)
     body = claim(client, signed)
     assert "N471894012504 UN1" in body  # 71894-125-04 in 5-4-2 form with N4 and UN 1
-    assert "<td>AB</td><td>21</td><td>PA-778812</td>" in body
+    assert '<td data-label="Dx">AB</td><td data-label="POS">21</td><td data-label="PA">PA-778812</td>' in body
     assert "Family history of epilepsy and other diseases of the nervous system" in body
 
 
@@ -255,7 +256,7 @@ def test_a_record_date_in_the_past_is_the_date_of_service(cast, client):
     case = ready_case(cast.site_a, on)
     make_record(case, cast.coordinator, on, signed_by=cast.physician)
     client.force_login(cast.billing)
-    assert f'<tr><th scope="row">Date of service</th><td>{on.isoformat()}</td></tr>' in claim(client, case)
+    assert f'<tr><th scope="row">Date of service</th><td>{day_text(on)}</td></tr>' in claim(client, case)
 
 
 def test_a_paused_infusion_is_billed_on_its_actual_time_on_the_claim_and_the_billing_summary(cast, client):

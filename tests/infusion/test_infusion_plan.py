@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.infusion.models import GateOverride, InfusionRecord
+from common.wording import day_text
 from monitoring.models import SteroidCourse
 from tests.infusion.factories import make_record, ready_case, record_post
 
@@ -147,7 +148,7 @@ def test_a_future_draft_from_before_is_shown_with_a_warning_and_can_be_redated(c
     make_record(ready, cast.coordinator, tomorrow)  # saved before drafts were refused
     client.force_login(cast.coordinator)
     body = _day(client, ready)
-    assert f"This draft is dated {tomorrow.isoformat()}, after today" in body
+    assert f"This draft is dated {day_text(tomorrow)}, after today" in body
     record = InfusionRecord.objects.get()
     response = _save(client, ready, record_post(TODAY(), version=str(record.version)))
     assert response.status_code == 302

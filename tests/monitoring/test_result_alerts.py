@@ -98,7 +98,7 @@ def test_the_physician_acknowledges_with_a_note_and_plan_and_the_case_shows_who_
     assert flag.acknowledged_by == cast.physician and flag.ack_plan.startswith("Keep prednisolone")
     case_page = _page(client, cast.coordinator, case_url)
     assert "Acknowledged by Physician" in case_page and "Plan: Keep prednisolone 1 mg/kg/day" in case_page
-    assert "repeat draw Jan 21, 2027" in case_page
+    assert "repeat draw 21 Jan 2027" in case_page
     repeat = Draw.objects.get(case=cast.case_a, kind="liver", day=17)
     assert repeat.is_extension and repeat.due_on == date(2027, 1, 21)
     entry = LogEntry.objects.get_for_object(flag).filter(action=LogEntry.Action.UPDATE).get()
@@ -145,7 +145,7 @@ def test_a_second_physician_acknowledging_the_same_flag_is_told_who_did_and_noth
         response = client.post(url, {"flags": [flag.pk], "note": "Seen second", "plan": "Stop steroids"})
     assert response.status_code == 422
     body = response.content.decode()
-    assert "Already acknowledged by Physician at 18 Jan 2027 13:00" in body and "Seen first" in body
+    assert "Already acknowledged by Physician at 18 Jan 2027, 13:00" in body and "Seen first" in body
     flag.refresh_from_db()
     assert flag.acknowledged_by == cast.physician and flag.ack_plan == "Repeat LFTs Thursday"
 

@@ -120,7 +120,7 @@ def test_a_blank_alt_uln_uses_the_fallback_by_age_and_sex_and_says_so(cast, ente
     with frozen(date(2027, 1, 12)):
         client.force_login(cast.coordinator)
         page = client.get(reverse("monitoring:draw", args=[alt.draw_id])).content.decode()
-    assert "fallback ULN (England 2009)" in page
+    assert "published limit for age and sex (lab gave none)" in page
 
 
 def test_a_newer_normal_result_resolves_the_older_flag(cast, entering):

@@ -30,7 +30,7 @@ def test_an_unremarkable_day_28_panel_recommends_the_taper_and_shows_its_dates(c
         client.force_login(cast.physician)
         page = client.get(reverse("monitoring:steroids", args=[cast.case_a.pk])).content.decode()
     assert "unremarkable, taper over 28 days" in page
-    assert "Feb 2, 2027" in page or "2027-02-02" in page or "Feb. 2, 2027" in page  # first taper day, day 29
+    assert "2 Feb 2027" in page  # first taper day, day 29
 
 
 def test_the_physician_records_a_taper_with_who_and_why(cast, client):

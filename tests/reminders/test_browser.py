@@ -68,7 +68,7 @@ def test_a_manager_filters_the_overdue_dashboard_and_the_url_keeps_the_filter(ca
 def test_a_coordinator_acknowledges_from_a_notification_and_snoozes(cast, page, browser_login, board):
     browser_login(cast.manager)
     page.goto("/monitoring/notifications/")
-    assert page.get_by_text("Draw overdue (grace passed): escalation").first.is_visible()
+    assert page.get_by_text("Draw overdue: escalated to the manager").first.is_visible()
     screenshot(page, "reminders-notifications")
     page.get_by_role("button", name="Open").first.click()
     page.wait_for_load_state("networkidle")
@@ -89,8 +89,8 @@ def test_a_coordinator_acknowledges_from_a_notification_and_snoozes(cast, page, 
 def test_a_manager_edits_who_gets_which_reminder(cast, page, browser_login, board):
     browser_login(cast.manager)
     page.goto("/monitoring/reminders/routes/")
-    page.get_by_label("Draw overdue (grace passed): escalation: Physician").check()
+    page.get_by_label("Draw overdue: escalated to the manager: Physician").check()
     page.get_by_role("button", name="Save routes for A").click()
     assert page.get_by_text("Reminder routes saved for A.").is_visible()
-    assert page.get_by_label("Draw overdue (grace passed): escalation: Physician").is_checked()
+    assert page.get_by_label("Draw overdue: escalated to the manager: Physician").is_checked()
     screenshot(page, "reminders-routes")

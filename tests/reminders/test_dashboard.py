@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from billing.models import Payer
 from common import fragments
+from common.wording import day_text
 from demo.bulk import seed_bulk
 from demo.context import DemoContext
 from monitoring.models import Acknowledgement
@@ -203,5 +204,5 @@ def test_a_snoozed_draw_past_its_grace_is_counted_as_snoozed_as_its_row_says(cas
     coordinators = {row[0]: row[1:4] for row in table(body, "by-coord-h")}
     assert coordinators[cast.coordinator.get_full_name()] == ["0", "1", "0"]
     statuses = [row[6] for row in table(body, "table-h")]
-    assert statuses == [f"Snoozed to {overdue.snoozed_until:%d %b}", "Late"]
+    assert statuses == [f"Snoozed to {day_text(overdue.snoozed_until)}", "Late"]
     assert badge_after(body, "table-h") == 2

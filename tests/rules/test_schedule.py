@@ -89,13 +89,13 @@ def test_the_first_liver_draw_is_due_on_day_7_with_a_two_day_window_each_side():
     assert first.window_opens == date(2027, 1, 9)
     assert first.window_closes == date(2027, 1, 13)
     assert first.analytes == ("alt", "ast", "tbili", "pt")
-    assert first.reason == "Label §5.1: weekly LFTs in month 1"
+    assert first.reason == "Label §5.1: liver panel weekly in month 1"
 
 
 def test_reasons_change_from_weekly_to_every_other_week_after_day_28():
     by_day = {d.day: d.reason for d in planned_draws(INFUSION, PROTOCOL_V1) if d.kind == "liver"}
-    assert by_day[28] == "Label §5.1: weekly LFTs in month 1"
-    assert by_day[42] == "Label §5.1: LFTs every other week in months 2 and 3"
+    assert by_day[28] == "Label §5.1: liver panel weekly in month 1"
+    assert by_day[42] == "Label §5.1: liver panel every other week in months 2 and 3"
     troponin = {d.day: d.reason for d in planned_draws(INFUSION, PROTOCOL_V1) if d.kind == "troponin"}
     assert "monthly" in troponin[56]
 

@@ -185,3 +185,14 @@ def test_an_infusion_given_without_an_approval_gets_a_post_service_letter(cast, 
     pages = pdf_pages(packet_create(case=unsigned_case, by=cast.billing, final=True).file.read(), tmp_path)
     assert f"received on {infused}" in _flat(pages[0])
     assert PAPacket.objects.get(case=unsigned_case).snapshot["request"]["kind"] == "retro"
+
+
+def test_the_signature_reads_in_the_case_history_as_a_signature(cast, unsigned_case):
+    """Issue 18 item 3 on main's letter: signing is a "signatures" line, not a field dump."""
+    from cases.audit import AuditHistory
+
+    sign_letter(unsigned_case, cast.physician)
+    signed = AuditHistory(unsigned_case, kind="signatures")[:10]
+    assert [r.what for r in signed] == [f"Letter of medical necessity signed by {cast.physician.get_full_name()}"]
+    added = [r for r in AuditHistory(unsigned_case, kind="changes")[:50] if r.what.startswith("Medical")]
+    assert added and not any("Fingerprint" in c or "Body" in c for r in added for c in r.changes)

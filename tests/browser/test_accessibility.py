@@ -202,11 +202,20 @@ def test_a_coordinator_does_the_main_job_with_the_keyboard_only(demo, browser):
     page.wait_for_selector("#weights td:has-text('6.15 kg')")
     assert WeightMeasurement.objects.filter(kg="6.15", case__patient__legal_name="Benjamin Lee").exists()
 
-    # Enter the overdue day-21 platelet count.
-    # The case page has more to tab past since main grew it (void forms on each result row).
-    _tab_to(page, "el.textContent.includes('Enter results for Platelet count day 21')", limit=250)
+    # Enter the earliest open platelet count (the demo's results inbox may already have filled
+    # some draws). The case page has more to tab past since main grew it (void forms on results).
+    from monitoring.models import OPEN_STATES, Draw
+
+    day = (
+        Draw.objects.filter(case__patient__legal_name="Benjamin Lee", kind="platelets", state__in=OPEN_STATES)
+        .order_by("due_on")
+        .values_list("day", flat=True)
+        .first()
+    )
+    assert day is not None, "the demo has an open platelet count for Benjamin Lee"
+    _tab_to(page, f"el.textContent.includes('Enter results for Platelet count day {day}')", limit=250)
     page.keyboard.press("Enter")
-    page.wait_for_selector("h1:text('Platelet count, day 21')")
+    page.wait_for_selector(f"h1:text('Platelet count, day {day}')")
     collected = timezone.localtime() - timedelta(days=1)
     _tab_to(page, "el.name === 'collected_at'")
     page.keyboard.type(collected.strftime("%m%d%Y"))

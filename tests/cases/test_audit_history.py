@@ -93,3 +93,27 @@ def test_only_managers_read_or_export_the_history(cast, login):
         assert client.get(reverse("cases:audit", args=[case.pk])).status_code == 403
         assert client.get(reverse("cases:audit_csv", args=[case.pk])).status_code == 403
     assert login(cast.outsider).get(reverse("cases:audit_csv", args=[case.pk])).status_code == 404
+
+
+def test_a_flag_acknowledgement_reads_as_the_physicians_plan(cast, login):
+    """Issue 18 item 3 on main's flag acknowledgements: the note and plan, old → new, no flag code."""
+    from monitoring.models import Flag
+    from monitoring.workflows import flags_acknowledge
+
+    case = cast.case_a
+    flag = Flag.objects.create(
+        case=case, site=case.site, code="alt_20x_uln", level="urgent", analyte="alt", message="ALT 21×ULN", source="x"
+    )
+    flags_acknowledge(
+        case=case,
+        flag_ids=[flag.pk],
+        by=cast.physician,
+        note="Seen, child well",
+        plan="Repeat in 2 days",
+        repeat_on=None,
+    )
+    rows = AuditHistory(case, kind="changes")[:20]
+    changed = [c for r in rows for c in r.changes]
+    assert "Plan: — → Repeat in 2 days" in changed and "Acknowledgement note: — → Seen, child well" in changed
+    page = _history(login(cast.manager), case).content.decode()
+    assert "alt_20x_uln" not in page

@@ -373,6 +373,10 @@ def results_record(
     now = now or timezone.now()
     tz = ZoneInfo(draw.site.timezone)
     collected_on = collected_at.astimezone(tz).date()
+    # The draw's row lock serialises two recordings of one draw (a typed save and a lab message);
+    # then one read of its results, and each analyte is inserted or updated (each audited).
+    list(Draw.objects.select_for_update(of=("self",)).filter(pk=draw.pk).values_list("pk"))
+    held = {r.analyte: r for r in Result.objects.filter(draw=draw)}
     for item in results:
         value_c, _ = to_canonical(item.analyte, item.value, item.unit)
         per_canonical = to_canonical(item.analyte, 1, item.unit)[0]  # 1 entered unit, canonical
@@ -382,26 +386,20 @@ def results_record(
             if fallback_c is not None:
                 uln, fallback = fallback_c / per_canonical, True
         uln_c = None if uln is None else to_canonical(item.analyte, uln, item.unit)[0]
-        Result.objects.update_or_create(
-            draw=draw,
-            analyte=item.analyte,
-            defaults={
-                "value": item.value,
-                "unit": item.unit,
-                "uln": None if uln is None else _q(uln),
-                "uln_is_fallback": fallback,
-                "value_canonical": _q(value_c),
-                "uln_canonical": None if uln_c is None else _q(uln_c),
-                "collected_at": collected_at,
-                "entered_by": by,
-            },
-        )
+        result = held.get(item.analyte) or Result(draw=draw, analyte=item.analyte)
+        result.draw = draw  # at hand for its audit entry's case id (Result.get_additional_data)
+        result.value, result.unit, result.uln = item.value, item.unit, None if uln is None else _q(uln)
+        result.uln_is_fallback, result.value_canonical = fallback, _q(value_c)
+        result.uln_canonical = None if uln_c is None else _q(uln_c)
+        result.collected_at, result.entered_by = collected_at, by
+        result.save()
+        held[item.analyte] = result
     draw.state = DrawState.DONE
     draw.completed_at = now
     draw.days_late = days_late(draw.window_closes, collected_on)
     draw.next_change_at = None
     draw.save(update_fields=["state", "completed_at", "days_late", "next_change_at", "updated_at"])
-    stored = list(draw.results.all())
+    stored = sorted(held.values(), key=lambda r: (r.collected_at, r.analyte))  # Result's ordering
     raised = _flags_update(draw, stored, collected_at, now)
     extension_plan(draw=draw, results=stored, today=now.astimezone(tz).date())
     return raised

@@ -1,5 +1,8 @@
 """`python manage.py bench` (`make bench`): one JSON report of GeneGate's speed at two sizes.
 
+The results inbox's ORU^R01 messages per second (issue 19 item 8) are measured at the largest
+size (demo/bench/inbox.py); `--only-inbox` seeds that size and measures only them.
+
 Every figure is measured side by side in the same run, with its ratio: pages against an empty
 signed-in view (the framework's floor) and against the smaller size; the sweep at both sizes;
 the PA packet per page; the gate per second; and the dashboard under load from gunicorn + wrk
@@ -35,6 +38,7 @@ from cases.eligibility import GateFacts, GatePolicy, LabObs, TiterObs, WeightObs
 from cases.models import Case, Site
 from cases.titers import parse_titer
 from common import fragments
+from demo.bench.inbox import bench_inbox
 from demo.bench.reminders import bench_sweep
 from demo.bench.timing import Request, ratio, time_requests
 from demo.bulk import seed_bulk
@@ -48,6 +52,7 @@ TARGETS = {
     "load_p99_ms": 500,
     "packet_seconds_per_page": 0.4,
     "packet_peak_mb": 300,
+    "inbox_messages_per_second": 200,
 }
 
 
@@ -59,8 +64,24 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=30, help="Requests per page figure")
         parser.add_argument("--load-seconds", type=int, default=30, help="wrk duration (0 skips the load test)")
         parser.add_argument("--out", type=Path, help="Also write the JSON report to this file")
+        parser.add_argument(
+            "--inbox-messages", type=int, default=1000, help="ORU^R01 messages for the results inbox figure"
+        )
+        parser.add_argument(
+            "--only-inbox", action="store_true", help="Seed the largest size and measure the results inbox only"
+        )
 
-    def handle(self, *args, sizes: str, runs: int, load_seconds: int, out: Path | None, **options):
+    def handle(
+        self,
+        *args,
+        sizes: str,
+        runs: int,
+        load_seconds: int,
+        out: Path | None,
+        inbox_messages: int = 1000,
+        only_inbox: bool = False,
+        **options,
+    ):
         if os.environ.get("GENEGATE_BENCH") != "1":
             raise CommandError(
                 "bench adds thousands of synthetic cases: run it through `make bench` (GENEGATE_BENCH=1)"
@@ -86,6 +107,17 @@ class Command(BaseCommand):
             "targets": TARGETS,
             "sizes": {},
         }
+        if only_inbox:
+            started = time.perf_counter()
+            seed_bulk(ctx, counts[-1])
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("ANALYZE")
+            report["sizes"][str(counts[-1])] = {"seed_seconds": round(time.perf_counter() - started, 1)}
+            report["inbox"] = bench_inbox(inbox_messages)
+            report["verdict"] = self._inbox_verdict(report["inbox"])
+            self._write(report, out)
+            return
         for n in counts:
             started = time.perf_counter()
             seed_bulk(ctx, n)
@@ -109,6 +141,9 @@ class Command(BaseCommand):
         report["growth"]["sweep_seconds_ratio"] = ratio(
             large["sweep"]["first"]["seconds"], small["sweep"]["first"]["seconds"]
         )
+        # The results inbox at the largest size (issue 19 item 8): after the pages, so its new
+        # results and flags do not change what they measured.
+        report["inbox"] = bench_inbox(inbox_messages)
         report["gate"] = self._gate()
         report["packet"] = self._packet()
         if load_seconds:
@@ -116,10 +151,24 @@ class Command(BaseCommand):
             # The same with the region's cache off: every request queries and renders afresh.
             report["load_uncached"] = self._load(load_seconds, fragment_cache=False)
         report["verdict"] = self._verdict(report, str(counts[-1]))
+        self._write(report, out)
+
+    def _write(self, report: dict, out: Path | None) -> None:
         text = json.dumps(report, indent=2)
         if out:
             out.write_text(text)
         self.stdout.write(text)
+
+    def _inbox_verdict(self, inbox: dict) -> dict:
+        if "messages_per_second" not in inbox:
+            return {}
+        target = TARGETS["inbox_messages_per_second"]
+        queries = inbox["queries_per_message"].values()
+        return {
+            f"inbox_at_least_{target}_messages_per_second": inbox["messages_per_second"] >= target,
+            "inbox_same_queries_every_message": all(q["min"] == q["max"] for q in queries),
+            "inbox_all_processed": inbox["all_processed"],
+        }
 
     def _ctx(self) -> DemoContext:
 
@@ -336,6 +385,7 @@ class Command(BaseCommand):
             verdict["load_at_least_50_rps"] = load["requests_per_second"] >= TARGETS["load_rps"]
             verdict["load_p99_under_500ms"] = (load.get("p99_ms") or 1e9) < TARGETS["load_p99_ms"]
         packet = report["packet"]
+        verdict.update(self._inbox_verdict(report.get("inbox") or {}))
         verdict["packet_under_0.4s_per_page"] = packet["seconds_per_page"] < TARGETS["packet_seconds_per_page"]
         if packet.get("peak_rss_mb") is not None:
             verdict["packet_under_300mb"] = packet["peak_rss_mb"] < TARGETS["packet_peak_mb"]

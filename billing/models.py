@@ -533,7 +533,9 @@ class PASRequest(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
-    message = models.TextField(blank=True, help_text="What the payer's answer, or its absence, means; shown to billing.")
+    message = models.TextField(
+        blank=True, help_text="What the payer's answer, or its absence, means; shown to billing."
+    )
     requested_info = models.JSONField(default=list, blank=True, help_text="What a pended answer asks for.")
     payer_reference = models.CharField(max_length=80, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -565,7 +567,6 @@ class PASAttempt(models.Model):
         HTTP_ERROR = "http_error", "HTTP error"
         INVALID = "invalid", "Answer not a valid PAS response"
         REFUSED = "refused", "Answer refused by GeneGate"
-
 
     request = models.ForeignKey(PASRequest, on_delete=models.CASCADE, related_name="attempt_rows")
     number = models.PositiveSmallIntegerField()

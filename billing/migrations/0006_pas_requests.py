@@ -8,84 +8,201 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0005_merge_prescriber_and_lmn'),
+        ("billing", "0005_merge_prescriber_and_lmn"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payer',
-            name='pas_endpoint',
-            field=models.URLField(blank=True, help_text="The payer's Da Vinci PAS server, e.g. https://pa.payer.example/fhir. GeneGate posts to <base>/Claim/$submit and <base>/Claim/$inquire. Blank: requests go out as downloads only.", max_length=300, validators=[django.core.validators.URLValidator(schemes=['https', 'http'])], verbose_name='PAS endpoint (FHIR base URL)'),
+            model_name="payer",
+            name="pas_endpoint",
+            field=models.URLField(
+                blank=True,
+                help_text="The payer's Da Vinci PAS server, e.g. https://pa.payer.example/fhir. GeneGate posts to <base>/Claim/$submit and <base>/Claim/$inquire. Blank: requests go out as downloads only.",
+                max_length=300,
+                validators=[django.core.validators.URLValidator(schemes=["https", "http"])],
+                verbose_name="PAS endpoint (FHIR base URL)",
+            ),
         ),
         migrations.AddField(
-            model_name='payer',
-            name='pas_token_env',
-            field=models.CharField(blank=True, help_text="The NAME of the environment variable on the GeneGate server that holds the payer's bearer token (or NAME_FILE: a file holding it). The token itself is never stored in the database nor shown.", max_length=80, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9_]{2,79}$', 'Capital letters, digits and _, e.g. PAS_TOKEN_AETNA.')], verbose_name='PAS credential (server environment variable)'),
+            model_name="payer",
+            name="pas_token_env",
+            field=models.CharField(
+                blank=True,
+                help_text="The NAME of the environment variable on the GeneGate server that holds the payer's bearer token (or NAME_FILE: a file holding it). The token itself is never stored in the database nor shown.",
+                max_length=80,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-Z][A-Z0-9_]{2,79}$", "Capital letters, digits and _, e.g. PAS_TOKEN_AETNA."
+                    )
+                ],
+                verbose_name="PAS credential (server environment variable)",
+            ),
         ),
         migrations.AddField(
-            model_name='priorauthorization',
-            name='decision_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='Payer decision due'),
+            model_name="priorauthorization",
+            name="decision_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="Payer decision due"),
         ),
         migrations.AddField(
-            model_name='priorauthorization',
-            name='expedited',
-            field=models.BooleanField(default=False, help_text='The prescriber asks for an expedited (72-hour) decision.', verbose_name='Expedited request'),
+            model_name="priorauthorization",
+            name="expedited",
+            field=models.BooleanField(
+                default=False,
+                help_text="The prescriber asks for an expedited (72-hour) decision.",
+                verbose_name="Expedited request",
+            ),
         ),
         migrations.CreateModel(
-            name='PASRequest',
+            name="PASRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('submit', 'Request (Claim/$submit)'), ('inquire', 'Status inquiry (Claim/$inquire)')], max_length=8)),
-                ('request_id', models.CharField(help_text="The Bundle's and Claim's identifier value.", max_length=64, unique=True)),
-                ('certification', models.CharField(blank=True, help_text='X12 1322: I initial, N reconsideration.', max_length=1)),
-                ('endpoint', models.URLField(help_text="Where it is sent (the payer's base URL at the time).", max_length=300)),
-                ('body', models.TextField(help_text='The Bundle as JSON, exactly as sent.')),
-                ('sha256', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('queued', 'Waiting for the worker'), ('sending', 'Sending'), ('retrying', 'Waiting to try again'), ('answered', 'Answered'), ('failed', 'Not delivered')], default='queued', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('decision', models.CharField(blank=True, choices=[('approved', 'Approved'), ('pended', 'Pended'), ('denied', 'Denied'), ('error', 'Refused by the payer (error)'), ('none', 'No decision yet')], max_length=10)),
-                ('message', models.TextField(blank=True, help_text="What the payer's answer, or its absence, means; shown to billing.")),
-                ('requested_info', models.JSONField(blank=True, default=list, help_text='What a pended answer asks for.')),
-                ('payer_reference', models.CharField(blank=True, max_length=80)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('about', models.ForeignKey(blank=True, help_text='For an inquiry.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inquiries', to='billing.pasrequest')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('prior_authorization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pas_requests', to='billing.priorauthorization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("submit", "Request (Claim/$submit)"), ("inquire", "Status inquiry (Claim/$inquire)")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "request_id",
+                    models.CharField(
+                        help_text="The Bundle's and Claim's identifier value.", max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "certification",
+                    models.CharField(blank=True, help_text="X12 1322: I initial, N reconsideration.", max_length=1),
+                ),
+                (
+                    "endpoint",
+                    models.URLField(help_text="Where it is sent (the payer's base URL at the time).", max_length=300),
+                ),
+                ("body", models.TextField(help_text="The Bundle as JSON, exactly as sent.")),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting for the worker"),
+                            ("sending", "Sending"),
+                            ("retrying", "Waiting to try again"),
+                            ("answered", "Answered"),
+                            ("failed", "Not delivered"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("approved", "Approved"),
+                            ("pended", "Pended"),
+                            ("denied", "Denied"),
+                            ("error", "Refused by the payer (error)"),
+                            ("none", "No decision yet"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "message",
+                    models.TextField(
+                        blank=True, help_text="What the payer's answer, or its absence, means; shown to billing."
+                    ),
+                ),
+                (
+                    "requested_info",
+                    models.JSONField(blank=True, default=list, help_text="What a pended answer asks for."),
+                ),
+                ("payer_reference", models.CharField(blank=True, max_length=80)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "about",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For an inquiry.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inquiries",
+                        to="billing.pasrequest",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "prior_authorization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pas_requests",
+                        to="billing.priorauthorization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='PASAttempt',
+            name="PASAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('pending', 'In flight'), ('answered', 'Answered'), ('timeout', 'No answer in time'), ('unreachable', 'Payer not reachable'), ('http_error', 'HTTP error'), ('invalid', 'Answer not a valid PAS response'), ('refused', 'Answer refused by GeneGate')], default='pending', max_length=12)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_body', models.TextField(blank=True, help_text="The payer's answer as received (capped).")),
-                ('response_sha256', models.CharField(blank=True, max_length=64)),
-                ('message', models.TextField(blank=True)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_rows', to='billing.pasrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField()),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "In flight"),
+                            ("answered", "Answered"),
+                            ("timeout", "No answer in time"),
+                            ("unreachable", "Payer not reachable"),
+                            ("http_error", "HTTP error"),
+                            ("invalid", "Answer not a valid PAS response"),
+                            ("refused", "Answer refused by GeneGate"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response_body", models.TextField(blank=True, help_text="The payer's answer as received (capped).")),
+                ("response_sha256", models.CharField(blank=True, max_length=64)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_rows",
+                        to="billing.pasrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['request', 'number'],
+                "ordering": ["request", "number"],
             },
         ),
         migrations.AddIndex(
-            model_name='pasrequest',
-            index=models.Index(fields=['kind', 'state'], name='pasrequest_kind_state_idx'),
+            model_name="pasrequest",
+            index=models.Index(fields=["kind", "state"], name="pasrequest_kind_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='pasattempt',
-            constraint=models.UniqueConstraint(fields=('request', 'number'), name='pasattempt_unique_number'),
+            model_name="pasattempt",
+            constraint=models.UniqueConstraint(fields=("request", "number"), name="pasattempt_unique_number"),
         ),
     ]

@@ -148,7 +148,11 @@ def _entries(bundle: dict, profile: str, out: list[Problem], *, identifier: bool
             if url in index:
                 e.fail("fullUrl", "must be unique in the Bundle")
             index[url] = resource
-    typed = [r for r in index.values() if r.get("resourceType") == first]
+    typed = [
+        e["resource"]
+        for e in entries
+        if isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == first
+    ]
     if len(typed) < first_min or (first_max is not None and len(typed) > first_max):
         bounds = f"{first_min}..{'*' if first_max is None else first_max}"
         c.fail("entry", f"{bounds} {first} entries required ({profile.rsplit('/', 1)[-1]})")

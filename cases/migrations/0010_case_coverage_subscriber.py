@@ -4,25 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0009_merge_prescriber_and_lmn'),
+        ("cases", "0009_merge_prescriber_and_lmn"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='group_number',
-            field=models.CharField(blank=True, max_length=60, verbose_name='Group number'),
+            model_name="case",
+            name="group_number",
+            field=models.CharField(blank=True, max_length=60, verbose_name="Group number"),
         ),
         migrations.AddField(
-            model_name='case',
-            name='subscriber_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='Subscriber'),
+            model_name="case",
+            name="subscriber_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="Subscriber"),
         ),
         migrations.AddField(
-            model_name='case',
-            name='subscriber_relationship',
-            field=models.CharField(blank=True, choices=[('19', 'Child (19)'), ('18', 'Self (18)'), ('15', 'Ward (15)'), ('10', 'Foster child (10)'), ('G8', 'Other relationship (G8)')], max_length=2, verbose_name="Patient's relationship to the subscriber"),
+            model_name="case",
+            name="subscriber_relationship",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("19", "Child (19)"),
+                    ("18", "Self (18)"),
+                    ("15", "Ward (15)"),
+                    ("10", "Foster child (10)"),
+                    ("G8", "Other relationship (G8)"),
+                ],
+                max_length=2,
+                verbose_name="Patient's relationship to the subscriber",
+            ),
         ),
     ]

@@ -258,3 +258,35 @@ def test_a_request_is_sent_by_one_worker_only(ready_case, cast, pas_payer, pas_f
     PASRequest.objects.filter(pk=request.pk).update(state="sending")  # another worker has it
     assert pas_attempt(request.pk) is None
     assert pas_payer.log.received == []
+
+
+def test_the_beat_sweep_sends_what_a_lost_enqueue_left_then_asks_until_decided(
+    ready_case, cast, pas_payer, pas_fast, eager_celery
+):
+    from billing.pas.tasks import sweep_pas
+
+    point_payer(ready_case, pas_payer.base("pend"))
+    pa_start(case=ready_case, by=cast.billing)
+    request = pas_prepare(case=ready_case, by=cast.billing)  # stored; its enqueue never reached a worker
+    sweep_pas()
+    request.refresh_from_db()
+    assert request.decision == "pended" and _pa(ready_case).status == PAStatus.PENDED
+    sweep_pas()  # the inquiry is due: asked, answered, applied
+    assert _pa(ready_case).status == PAStatus.APPROVED
+    assert [op for op, _s, _i in pas_payer.log.received] == ["submit", "inquire"]
+
+
+def test_a_request_left_sending_by_a_stopped_worker_is_sent_again_with_the_same_bytes(
+    ready_case, cast, pas_payer, pas_fast
+):
+    point_payer(ready_case, pas_payer.base("approve"))
+    pa_start(case=ready_case, by=cast.billing)
+    request = pas_prepare(case=ready_case, by=cast.billing)
+    long_ago = timezone.now() - timedelta(minutes=30)
+    PASRequest.objects.filter(pk=request.pk).update(state="sending")
+    PASAttempt.objects.create(request=request, number=1, started_at=long_ago)
+    assert pas_due() == [request.pk]
+    pas_attempt(request.pk)
+    request.refresh_from_db()
+    assert [a.outcome for a in request.attempt_rows.all()] == ["timeout", "answered"]
+    assert request.decision == "approved" and pas_payer.log.count(request.request_id) == 1

@@ -24,6 +24,7 @@ from billing.models import (
     ReferencePrice,
     SupportProgram,
 )
+from billing.pas.client import credential
 from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
 
 POS_CHOICES = [(code, f"{code} {info.descriptor}") for code, info in sorted(POS_CODES.items())]
@@ -89,6 +90,13 @@ class PayerForm(forms.ModelForm):
         required=False,
         help_text="One item per line; printed on the PA packet.",
     )
+    pas_endpoint = forms.URLField(
+        label=Payer._meta.get_field("pas_endpoint").verbose_name.capitalize(),
+        required=False,
+        max_length=300,
+        assume_scheme="https",
+        help_text=Payer._meta.get_field("pas_endpoint").help_text,
+    )
     drug_modifiers = forms.CharField(
         label="Modifiers the payer requires on J3399",
         required=False,
@@ -122,6 +130,8 @@ class PayerForm(forms.ModelForm):
             "drug_modifier_rule",
             "drug_modifiers",
             "modifier_rule_source",
+            "pas_endpoint",
+            "pas_token_env",
             "source",
         ]
         widgets = {
@@ -142,6 +152,11 @@ class PayerForm(forms.ModelForm):
             field.help_text = f"Whole days, {WINDOW_MIN_DAYS} to {WINDOW_MAX_DAYS}, before the infusion date."
         self.fields["titer_ceiling_denominator"].help_text = "N in 1:N; most payers use 50 (e.g. Aetna CPB 0953)."
         self.fields["titer_ceiling_denominator"].max_value = 100000
+        env = self.instance.pas_token_env if self.instance.pk else ""
+        if env:
+            # Whether the server holds the credential, never its value (billing/pas/client.py).
+            held = "is set" if credential(env) else "is NOT set"
+            self.fields["pas_token_env"].help_text += f" On this server, {env} {held}."
         self.helper = _helper("Save payer")
 
     def clean_milestone_months(self) -> list[int]:
@@ -198,7 +213,7 @@ class PADetailsForm(forms.ModelForm):
 
     class Meta:
         model = PriorAuthorization
-        fields = ["reference_number", "auth_number", "planned_infusion_minutes", "notes"]
+        fields = ["reference_number", "auth_number", "planned_infusion_minutes", "expedited", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             # docs/domain.md §6b, §11.8

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
@@ -129,6 +129,23 @@ class Payer(models.Model):
         ],
         default="CI",
     )
+    # --- Electronic prior authorization (Da Vinci PAS, billing/pas/) -----------------------------
+    pas_endpoint = models.URLField(
+        "PAS endpoint (FHIR base URL)",
+        max_length=300,
+        blank=True,
+        validators=[URLValidator(schemes=["https", "http"])],
+        help_text="The payer's Da Vinci PAS server, e.g. https://pa.payer.example/fhir. GeneGate posts to "
+        "<base>/Claim/$submit and <base>/Claim/$inquire. Blank: requests go out as downloads only.",
+    )
+    pas_token_env = models.CharField(
+        "PAS credential (server environment variable)",
+        max_length=80,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{2,79}$", "Capital letters, digits and _, e.g. PAS_TOKEN_AETNA.")],
+        help_text="The NAME of the environment variable on the GeneGate server that holds the payer's bearer "
+        "token (or NAME_FILE: a file holding it). The token itself is never stored in the database nor shown.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -140,6 +157,11 @@ class Payer(models.Model):
     @property
     def has_oba(self) -> bool:
         return self.outcomes_based_agreement != self.Oba.NO
+
+    @property
+    def sends_pas(self) -> bool:
+        """True when requests can go to this payer electronically (an endpoint is recorded)."""
+        return bool(self.pas_endpoint)
 
 
 class PAStatus(models.TextChoices):
@@ -177,6 +199,12 @@ class PriorAuthorization(models.Model):
         default=60, validators=[MinValueValidator(16), MaxValueValidator(600)]
     )
     notes = models.TextField(blank=True)
+    # CMS-0057-F (docs/domain.md §13b): impacted payers decide expedited requests within 72 hours and
+    # standard ones within 7 calendar days. The clock starts when the request reaches the payer.
+    expedited = models.BooleanField(
+        "Expedited request", default=False, help_text="The prescriber asks for an expedited (72-hour) decision."
+    )
+    decision_due_at = models.DateTimeField("Payer decision due", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -482,3 +510,109 @@ class MedicalNecessityLetter(models.Model):
     def get_additional_data(self) -> dict:
         # The case id on each audit entry: the case's history finds it (cases/audit.py).
         return {"case_id": self.case_id}
+
+
+# --- Electronic prior authorization: Da Vinci PAS requests and their answers (billing/pas/) -------
+class PASRequest(models.Model):
+    """One Da Vinci PAS request GeneGate built for a prior authorization: the exact Bundle, which
+    every attempt sends byte for byte (so a retry carries the same identifier), and where it stands.
+
+    Patient data: reached only through the PA's case (site-scoped), audited without its body,
+    never logged.
+    """
+
+    class Kind(models.TextChoices):
+        SUBMIT = "submit", "Request (Claim/$submit)"
+        INQUIRE = "inquire", "Status inquiry (Claim/$inquire)"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Waiting to try again"
+        ANSWERED = "answered", "Answered"
+        FAILED = "failed", "Not delivered"
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        PENDED = "pended", "Pended"
+        DENIED = "denied", "Denied"
+        ERROR = "error", "Refused by the payer (error)"
+        NONE = "none", "No decision yet"
+
+    prior_authorization = models.ForeignKey(PriorAuthorization, on_delete=models.CASCADE, related_name="pas_requests")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    request_id = models.CharField(max_length=64, unique=True, help_text="The Bundle's and Claim's identifier value.")
+    about = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="inquiries", help_text="For an inquiry."
+    )
+    certification = models.CharField(max_length=1, blank=True, help_text="X12 1322: I initial, N reconsideration.")
+    endpoint = models.URLField(max_length=300, help_text="Where it is sent (the payer's base URL at the time).")
+    body = models.TextField(help_text="The Bundle as JSON, exactly as sent.")
+    sha256 = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    message = models.TextField(
+        blank=True, help_text="What the payer's answer, or its absence, means; shown to billing."
+    )
+    requested_info = models.JSONField(default=list, blank=True, help_text="What a pended answer asks for.")
+    payer_reference = models.CharField(max_length=80, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "state"], name="pasrequest_kind_state_idx")]
+
+    def __str__(self) -> str:
+        return f"PAS {self.kind} {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        return {"case_id": self.prior_authorization.case_id}
+
+    def last_attempt(self) -> PASAttempt | None:
+        return self.attempt_rows.order_by("-number").first()
+
+
+class PASAttempt(models.Model):
+    """One HTTP exchange of a PAS request: written before the request leaves, completed after."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "In flight"
+        ANSWERED = "answered", "Answered"
+        TIMEOUT = "timeout", "No answer in time"
+        UNREACHABLE = "unreachable", "Payer not reachable"
+        HTTP_ERROR = "http_error", "HTTP error"
+        INVALID = "invalid", "Answer not a valid PAS response"
+        REFUSED = "refused", "Answer refused by GeneGate"
+
+    request = models.ForeignKey(PASRequest, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, help_text="The payer's answer as received (capped).")
+    response_sha256 = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["request", "number"]
+        constraints = [models.UniqueConstraint(fields=["request", "number"], name="pasattempt_unique_number")]
+
+    def __str__(self) -> str:
+        return f"PAS attempt {self.pk}"
+
+    @property
+    def delivery_uncertain(self) -> bool:
+        """True when the payer may have received the request although no usable answer came back
+        (no answer in time, a dropped connection, a server error): only the same request, with the
+        same identifier, may follow it; a new request could be a duplicate."""
+        if self.outcome in (self.Outcome.PENDING, self.Outcome.TIMEOUT, self.Outcome.UNREACHABLE):
+            return True
+        return self.outcome == self.Outcome.HTTP_ERROR and (self.http_status or 0) >= 500
+
+    def get_additional_data(self) -> dict:
+        return {"case_id": self.request.prior_authorization.case_id}

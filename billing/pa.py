@@ -69,7 +69,8 @@ def pa_transition(
     1. Lock the PA row. If ``expected_status`` is given and differs (someone else moved it
        meanwhile), refuse. Refuse a move the status machine does not allow (PATransitionError).
     2. Store what the move carries: submission date and reference (submitted), authorization
-       number, units and window (approved), denial reason (denied).
+       number, units and window (approved), denial reason (denied). Submitted and appealed start
+       the CMS-0057-F decision clock (pa_rules.decision_due).
     3. Record a PAEvent (from, to, day, when, who, note, denial reason).
     4. Move the case pipeline (pa_rules.pipeline_target). A pipeline refusal (TransitionError)
        does not undo the PA change, which is the payer's decision: it is reported back.
@@ -84,6 +85,9 @@ def pa_transition(
         pa_rules.check_transition(locked.status, to)
         from_status = locked.status
         locked.status = to
+        if to in (PAStatus.SUBMITTED, PAStatus.APPEALED):
+            # The CMS-0057-F decision clock runs from the payer's receipt of the request.
+            locked.decision_due_at = pa_rules.decision_due(at or timezone.now(), expedited=locked.expedited)
         if to == PAStatus.SUBMITTED:
             locked.submitted_on = on
             if reference_number:
@@ -110,7 +114,7 @@ def pa_transition(
             denial_reason=denial_reason if to == PAStatus.DENIED else "",
         )
     moved_to, message = _move_pipeline(locked, to, by, at)
-    for field in ("status", "submitted_on", "reference_number", "auth_number", "approved_units"):
+    for field in ("status", "submitted_on", "reference_number", "auth_number", "approved_units", "decision_due_at"):
         setattr(pa, field, getattr(locked, field))
     pa.valid_from, pa.valid_through, pa.denial_reason = locked.valid_from, locked.valid_through, locked.denial_reason
     return TransitionResult(locked, event, moved_to, message)

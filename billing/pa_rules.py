@@ -8,7 +8,7 @@ approved | denied); the 7-day expiry warning is issue #4's product rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -40,6 +40,14 @@ PIPELINE_STAGE_FOR_STATUS = {
 
 # Warn when an approval ends within this many days (issue #4 item 2).
 EXPIRY_WARNING_DAYS = 7
+
+# CMS-0057-F (docs/domain.md §13b): since 1 January 2026 impacted payers (Medicare Advantage,
+# Medicaid and CHIP, QHP issuers on the federal exchanges) decide an expedited prior authorization
+# request within 72 hours and a standard one within 7 calendar days.
+EXPEDITED_DECISION = timedelta(hours=72)
+STANDARD_DECISION = timedelta(days=7)
+# The statuses in which the payer owes a decision (the clock is shown).
+AWAITING_DECISION = (SUBMITTED, PENDED, APPEALED)
 
 
 class PATransitionError(ValueError):
@@ -76,6 +84,12 @@ def check_transition(current: str, to: str) -> None:
     raise PATransitionError(
         f"A {_LABELS[current]} prior authorization cannot become {_LABELS[to]}; next it can be {options}."
     )
+
+
+def decision_due(received_at: datetime, *, expedited: bool) -> datetime:
+    """Return when the payer's decision is due for a request it received at ``received_at``:
+    72 hours later for an expedited request, 7 calendar days later for a standard one."""
+    return received_at + (EXPEDITED_DECISION if expedited else STANDARD_DECISION)
 
 
 def pipeline_target(status: str, stage_order: list[str], current_stage: str) -> str | None:

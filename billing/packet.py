@@ -829,6 +829,14 @@ def _place_page(writer, target, source, *, name: str) -> None:
 
 
 # --- Keeping versions ---------------------------------------------------------------------------
+def final_blockers(snapshot: dict) -> list[str]:
+    """The titles of what keeps ``snapshot`` from going to a payer as a final request: a blocking
+    gate, the planned infusion date, the prescriber's and facility's identifiers, and a letter of
+    medical necessity not signed for the current facts. Empty: it may go. The one rule for a final
+    packet and for an electronic request (billing/pas/workflow.py)."""
+    return [b["title"] for b in snapshot["gate"]["blocking"]]
+
+
 def packet_create(*, case: Case, by, final: bool, today: date | None = None) -> PAPacket:
     """Gather, render and store a new packet version for ``case``; return the PAPacket.
 
@@ -840,9 +848,8 @@ def packet_create(*, case: Case, by, final: bool, today: date | None = None) -> 
     """
     full = packet_case(case.pk)
     snapshot = packet_snapshot(full, by=by, today=today, final=final)
-    if final and snapshot["gate"]["blocking"]:
-        titles = "; ".join(b["title"] for b in snapshot["gate"]["blocking"])
-        raise PacketError(f"A final packet needs every blocking gate to pass. Still blocking: {titles}.")
+    if final and (titles := final_blockers(snapshot)):
+        raise PacketError(f"A final packet needs every blocking gate to pass. Still blocking: {'; '.join(titles)}.")
     rendered = packet_render(snapshot, load_attachments(snapshot))
     digest = hashlib.sha256(rendered.pdf).hexdigest()
     stored_name = None

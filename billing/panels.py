@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from accounts.permissions import can
+from billing.models import PASRequest
+from billing.pas.workflow import send_refusal
 from billing.summary import billing_summary
 
 
@@ -10,6 +12,13 @@ def case_panel(request, case) -> tuple[str, dict]:
     """Return the billing panel's template and context for ``case`` (already site-checked)."""
     context = billing_summary(case)
     user = request.user
+    pa = context["pa"]
+    context.update(
+        pas_latest=PASRequest.objects.filter(prior_authorization=pa, kind=PASRequest.Kind.SUBMIT).first()
+        if pa
+        else None,
+        pas_refusal=send_refusal(pa, case),
+    )
     context.update(
         can_manage=can(user, "manage_pa"),
         can_enroll=can(user, "record_enrollment"),

@@ -11,6 +11,8 @@ from billing.models import (
     OneGeneEnrollment,
     PAEvent,
     PAPacket,
+    PASAttempt,
+    PASRequest,
     Payer,
     PriorAuthorization,
     ReferencePrice,
@@ -33,6 +35,10 @@ def connect() -> None:
     auditlog.register(PAPacket, exclude_fields=["snapshot"])
     auditlog.register(OneGeneEnrollment)
     auditlog.register(MedicalNecessityLetter)
+    # Electronic PA requests and answers: who sent what when, and how it went; the bodies (patient
+    # data, documents) stay in their rows, never copied into the audit trail.
+    auditlog.register(PASRequest, exclude_fields=["body"])
+    auditlog.register(PASAttempt, exclude_fields=["response_body"])
     # The overdue dashboard shows each draw's payer: a renamed payer renews its cached region.
     post_save.connect(dashboard_changed, sender=Payer, dispatch_uid="dashboard-billing.Payer-save")
     post_delete.connect(dashboard_changed, sender=Payer, dispatch_uid="dashboard-billing.Payer-delete")

@@ -4,6 +4,7 @@ from django.urls import path
 
 from billing import views
 from billing.claims import views as claim_views
+from billing.pas import views as pas_views
 
 app_name = "billing"
 
@@ -22,6 +23,11 @@ urlpatterns = [
     path("cases/<int:pk>/letter/", views.letter_page, name="letter"),
     path("packets/<int:packet_pk>/download/", views.packet_download, name="packet_download"),
     path("cases/<int:pk>/onegene/", views.onegene_edit, name="onegene"),
+    path("cases/<int:pk>/pas/", pas_views.pas_page, name="pas"),
+    path("cases/<int:pk>/pas/send/", pas_views.pas_send, name="pas_send"),
+    path("cases/<int:pk>/pas/bundle.json", pas_views.pas_bundle_download, name="pas_bundle"),
+    path("pas/<int:request_pk>/retry/", pas_views.pas_retry_view, name="pas_retry"),
+    path("pas/<int:request_pk>/request.json", pas_views.pas_request_download, name="pas_request_json"),
     path("cases/<int:pk>/claim/", claim_views.claim_page, name="claim"),
     path("cases/<int:pk>/claim.csv", claim_views.claim_csv_download, name="claim_csv"),
     path("cases/<int:pk>/claim.pdf", claim_views.claim_pdf_download, name="claim_pdf"),

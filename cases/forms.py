@@ -222,6 +222,9 @@ class CaseForm(forms.ModelForm):
             "payer",
             "plan_name",
             "member_id",
+            "group_number",
+            "subscriber_name",
+            "subscriber_relationship",
             "site_of_care_pos",
             "ordering_physician_name",
             "ordering_physician_npi",
@@ -293,6 +296,11 @@ class CaseForm(forms.ModelForm):
                     Column("payer", css_class="col-md-4"),
                     Column("plan_name", css_class="col-md-4"),
                     Column("member_id", css_class="col-md-4"),
+                ),
+                Row(
+                    Column("group_number", css_class="col-md-4"),
+                    Column("subscriber_name", css_class="col-md-4"),
+                    Column("subscriber_relationship", css_class="col-md-4"),
                 ),
             ),
             Fieldset(

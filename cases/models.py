@@ -88,6 +88,17 @@ class Smn1Genotype(models.TextChoices):
     ONE_COPY_PLUS_VARIANT = "1_copy_plus_variant", "1 SMN1 copy + pathogenic variant (compound heterozygous)"
 
 
+class SubscriberRelationship(models.TextChoices):
+    """The patient's relationship to the plan's subscriber: X12 005010 code list 1069 (INS02), the
+    codes Da Vinci PAS binds Coverage.relationship to. Only the ones an infant's coverage uses."""
+
+    CHILD = "19", "Child (19)"
+    SELF = "18", "Self (18)"
+    WARD = "15", "Ward (15)"
+    FOSTER_CHILD = "10", "Foster child (10)"
+    OTHER = "G8", "Other relationship (G8)"
+
+
 class Case(models.Model):
     """One Zolgensma case per patient: J3399 is a once-per-lifetime therapy."""
 
@@ -116,6 +127,16 @@ class Case(models.Model):
     payer = models.ForeignKey("billing.Payer", on_delete=models.PROTECT, related_name="cases", null=True, blank=True)
     plan_name = models.CharField(max_length=120, blank=True)
     member_id = models.CharField(max_length=60, blank=True)
+    group_number = models.CharField("Group number", max_length=60, blank=True)
+    # The plan's subscriber (for an infant, usually a parent): the Da Vinci PAS request names them
+    # apart from the patient (Coverage.subscriber, relationship per X12 INS02, code list 1069).
+    subscriber_name = models.CharField("Subscriber", max_length=200, blank=True)
+    subscriber_relationship = models.CharField(
+        "Patient's relationship to the subscriber",
+        max_length=2,
+        choices=SubscriberRelationship.choices,
+        blank=True,
+    )
     # Site of care and ordering physician
     site_of_care_pos = models.CharField(
         "Site of care (place of service)", max_length=2, choices=PlaceOfService.choices, blank=True

@@ -6,6 +6,9 @@ the real-process test can shorten them:
 - ``draw-states-advance`` every ``STATE_ADVANCE_SECONDS`` (300): stored draw and milestone
   states move on when their next change has come (local midnight at the site).
 - ``reminders-sweep`` every ``REMINDER_SWEEP_SECONDS`` (300): due reminders in, ready ones out.
+- ``pas-sweep`` every ``PAS_SWEEP_SECONDS`` (300): electronic prior authorization requests that
+  are queued or due for a retry go out; pended ones get a status inquiry (Claim/$inquire) every
+  ``PAS_INQUIRY_SECONDS`` until the payer decides.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("genegate")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["billing.pas"])  # billing/pas/tasks.py (a package inside the billing app)
 
 app.conf.beat_schedule = {
     # Stored states (monitoring/workflows.py draws_advance): the worklist, case pages and
@@ -36,6 +40,11 @@ app.conf.beat_schedule = {
     "reminders-sweep": {
         "task": "monitoring.tasks.sweep_reminders",
         "schedule": float(env_int("REMINDER_SWEEP_SECONDS", 300)),
+    },
+    # Electronic prior authorization (billing/pas/workflow.py pas_due): sends, retries, inquiries.
+    "pas-sweep": {
+        "task": "billing.pas.tasks.sweep_pas",
+        "schedule": float(env_int("PAS_SWEEP_SECONDS", 300)),
     },
 }
 

@@ -231,6 +231,13 @@ CELERY_TIMEZONE = TIME_ZONE
 # Reminders (monitoring/reminders/sweep.py): a row left in "sending" longer than this (a worker killed
 # mid-send) is claimed again and retried.
 REMINDER_VISIBILITY_SECONDS = env_int("REMINDER_VISIBILITY_SECONDS", 600)
+# Electronic prior authorization (billing/pas/): the deadline of one exchange with a payer, how
+# many automatic attempts a request gets (waiting PAS_RETRY_BASE_SECONDS × 4^n between them), and
+# how often a pended request's status is asked for (Claim/$inquire).
+PAS_TIMEOUT_SECONDS = env_int("PAS_TIMEOUT_SECONDS", 30)
+PAS_MAX_ATTEMPTS = env_int("PAS_MAX_ATTEMPTS", 4)
+PAS_RETRY_BASE_SECONDS = env_int("PAS_RETRY_BASE_SECONDS", 30)
+PAS_INQUIRY_SECONDS = env_int("PAS_INQUIRY_SECONDS", 900)
 
 # E-mail: console in development, file in tests/demo, SMTP in production.
 EMAIL_BACKEND = env_str(

@@ -6,6 +6,7 @@ Idempotent (update_or_create by natural key). Sources: the billing card's payer 
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal
 
@@ -89,6 +90,9 @@ PAYERS = [
             "drug_modifier_rule": ModifierRule.JW_JZ,
             "modifier_rule_source": "CMS JW/JZ modifier policy FAQ, as adopted by this state's billing manual "
             "(demo payer; confirm per state)",
+            # A Medicaid program is a CMS-0057-F impacted payer: the demo's PAS endpoint is the local
+            # test payer `make run` starts (demo/pas_payer.py: pended, then approved on inquiry).
+            "pas_endpoint": os.environ.get("GENEGATE_DEMO_PAS_URL", "http://127.0.0.1:8765/fhir"),
         },
     },
 ]

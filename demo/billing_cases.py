@@ -7,6 +7,7 @@ has a prior authorization (or packets) is left alone. Dates are relative to the 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
@@ -159,6 +160,11 @@ def seed(ctx) -> None:
                 _sign_letter(case, physician, day)
             result = pa_transition(pa=pa, to=status, by=user, on=day, at=_at(day), **extra)
             pa = result.pa
+        if key == "ready" and case.payer is not None and not case.payer.pas_endpoint:
+            # The ready case's payer takes electronic requests (the local test payer `make run`
+            # starts, demo/pas_payer.py), so the demo shows the whole Da Vinci PAS round trip.
+            case.payer.pas_endpoint = os.environ.get("GENEGATE_DEMO_PAS_URL", "http://127.0.0.1:8765/fhir")
+            case.payer.save(update_fields=["pas_endpoint", "updated_at"])
         if key in ("ready", "titer_stale") and not PAPacket.objects.filter(case=case).exists():
             try:
                 packet_create(case=case, by=user, final=key == "ready", today=ctx.today)

@@ -15,13 +15,18 @@ export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6390/0}
 export EMAIL_BACKEND=${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 MLLP_HOST=${GENEGATE_MLLP_HOST:-127.0.0.1}
 MLLP_PORT=${GENEGATE_MLLP_PORT:-2575}
+PAS_PORT=${GENEGATE_DEMO_PAS_PORT:-8765}
+export GENEGATE_DEMO_PAS_URL=${GENEGATE_DEMO_PAS_URL:-http://127.0.0.1:$PAS_PORT/fhir}
+# The demo asks a pended payer again every minute (production default: 15 minutes).
+export PAS_INQUIRY_SECONDS=${PAS_INQUIRY_SECONDS:-60}
+export PAS_SWEEP_SECONDS=${PAS_SWEEP_SECONDS:-60}
 PY=.venv/bin/python
 SERVICES=data/services
 pids=()
 
 cleanup() {
   trap - INT TERM EXIT
-  echo; echo "run: stopping worker, beat, MLLP listener and Redis"
+  echo; echo "run: stopping worker, beat, MLLP listener, PAS test payer and Redis"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   scripts/services.sh stop "$SERVICES"
@@ -41,6 +46,10 @@ pids+=($!)
 # MSH-6 names no site go to Northfield (NCH), the demo's main site.
 $PY manage.py mllp_listener --host "$MLLP_HOST" --port "$MLLP_PORT" --site NCH > data/mllp.log 2>&1 &
 pids+=($!)
+# A Da Vinci PAS test payer on loopback (demo/pas_payer.py): the demo's "State Medicaid" sends its
+# electronic prior authorizations here (pended first, approved when GeneGate asks again).
+$PY -m demo.pas_payer --host 127.0.0.1 --port "$PAS_PORT" > data/pas_payer.log 2>&1 &
+pids+=($!)
 
 cat <<MSG
 
@@ -54,6 +63,8 @@ cat <<MSG
   (the demo's due reminders go out with the first beat sweep, about 5 minutes after start).
   HL7 v2 results listener (MLLP): $MLLP_HOST:$MLLP_PORT (log data/mllp.log). Send a sample:
     .venv/bin/python manage.py mllp_send --port $MLLP_PORT demo/samples/nch-liver.hl7
+  Da Vinci PAS test payer: $GENEGATE_DEMO_PAS_URL (log data/pas_payer.log). A State Medicaid case
+  sends its prior authorization electronically from its "Electronic prior authorization" page.
   Press Ctrl-C to stop everything.
 
 MSG

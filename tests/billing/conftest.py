@@ -43,3 +43,31 @@ def pdf_text(data: bytes, tmp_path: Path, *, layout: bool = False) -> str:
 def pdf_pages(data: bytes, tmp_path: Path) -> list[str]:
     """Text of each page (pdftotext separates pages with a form feed)."""
     return pdf_text(data, tmp_path).split("\f")[:-1]
+
+
+@pytest.fixture
+def pas_payer():
+    """A real local HTTP server playing the payer's Da Vinci PAS endpoint (demo/pas_payer.py)."""
+    from demo.pas_payer import Payer
+
+    server = Payer(slow_seconds=1.2).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pas_fast(settings):
+    """Short deadlines and no waiting between automatic attempts."""
+    settings.PAS_TIMEOUT_SECONDS = 0.4
+    settings.PAS_RETRY_BASE_SECONDS = 0
+    settings.PAS_MAX_ATTEMPTS = 3
+    return settings
+
+
+def point_payer(case, url: str, **extra) -> None:
+    """Give the case's payer a PAS endpoint (and any other fields)."""
+    payer = case.payer
+    payer.pas_endpoint = url
+    for name, value in extra.items():
+        setattr(payer, name, value)
+    payer.save()

@@ -17,7 +17,7 @@ PAYLOADS = [
 # Every free-text field a person types into, per model (a test checks the list is complete).
 FREE_TEXT = {
     "cases.Patient": ["legal_name", "guardian_name", "guardian_phone", "preferred_language", "mrn"],
-    "cases.Case": ["plan_name", "member_id", "ordering_physician_name"],
+    "cases.Case": ["plan_name", "member_id", "ordering_physician_name", "group_number", "subscriber_name"],
     "cases.StageEvent": ["note"],
     "cases.TiterResult": ["lab", "method", "void_reason"],
     "cases.Document": ["original_name", "void_reason"],
@@ -57,7 +57,10 @@ NOT_FREE_TEXT = {
     "cases.GateOverride": ["gate_id", "gate_title", "detail_at_override", "by_name"],
     "cases.InfusionRecord": ["kit_ndc", "signed_name"],
     "cases.InfusionAmendment": ["field", "field_label", "by_name"],
-    "billing.Payer": ["name", "source", "payer_id", "modifier_rule_source"],
+    "billing.Payer": ["name", "source", "payer_id", "modifier_rule_source", "pas_endpoint", "pas_token_env"],
+    # Electronic PA requests and answers: machine-built JSON and the app's messages (shown escaped).
+    "billing.PASRequest": "*",
+    "billing.PASAttempt": "*",
     "billing.SupportProgram": ["slug", "name", "phone", "web", "source"],
     "monitoring.ProtocolVersion": ["version", "source"],
     "monitoring.Draw": ["kind", "reason"],

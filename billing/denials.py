@@ -26,7 +26,7 @@ ONEGENE_SOURCE = "card 'ONEGENE PROGRAM & PATIENT SUPPORT' (seed data; confirm b
 
 # Reason sources are shown to billing staff: the reason list is the card's (a payer practice), the
 # fixes rest on public sources (docs/domain.md "Public source labels"); pointers stay in comments.
-CARD = "Clinic billing card (payer practice)"
+CARD = "Common payer denial reason"
 
 # The card's own fix wording for the two coding denials (card "TOP DENIALS & FIXES").
 FIX_WRONG_CPT = "Use 96365 (therapeutic IV 60 min)"
@@ -46,16 +46,16 @@ class DenialReason:
 DENIAL_REASONS: tuple[DenialReason, ...] = (
     DenialReason(
         "titer",
-        "#1 AAV9 antibody titer not documented or > 1:50",
+        "AAV9 antibody titer not documented or > 1:50",
         f"Order anti-AAV9 total binding antibody testing (ELISA) via the OneGene Program "
         f"({ONEGENE_PHONE}). Document a result ≤ 1:50 (trial and payer criterion) drawn within "
-        "14 days of infusion (clinic billing card default; check the payer's policy). If > 1:50, the label "
+        "14 days of infusion (GeneGate default; check the payer's policy). If > 1:50, the label "
         "allows retesting: maternal antibodies decay (half-life about 18-59 days).",
         f"{CARD}; FDA label §2.3, §6.2; Aetna CPB 0953",  # top denial #1; docs/domain.md §2, §11.6
     ),
     DenialReason(
         "genetics",
-        "#2 SMA type / bi-allelic SMN1 confirmation missing",
+        "SMA type / bi-allelic SMN1 confirmation missing",
         "Submit the genetic report confirming bi-allelic SMN1 mutations: MLPA (or qPCR/ddPCR) or "
         "sequencing showing 0 functional SMN1 copies, or 1 SMN1 copy plus a pathogenic variant "
         "found by sequencing (compound heterozygote). Include SMN2 copy number and SMA type.",
@@ -63,7 +63,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
     ),
     DenialReason(
         "age",
-        "#3 Age 2 years or older at planned infusion",
+        "Age 2 years or older at planned infusion",
         "Not eligible for J3399 (Zolgensma IV is labeled for patients < 2 years). Consider "
         "nusinersen (Spinraza, J2326), risdiplam (Evrysdi, pharmacy benefit) or Itvisma "
         "(onasemnogene abeparvovec-brve, intrathecal, ≥ 2 years; no specific HCPCS code yet).",
@@ -72,7 +72,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
     ),
     DenialReason(
         "weight",
-        "#4 Weight outside the labeled kit range (2.6-21.0 kg)",
+        "Weight outside the labeled kit range (2.6-21.0 kg)",
         "Document a current weight (rounded to 0.1 kg) and the kit for its 0.5-kg band; the dose "
         "follows the band's upper limit. Labeled kits cover 2.6-21.0 kg: above 21.0 kg there is "
         "no labeled kit, consider alternative therapy; below 2.6 kg or before full-term "
@@ -81,7 +81,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
     ),
     DenialReason(
         "steroid",
-        "#5 Glucocorticoid plan missing",
+        "Glucocorticoid plan missing",
         "Document oral prednisolone 1 mg/kg/day (or an equivalent systemic corticosteroid) "
         "starting Day -1, the day before the infusion, for 30 days in total. At the end assess "
         "liver function: if unremarkable (normal exam, total bilirubin and PT; ALT and AST "
@@ -91,7 +91,7 @@ DENIAL_REASONS: tuple[DenialReason, ...] = (
     ),
     DenialReason(
         "lft_plan",
-        "#6 Liver monitoring plan missing",
+        "Liver monitoring plan missing",
         "Document liver function (clinical exam, AST, ALT, total bilirubin, PT) weekly in month "
         "1 and every other week in months 2 and 3, continuing until unremarkable; platelet count "
         "on the same schedule until back to baseline; troponin-I weekly in month 1 and monthly "

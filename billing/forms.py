@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from billing import pa_rules
+from billing.checklist import EVIDENCE, as_lines, parse_items
 from billing.claims.rules import parse_modifiers
 from billing.codes import POS_CODES
 from billing.denials import DENIAL_CHOICES
@@ -73,7 +74,7 @@ class PayerForm(forms.ModelForm):
         choices=POS_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         # docs/domain.md §6c, §11.10
-        help_text="Payer site-of-care rule (CMS POS code set). The clinic billing card allows 21, 22 and 19.",
+        help_text="Payer site-of-care rule (CMS POS code set). GeneGate's default allows 21, 22 and 19.",
     )
     milestone_months = forms.CharField(
         label="Outcome milestone months",
@@ -81,14 +82,16 @@ class PayerForm(forms.ModelForm):
         max_length=200,
         help_text=(
             "Months after the infusion at which the outcomes-based agreement assesses the child, "
-            "e.g. 6, 12, 24 (up to 60). Empty: 6, 12, 24, 36, 60 (clinic billing card default)."
+            "e.g. 6, 12, 24 (up to 60). Empty: 6, 12, 24, 36, 60 (GeneGate default)."
         ),
     )
     documentation_checklist = forms.CharField(
         label="Documentation checklist",
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 8}),
         required=False,
-        help_text="One item per line; printed on the PA packet.",
+        help_text="One item per line, starting with what in the packet proves it and a colon, e.g. "
+        "“titer: Anti-AAV9 titer ≤ 1:50 by ELISA”. The packet prints each item ☑ met or ☒ not met. "
+        "Proofs: " + "; ".join(f"{key} ({e.label})" for key, e in EVIDENCE.items()) + ".",
     )
     pas_endpoint = forms.URLField(
         label=Payer._meta.get_field("pas_endpoint").verbose_name.capitalize(),
@@ -108,9 +111,11 @@ class PayerForm(forms.ModelForm):
         model = Payer
         fields = [
             "name",
+            "policy_reference",
             "pa_required",
             "outcomes_based_agreement",
             "oba_terms",
+            "oba_note",
             "key_documentation",
             "documentation_checklist",
             "allowed_pos",
@@ -136,13 +141,14 @@ class PayerForm(forms.ModelForm):
         ]
         widgets = {
             "oba_terms": forms.Textarea(attrs={"rows": 3}),
+            "oba_note": forms.Textarea(attrs={"rows": 2}),
             "key_documentation": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["documentation_checklist"] = "\n".join(self.instance.documentation_checklist or [])
+            self.initial["documentation_checklist"] = "\n".join(as_lines(self.instance.documentation_checklist))
             self.initial["milestone_months"] = ", ".join(str(m) for m in self.instance.milestone_months or [])
             self.initial["drug_modifiers"] = " ".join(self.instance.drug_modifiers or [])
         for name in ("titer_max_age_days", "weight_max_age_days", "labs_max_age_days"):
@@ -192,13 +198,17 @@ class PayerForm(forms.ModelForm):
             self.add_error("modifier_rule_source", "Name the policy the modifier rule comes from.")
         return data
 
-    def clean_documentation_checklist(self) -> list[str]:
-        return _lines(
+    def clean_documentation_checklist(self) -> list[dict]:
+        lines = _lines(
             self.cleaned_data.get("documentation_checklist") or "",
             what="checklist items",
             max_items=MAX_CHECKLIST_ITEMS,
             max_chars=MAX_CHECKLIST_ITEM_CHARS,
         )
+        try:
+            return parse_items(lines)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_allowed_pos(self) -> list[str]:
         codes = self.cleaned_data["allowed_pos"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from common.typeset import typeset_numbers
+from common.typeset import typeset_text
 from common.wording import plain
 
 INITIAL, APPEAL, RETRO = "initial", "appeal", "retro"
@@ -38,7 +38,7 @@ def _labs_text(labs: list[dict]) -> str:
     for lab in labs:
         limit = f"{lab['limit_label']} {lab['limit']}" if lab.get("limit") else "limit not reported"
         parts.append(f"{lab['analyte']} {lab['value']} {lab['unit']} ({limit}; {lab['drawn_on']})")
-    return typeset_numbers("; ".join(parts))
+    return typeset_text("; ".join(parts))
 
 
 def _therapies_text(s: dict) -> str:
@@ -185,12 +185,19 @@ def _opening(s: dict) -> str:
 def _diagnosis(s: dict) -> str:
     p, g, c = s["patient"], s["genetics"], s["clinical"]
     copies = g["smn2_copies"]
-    text = (
-        f"{p['name']} has {c['sma_words']}, confirmed by {_or(g['method'], 'genetic testing')}: "
-        f"{_or(g['genotype'], 'genotype not recorded')}"
-        f"{f'; {copies} copies of SMN2' if copies is not None else ''}. This meets the labeled indication, "
-        "spinal muscular atrophy with bi-allelic mutations in the SMN1 gene (FDA label §1)."
-    )
+    smn2 = f"; {copies} copies of SMN2" if copies is not None else ""
+    if g["genotype"]:
+        text = (
+            f"{p['name']} has {c['sma_words']}, confirmed by {_or(g['method'], 'genetic testing')}: "
+            f"{g['genotype']}{smn2}. This meets the labeled indication, spinal muscular atrophy with bi-allelic "
+            "mutations in the SMN1 gene (FDA label §1)."
+        )
+    else:
+        # Never claim the indication is met without the genotype that shows it.
+        text = (
+            f"{p['name']} has {c['sma_words']}{smn2}. Genetic confirmation of bi-allelic SMN1 mutations, which the "
+            "labeled indication requires (FDA label §1), is not yet on file."
+        )
     if c["symptomatic"]:
         text += f" {c['onset_sentence']}"
     else:

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from billing.checklist import normalize_items
 from billing.denials import DENIAL_CHOICES
 from billing.letter import letter_fingerprint
 
@@ -57,7 +58,23 @@ class Payer(models.Model):
     name = models.CharField(max_length=120, unique=True)
     pa_required = models.BooleanField("Prior authorization required", default=True)
     outcomes_based_agreement = models.CharField(max_length=20, choices=Oba.choices, default=Oba.NO)
-    oba_terms = models.TextField("Outcomes-based agreement terms", blank=True)
+    oba_terms = models.TextField(
+        "Outcomes-based agreement terms",
+        blank=True,
+        help_text="Printed in the PA packet for the payer to read: what the clinic documents and when.",
+    )
+    oba_note = models.TextField(
+        "Outcomes-based agreement: internal note",
+        blank=True,
+        help_text="For the billing office only (contract terms to confirm, contacts); never printed in a packet.",
+    )
+    policy_reference = models.CharField(
+        "Policy id",
+        max_length=120,
+        blank=True,
+        help_text="The payer's public Zolgensma policy id, e.g. Aetna CPB 0953. Every payer rule in the gate and "
+        "the PA packet cites it.",
+    )
     key_documentation = models.TextField(blank=True)
     documentation_checklist = models.JSONField(default=list, blank=True)
     allowed_pos = models.JSONField("Allowed places of service", default=default_allowed_pos)
@@ -153,6 +170,16 @@ class Payer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def checklist_items(self) -> list[dict]:
+        """The documentation checklist as ``{"text", "evidence"}`` items (billing.checklist)."""
+        return normalize_items(self.documentation_checklist)
+
+    @property
+    def policy_source(self) -> str:
+        """What the gate and the packet cite for this payer's rules: the policy id, else its name."""
+        return self.policy_reference or f"{self.name} Zolgensma policy"
 
     @property
     def has_oba(self) -> bool:

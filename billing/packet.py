@@ -27,13 +27,15 @@ from django.db.models import Max, Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import SMA_SPECIALTIES
 from billing import codes, letter
+from billing.checklist import checklist_marks
 from billing.claims.rules import admin_codes_for_duration
 from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB, denial_reason
 from billing.models import MedicalNecessityLetter, PAPacket, PAStatus, SupportProgram
 from billing.packet_rules import identifier_problems
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
-from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, DISPLAY_DECIMALS, LAB_ANALYTE_NAMES, LOWER_LIMITS
+from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, LOWER_LIMITS, display_value
 from cases.documents import DocumentRejected, image_dimensions, pages_problem, pixels_problem
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.eligibility import last_eligible_date
@@ -52,8 +54,15 @@ from monitoring.steroids import COURSE_DAYS_TOTAL, TAPER_DAYS, course_start, rev
 log = logging.getLogger(__name__)
 
 SNAPSHOT_SCHEMA = 2
-# Documents appended to the packet (issue #4 item 3): the newest of each kind.
-APPENDED_KINDS = (Document.Kind.GENETIC_REPORT, Document.Kind.TITER_REPORT)
+# Documents appended to the packet (issue #4 item 3, issue 17 item 6): the newest current one of
+# each kind, in this order; an older one of the same kind is listed as not appended, with why.
+APPENDED_KINDS = (
+    Document.Kind.GENETIC_REPORT,
+    Document.Kind.TITER_REPORT,
+    Document.Kind.LAB_REPORT,
+    Document.Kind.LETTER,
+    Document.Kind.OTHER,
+)
 PDF_TYPES = frozenset({"application/pdf"})
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 
@@ -177,23 +186,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             }
         )
 
-    documents = []
-    seen_kinds = set()
-    for doc in case.packet_documents:  # newest first (packet_case)
-        if doc.kind in seen_kinds:
-            continue
-        seen_kinds.add(doc.kind)
-        documents.append(
-            {
-                "id": doc.pk,
-                "kind": doc.kind,
-                "kind_label": doc.get_kind_display(),
-                "uploaded_on": _iso(timezone.localdate(doc.uploaded_at)),
-                "content_type": doc.content_type,
-                "sha256": doc.sha256,
-            }
-        )
-    documents.sort(key=lambda d: APPENDED_KINDS.index(d["kind"]))
+    documents, not_appended = _documents_snapshot(case)
 
     enrollment = _related_or_none(case, "onegene_enrollment")
     programs = list(SupportProgram.objects.all())
@@ -232,6 +225,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "npi_valid": bool(case.ordering_physician_npi) and npi_is_valid(case.ordering_physician_npi),
             "npi_is_facility": bool(case.ordering_physician_npi) and case.ordering_physician_npi == site.npi,
             "specialty": case.get_ordering_physician_specialty_display() if case.ordering_physician_specialty else "",
+            "sma_specialist": case.ordering_physician_specialty in SMA_SPECIALTIES,
         },
         "site": {
             "name": site.name,
@@ -268,7 +262,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "ready": report.is_ready and planned is not None,
             "summary": report.summary if planned is not None else "Planned infusion date missing",
             "items": [
-                {"title": i.title, "status": i.status, "detail": i.detail, "fix": i.fix, "source": i.source}
+                {"id": i.id, "title": i.title, "status": i.status, "detail": i.detail, "fix": i.fix, "source": i.source}
                 for i in report.items
             ],
             # Judged on the infusion day, not for the PA (label §5): said here so the payer sees it.
@@ -309,6 +303,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             ),
         },
         "documents": documents,
+        "not_appended": not_appended,
         "onegene": {
             "name": onegene.name if onegene else ONEGENE_NAME,
             "phone": onegene.phone if onegene else ONEGENE_PHONE,
@@ -321,7 +316,33 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     snapshot["lmn"] = _lmn_snapshot(case, snapshot)
     if snapshot["lmn"]["problem"]:
         snapshot["gate"]["blocking"].append(snapshot["lmn"]["problem"])
+    snapshot["payer"]["checklist"] = checklist_marks(payer.documentation_checklist if payer else [], snapshot)
     return snapshot
+
+
+def _documents_snapshot(case: Case) -> tuple[list[dict], list[dict]]:
+    """The documents to append (the newest current one of each kind, in APPENDED_KINDS order) and
+    the ones left out, each with the reason a reader is told (issue 17 item 6)."""
+    appended, left_out = {}, []
+    for doc in case.packet_documents:  # newest first (packet_case)
+        row = {
+            "id": doc.pk,
+            "kind": doc.kind,
+            "kind_label": doc.get_kind_display(),
+            "uploaded_on": _iso(timezone.localdate(doc.uploaded_at)),
+            "content_type": doc.content_type,
+            "sha256": doc.sha256,
+        }
+        newer = appended.get(doc.kind)
+        if newer is None:
+            appended[doc.kind] = row
+        else:
+            row["reason"] = (
+                f"superseded by the newer {_lower_first(newer['kind_label'])} uploaded {newer['uploaded_on']}"
+            )
+            left_out.append(row)
+    documents = sorted(appended.values(), key=lambda d: APPENDED_KINDS.index(d["kind"]))
+    return documents, left_out
 
 
 def _age_words(born: date, on: date) -> str:
@@ -333,8 +354,10 @@ def _age_words(born: date, on: date) -> str:
 
 def _clinical_snapshot(case: Case) -> dict:
     if case.sma_type == "pre":
-        sma_label = "SMA identified before symptoms (type not yet determined)"
-        sma_words = "spinal muscular atrophy identified before symptoms (type not yet determined)"
+        # "Presymptomatic" is the clinical status, said once (status_text); the diagnosis says only
+        # that the type is not yet known, so the two never read "presymptomatic; presymptomatic".
+        sma_label = "SMA, type not yet determined"
+        sma_words = "spinal muscular atrophy (type not yet determined)"
     else:
         type_words = case.get_sma_type_display().replace("Type", "type")
         sma_label, sma_words = f"SMA {type_words}", f"spinal muscular atrophy {type_words}"
@@ -403,7 +426,9 @@ def _request_snapshot(case: Case, pa, s: dict) -> dict:
         if lab_days:
             new.append(f"baseline laboratory results drawn {', '.join(lab_days)}")
         new += [
-            f"{d['kind_label'].lower()} uploaded {d['uploaded_on']}" for d in s["documents"] if d["uploaded_on"] > after
+            f"{_lower_first(d['kind_label'])} uploaded {d['uploaded_on']}"
+            for d in s["documents"]
+            if d["uploaded_on"] > after
         ]
         reason = _payer_words(denial.denial_reason) if denial.denial_reason else "no reason stated"
         return {
@@ -529,12 +554,13 @@ def _payer_snapshot(payer) -> dict:
         return {}
     return {
         "name": payer.name,
+        "policy": payer.policy_source,
         "pa_required": payer.pa_required,
         "oba": payer.get_outcomes_based_agreement_display(),
         "has_oba": payer.has_oba,
         "oba_terms": payer.oba_terms,
         "key_documentation": payer.key_documentation,
-        "checklist": list(payer.documentation_checklist or []),
+        "checklist": [],  # judged once the snapshot is complete (billing.checklist.checklist_marks)
         "age_wording": payer.age_wording,
         "allowed_pos": list(payer.allowed_pos or []),
         "titer_ceiling": f"1:{payer.titer_ceiling_denominator}",
@@ -572,10 +598,7 @@ def _kit_snapshot(kit) -> dict | None:
 
 
 def _shown(value: Decimal, analyte: str) -> str:
-    places = DISPLAY_DECIMALS.get(analyte)
-    if places is not None:
-        return format(value.quantize(Decimal(1).scaleb(-places)), "f")
-    return _num(value) or ""
+    return display_value(analyte, value)
 
 
 def _baseline_labs(case: Case, on: date) -> list[dict]:
@@ -701,10 +724,14 @@ def packet_html(snapshot: dict, attachments: list[Attachment]) -> str:
                 {"anchor": f"att-{att.document_id}-{n}", "att": att, "index": index, "n": n, "of": att.pages}
                 for n in range(1, att.pages + 1)
             )
+    labels = [f"the {_lower_first(a.kind_label)}" for a in attachments]
     context = {
         "s": snapshot,
         "draft": not snapshot["final"],
         "css_url": static_url("billing/packet.css"),
+        "attachment_words": ", ".join(labels[:-1])
+        + (" and " if len(labels) > 1 else "")
+        + (labels[-1] if labels else ""),
         "attachments": [
             {
                 "index": i,
@@ -712,6 +739,9 @@ def packet_html(snapshot: dict, attachments: list[Attachment]) -> str:
                 "is_pdf": a.content_type in PDF_TYPES,
                 "src": document_url(a.document_id),
                 "pages": [p for p in pdf_pages if p["att"] is a],
+                # the index prints the page numbers these anchors land on (CSS target-counter)
+                "first_anchor": f"att-{a.document_id}-1",
+                "last_anchor": f"att-{a.document_id}-{a.pages}",
             }
             for i, a in enumerate(attachments, start=1)
         ],

@@ -90,6 +90,18 @@ LOWER_LIMITS: dict[str, tuple[Decimal, str]] = {
 }
 # Decimal places a document prints a canonical value with (bilirubin 0.398 mg/dL reads 0.40).
 DISPLAY_DECIMALS: dict[str, int] = {"tbili": 2, "creatinine": 2, "inr": 1}
+
+
+def display_value(analyte: str, value: Decimal) -> str:
+    """Return ``value`` (canonical unit) as every document prints it: DISPLAY_DECIMALS places for the
+    analytes that have them (bilirubin 0.398 → "0.40"), else without trailing zeros (28.000 → "28")."""
+    places = DISPLAY_DECIMALS.get(analyte)
+    if places is not None:
+        return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    text = format(value.normalize(), "f")
+    return text
+
+
 LAB_ANALYTE_ALIASES = {"inr": "pt"}  # an INR result satisfies the PT requirement
 LAB_ANALYTE_NAMES = {
     "alt": "ALT",

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_ALIASES, LAB_ANALYTE_NAMES
+from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_ALIASES, LAB_ANALYTE_NAMES, display_value
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight, to_decimal_kg
 from cases.label import (
     AAV9_RETEST_HIGH_TITER_DENOMINATOR,
@@ -61,7 +61,9 @@ MAX_GESTATIONAL_AGE_WEEKS = 50  # sanity bound on input, not a clinical rule
 # Gate item sources are shown on the case page and printed in the PA packet: public sources only
 # (docs/domain.md "Public source labels"); the docs/domain.md pointer stays in a comment.
 SRC_LABEL_1 = "FDA label §1"  # docs/domain.md §1
-SRC_CARD = "Clinic billing card (payer practice)"  # docs/domain.md header; card top denials
+# A currency window or site rule comes from the payer's policy (GatePolicy.policy_source: its public
+# id, e.g. "Aetna CPB 0953"); without a payer on the case, from GeneGate's defaults, said as such.
+SRC_DEFAULTS = "GeneGate default (no payer policy on file)"
 
 
 # --- Facts ---------------------------------------------------------------------------
@@ -263,7 +265,9 @@ class GatePolicy:
     labs_max_age_days: int = CARD_LABS_MAX_AGE_DAYS
     allowed_pos: frozenset[str] = CARD_ALLOWED_POS
     require_certified_center: bool = CARD_REQUIRE_CERTIFIED_CENTER
-    payer_name: str = "the payer (clinic billing card defaults)"
+    payer_name: str = "the payer"
+    # What the windows and the site rule cite: the payer policy's public id (docs/domain.md §13c).
+    policy_source: str = SRC_DEFAULTS
 
     def __post_init__(self) -> None:
         _check_int(self.titer_ceiling_denominator, "titer ceiling", 1, None)
@@ -607,7 +611,8 @@ def _prematurity_item(facts: GateFacts, on: date) -> GateItem:
 def _weight_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     """Newest weight in the labeled kit range and current (label Table 1; card Day -14)."""
     title = f"Weight {WEIGHT_MIN_KG}-{WEIGHT_MAX_KG} kg, measured within {policy.weight_max_age_days} days"
-    source = "FDA label §2.1 Table 1; weight window: eviCore Zolgensma policy"  # docs/domain.md §1a, §2, §11.7
+    # docs/domain.md §1a, §2, §11.7: the 14-day weight window is eviCore's; the payer's policy sets it.
+    source = f"FDA label §2.1 Table 1; weight window: {policy.policy_source}"
     obs = _newest_weight(facts, on)
     if obs is None:
         return GateItem(
@@ -677,7 +682,7 @@ def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     title = f"Anti-AAV9 antibody titer ≤ 1:{ceiling}, drawn within {policy.titer_max_age_days} days"
     # docs/domain.md §2, §11.6: the label requires the test; <=1:50 ELISA is the trial/payer criterion;
     # the titer window is the card's (card top denial #1).
-    source = f"FDA label §2.3, §6.2; Aetna CPB 0953 (≤ 1:50 ELISA); titer window: {SRC_CARD}"
+    source = f"FDA label §2.3, §6.2; ≤ 1:50 by ELISA: Aetna CPB 0953; titer window: {policy.policy_source}"
     order_fix = (
         f"Order via OneGene Program ({ONEGENE_PHONE}); result ≤ 1:{ceiling} within "
         f"{policy.titer_max_age_days} days of infusion"
@@ -702,7 +707,7 @@ def _titer_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
             why = f"above 1:{ceiling}"
         retest = aav9_retest_date(obs)
         fix = (
-            f"Label allows retest when >1:{ceiling}; maternal antibody half-life 18-59 d: retest "
+            f"Label allows retest when > 1:{ceiling}; maternal antibody half-life 18-59 d: retest "
             f"about {retest.isoformat()} (~{AAV9_RETEST_WEEKS_HIGH} weeks if ≥ 1:"
             f"{AAV9_RETEST_HIGH_TITER_DENOMINATOR}, ~{AAV9_RETEST_WEEKS_LOW} weeks if lower); "
             f"order via OneGene Program ({ONEGENE_PHONE})"
@@ -735,7 +740,7 @@ def _baseline_labs_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateI
     days = policy.labs_max_age_days
     title = f"Baseline labs within {days} days (ALT, AST, total bilirubin, prothrombin time or INR, creatinine, hemoglobin, platelets, troponin-I)"
     # docs/domain.md §2, §11.3; the labs window is the card's Day -14.
-    source = f"FDA label boxed warning, §5.1, §5 (TMA), §2.1 (troponin-I); labs window: {SRC_CARD}"
+    source = f"FDA label boxed warning, §5.1, §5 (TMA), §2.1 (troponin-I); labs window: {policy.policy_source}"
     newest = _newest_labs(facts, on)
     absent = [LAB_ANALYTE_NAMES[a] for a in BASELINE_LAB_ANALYTES if a not in newest]
     stale = [(a, newest[a]) for a in BASELINE_LAB_ANALYTES if a in newest and (on - newest[a].drawn_on).days > days]
@@ -768,7 +773,7 @@ def _baseline_labs_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateI
 
 def _liver_baseline_item(facts: GateFacts, on: date) -> GateItem:
     """ALT, AST, total bilirubin > 2 x ULN before infusion: not studied (label §5.1). Never blocks."""
-    title = "Baseline liver tests at or below 2 x ULN"
+    title = "Baseline liver tests at or below 2 × ULN"
     source = "FDA label §5.1"  # docs/domain.md §2, §9
     multiple = PRE_INFUSION_CAUTION_ULN_MULTIPLE
     newest = _newest_liver(facts, on)
@@ -782,15 +787,17 @@ def _liver_baseline_item(facts: GateFacts, on: date) -> GateItem:
             unknown.append(f"{name} {obs.value} {obs.unit} ULN not reported".replace("  ", " "))
         else:
             ratio = (obs.value / obs.uln).quantize(Decimal("0.1"))
-            text = f"{name} {obs.value} {obs.unit} ({ratio} x ULN, {obs.drawn_on.isoformat()})".replace("  ", " ")
+            text = f"{name} {display_value(obs.analyte, obs.value)} {obs.unit} ({ratio} × ULN, {obs.drawn_on.isoformat()})".replace(
+                "  ", " "
+            )
             (high if obs.value > multiple * obs.uln else normal).append(text)
     if high:
         return GateItem(
             "liver_baseline",
             title,
             "warning",
-            f"Above {multiple} x ULN: {'; '.join(high)}",
-            "Not studied above 2 x ULN (bilirubin: except neonatal jaundice); document the "
+            f"Above {multiple} × ULN: {'; '.join(high)}",
+            "Not studied above 2 × ULN (bilirubin: except neonatal jaundice); document the "
             "risk-benefit decision, consider hepatology input",
             source,
         )
@@ -817,10 +824,10 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
     else:
         dose = (
             f"prednisolone {prednisolone_mg_per_day(weight.kg)} mg/day "
-            f"(1 mg/kg/day x {round_weight(weight.kg)} kg, {weight.measured_on.isoformat()})"
+            f"(1 mg/kg/day × {round_weight(weight.kg)} kg, {weight.measured_on.isoformat()})"
         )
     course = (
-        f"{STEROID_FULL_DOSE_DAYS} days total from Day -1, then {STEROID_TAPER_DAYS}-day taper "
+        f"{STEROID_FULL_DOSE_DAYS} days total from Day −1, then {STEROID_TAPER_DAYS}-day taper "
         "if liver tests unremarkable"  # FDA label §2.1, not the card's ">=30 d post" (docs/domain.md §11.5)
     )
     fix = f"Document {dose} starting {expected.isoformat()}; {course}"
@@ -846,7 +853,7 @@ def _steroid_plan_item(facts: GateFacts, on: date) -> GateItem:
 def _site_item(facts: GateFacts, policy: GatePolicy) -> GateItem:
     """Site of care allowed by the payer (card Site of care; docs/domain.md §6c, §11.10)."""
     title = "Site of care allowed"
-    source = f"Payer site-of-care policy; CMS POS code set; default: {SRC_CARD}"  # docs/domain.md §6c, §11.10
+    source = f"Site-of-care rule: {policy.policy_source}; CMS POS code set"  # docs/domain.md §6c, §11.10
     allowed = ", ".join(sorted(policy.allowed_pos))
     missing, failed, parts = [], [], []
     pos = facts.site_pos.strip() if facts.site_pos else None
@@ -903,9 +910,14 @@ def _advanced_sma_item(facts: GateFacts) -> GateItem:
     title = "No advanced SMA (tracheostomy or ≥ 16 h/day support for ≥ 14 days)"
     source = "FDA label §1 limitations of use; Aetna CPB 0953; BCBS ND Zolgensma policy"  # docs/domain.md §2
     hours, days = facts.respiratory_support_hours_per_day, facts.respiratory_support_days
-    support = "not recorded" if hours is None else f"{hours} h/day" + (f" for {days} days" if days is not None else "")
+    if hours is None:
+        support = "respiratory support not recorded"
+    elif hours == 0:
+        support = "no respiratory support"
+    else:
+        support = f"respiratory support {hours} h/day" + (f" for {days} days" if days is not None else "")
     trach = {None: "tracheostomy not recorded", True: "tracheostomy", False: "no tracheostomy"}
-    detail = f"{trach[facts.tracheostomy]}; respiratory support {support}"
+    detail = f"{trach[facts.tracheostomy]}; {support}"
     fix = "Payers exclude advanced SMA; document respiratory status and expect medical review"
     heavy = hours is not None and hours >= ADVANCED_SMA_SUPPORT_HOURS_PER_DAY
     if facts.tracheostomy or (heavy and days is not None and days >= ADVANCED_SMA_SUPPORT_DAYS):

@@ -86,6 +86,7 @@ def policy_for_case(case: Case) -> GatePolicy:
         allowed_pos=frozenset(payer.allowed_pos),
         require_certified_center=payer.require_certified_center,
         payer_name=payer.name,
+        policy_source=payer.policy_source,
     )
 
 

@@ -15,72 +15,85 @@ from billing.models import CarveOut, ChargeItem, ModifierRule, Payer, ReferenceP
 
 CARD_SOURCE = "Billing card (CareCost Estimate, Q2 2026), payer table"
 
-# The card's outcomes-based contracting nutshell, with docs/domain.md §11.17's caveat. Printed in the
-# PA packet (Payer.oba_terms), so it cites nothing internal.
-OBA_NUTSHELL = (
+# Outcomes-based agreements, in two parts: what the packet tells the payer (what the clinic
+# documents and when), and the billing office's own note (contract terms to confirm), which is
+# never printed (issue 17 item 5: the packet carried an internal note in the OBA box).
+OBA_TERMS = (
+    "Outcome assessments (motor milestones and ventilator-free survival) will be documented at 6, 12, 24, 36 "
+    "and 60 months after the infusion and reported through the Novartis OneGene Program."
+)
+OBA_NOTE = (
     "Pay full WAC at administration; the manufacturer refunds a share of WAC if clinical milestones "
-    "(motor function, ventilator-free survival) are not met over a 5-year window. The provider documents "
-    "outcomes at 6/12/24/36/60 months via OneGene; the rebate flows payer-side and does not change provider "
-    "payment at infusion. Milestone months and refund percentages are contract-specific and not public: "
-    "confirm with the payer."
+    "(motor function, ventilator-free survival) are not met over a 5-year window. The rebate flows payer-side "
+    "and does not change provider payment at infusion. Milestone months and refund percentages are "
+    "contract-specific and not public: confirm with the payer."
 )
 
-# Every payer needs these for J3399 (card "Documentation must include"; docs/domain.md §2, §11.1-§11.5).
+# Every payer needs these for J3399 (docs/domain.md §2, §11.1-§11.5), each with what in the packet
+# proves it (billing/checklist.py), so the packet prints it ☑ met or ☒ not met.
 COMMON_CHECKLIST = [
-    "Genetic report confirming bi-allelic SMN1 mutations (MLPA/qPCR/ddPCR, or sequencing for a point variant)",
-    "SMN2 copy number and SMA type (ICD-10-CM G12.0 / G12.1 / G12.8 / G12.9)",
-    "Anti-AAV9 total binding antibody titer ≤ 1:50 by ELISA, with the draw date",
-    "Age under 2 years on the planned infusion date",
-    "Current weight with the kit NDC for its band",
-    "Baseline ALT, AST, total bilirubin, prothrombin time or INR, creatinine, hemoglobin, platelets, troponin-I",
-    "Glucocorticoid plan: prednisolone 1 mg/kg/day from Day -1 for 30 days, taper if unremarkable",
-    "Post-infusion monitoring plan: liver panel and platelet count weekly in month 1, every other week in months 2-3; "
-    "troponin-I weekly then monthly",
-]
+    ("genetics", "Genetic report confirming bi-allelic SMN1 mutations (MLPA/qPCR/ddPCR, or sequencing for a point "
+     "variant)"),
+    ("smn2_type", "SMN2 copy number and SMA type (ICD-10-CM G12.0 / G12.1 / G12.8 / G12.9)"),
+    ("titer", "Anti-AAV9 total binding antibody titer ≤ 1:50 by ELISA, with the draw date"),
+    ("age", "Age under 2 years on the planned infusion date"),
+    ("weight", "Current weight with the kit NDC for its band"),
+    ("labs", "Baseline ALT, AST, total bilirubin, prothrombin time or INR, creatinine, hemoglobin, "
+     "platelets, troponin-I"),
+    ("steroid_plan", "Glucocorticoid plan: prednisolone 1 mg/kg/day from Day −1 for 30 days, taper if unremarkable"),
+    ("monitoring_plan", "Post-infusion monitoring plan: liver panel and platelet count weekly in month 1, every "
+     "other week in months 2-3; troponin-I weekly then monthly"),
+    ("letter", "Letter of medical necessity signed by the prescriber"),
+]  # fmt: skip
 
 PAYERS = [
     {
         "name": "UnitedHealthcare (Optum)",
+        "policy_reference": "UnitedHealthcare Zolgensma medical benefit drug policy",
         "outcomes_based_agreement": Payer.Oba.YES,
         "key_documentation": "FDA-label-aligned; certified center; bi-allelic SMN1; AAV9 ≤ 1:50",
-        "extra": ["Certified SMA treatment center (site-of-care attestation)"],
+        "extra": [("site_of_care", "Certified SMA treatment center (site-of-care attestation)")],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "87726", "inpatient_drug_carve_out": CarveOut.IN_DRG},
     },
     {
         "name": "Aetna",
+        "policy_reference": "Aetna CPB 0953",
         "outcomes_based_agreement": Payer.Oba.CASE_BY_CASE,
         "key_documentation": "FDA label; site-of-care; pediatric specialty review",
         "extra": [
-            "Site-of-care review (Aetna Site of Care Utilization Management Policy)",
-            "Pediatric neuromuscular specialist review",
-            "No advanced SMA: no tracheostomy, no ≥ 16 h/day respiratory support for ≥ 14 days (CPB 0953)",
-            "Nusinersen / risdiplam stopped (dates)",
+            ("site_of_care", "Site-of-care review (Aetna Site of Care Utilization Management Policy)"),
+            ("specialist", "Prescribed by or in consultation with a neurologist or neuromuscular specialist"),
+            ("advanced_sma", "No advanced SMA: no tracheostomy, no ≥ 16 h/day respiratory support for ≥ 14 days"),
+            ("smn_therapy", "Nusinersen / risdiplam stopped (dates)"),
         ],
         "age_wording": "< 2 years (Aetna CPB 0953)",
         "claims": {"payer_id": "60054"},  # carve-out not recorded: the inpatient claim warns
     },
     {
         "name": "BCBS plans",
+        "policy_reference": "BCBS ND Zolgensma medical policy",
         "outcomes_based_agreement": Payer.Oba.COMMON,
         "key_documentation": "Cure SMA Standard of Care + FDA label (policies vary by plan)",
-        "extra": ["Cure SMA standard-of-care alignment (treating SMA care center)"],
+        "extra": [("site_of_care", "Treated at an SMA care center (Cure SMA standard of care)")],
         "age_wording": "Varies by plan: e.g. ≤ 2 years (BCBS MS), 2 years or younger (Anthem)",
         "claims": {"payer_id": "BCBSDEMO", "claim_filing_indicator": "BL", "inpatient_drug_carve_out": CarveOut.IN_DRG},
     },
     {
         "name": "Cigna / Accredo",
+        "policy_reference": "eviCore Zolgensma policy",
         "outcomes_based_agreement": Payer.Oba.YES,
         "key_documentation": "FDA label; comprehensive documentation packet",
-        "extra": ["Complete packet: cover letter, codes, labs, plans and source documents in one submission"],
+        "extra": [("packet", "Complete packet: letter, codes, labs, plans and source documents in one submission")],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "62308", "inpatient_drug_carve_out": CarveOut.CARVED_OUT},
     },
     {
         "name": "State Medicaid",
+        "policy_reference": "State Medicaid Zolgensma criteria (demo state)",
         "outcomes_based_agreement": Payer.Oba.YES,
-        "key_documentation": "State-specific SRA + OBA; >30 states have CMS-approved VBP arrangements",
-        "extra": ["State-specific service request / prior authorization form"],
+        "key_documentation": "State-specific service request form; outcomes-based agreement",
+        "extra": [("other_document", "State-specific service request / prior authorization form")],
         "age_wording": "< 2 years (FDA label); check the state's policy",
         "claims": {
             "payer_id": "MCDDEMO",
@@ -185,9 +198,13 @@ def seed(ctx) -> None:
         defaults = {
             "pa_required": True,
             "outcomes_based_agreement": row["outcomes_based_agreement"],
-            "oba_terms": OBA_NUTSHELL if row["outcomes_based_agreement"] != Payer.Oba.NO else "",
+            "oba_terms": OBA_TERMS if row["outcomes_based_agreement"] != Payer.Oba.NO else "",
+            "oba_note": OBA_NOTE if row["outcomes_based_agreement"] != Payer.Oba.NO else "",
+            "policy_reference": row["policy_reference"],
             "key_documentation": row["key_documentation"],
-            "documentation_checklist": COMMON_CHECKLIST + row["extra"],
+            "documentation_checklist": [
+                {"evidence": key, "text": text} for key, text in COMMON_CHECKLIST + row["extra"]
+            ],
             "allowed_pos": ["21", "22", "19"],
             "require_certified_center": True,
             "titer_ceiling_denominator": 50,

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.models import Payer
-from cases.analytes import BASELINE_LAB_ANALYTES, to_canonical
+from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, to_canonical
 from cases.documents import document_store
 from cases.eligibility import add_months, second_birthday
 from cases.models import (
@@ -32,6 +32,7 @@ from cases.models import (
 )
 from cases.pipeline import case_advance
 from cases.titers import parse_titer
+from common.typeset import typeset_text
 from demo.context import DEMO_CASES, DemoContext
 
 # The billing card's payer table (demo.billing creates them with their policies).
@@ -245,9 +246,37 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
                 value_canonical=value_c.quantize(Decimal("0.001")), uln_canonical=uln_c.quantize(Decimal("0.001")),
                 canonical_unit=canonical, entered_by=by,
             )  # fmt: skip
+        _lab_reports(case, key, patient, labs, by)
+    if case.payer is not None and case.payer.name == "State Medicaid" and sc.genetics:
+        # The payer's own form, uploaded as an "Other" document: the packet appends it and its
+        # checklist item reads met.
+        _document(case, Document.Kind.OTHER, "State Medicaid service request form", [
+            f"Member: {patient.legal_name}, born {dob.isoformat()}, ID {case.member_id}",
+            "Requested: J3399 × 1 (onasemnogene abeparvovec-xioi), one-time IV infusion",
+            f"Prescriber: {physician}, NPI {npi}",
+        ], by)  # fmt: skip
     if first is not None:
         case_advance(case=case, to=Stage.GATING, by=by, note="First pre-treatment result recorded", at=_at(first))
     return case
+
+
+def _lab_reports(case: Case, key: str, patient: Patient, labs: date, by) -> None:
+    """The laboratory's own report of the baseline panel, for the scenarios whose packet shows one:
+    the ready case appends it; the appealed case redrew its labs, so its first report is superseded
+    and the packet says so (issue 17 item 6: an uploaded report is never left out without a word)."""
+    if key not in ("ready", "pa_denied"):
+        return
+    lines = [f"Patient: {patient.legal_name}, born {patient.date_of_birth.isoformat()}"] + [
+        typeset_text(f"{ANALYTES[analyte].label}: {value} {unit} (reference range up to {uln} {unit})")
+        for analyte, (value, unit, uln) in NORMAL_LABS.items()
+    ]
+    if key == "pa_denied":
+        _document(case, Document.Kind.LAB_REPORT, "Baseline laboratory report (first draw)", [
+            *lines[:1], f"Drawn {(labs - timedelta(days=35)).isoformat()}", *lines[1:]
+        ], by)  # fmt: skip
+    _document(case, Document.Kind.LAB_REPORT, "Baseline laboratory report", [
+        *lines[:1], f"Drawn {labs.isoformat()}", *lines[1:]
+    ], by)  # fmt: skip
 
 
 def _document(case: Case, kind: str, title: str, lines: list[str], by) -> None:

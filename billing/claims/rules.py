@@ -589,7 +589,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                         ERROR,
                         "The payer requires prior authorization and the claim has no PA number.",
                         "Enter the payer's PA number (item 23).",
-                        "Clinic billing card (payer practice)",  # card "PAYER POLICIES": all listed payers require PA
+                        "Common payer practice",  # card "PAYER POLICIES": all listed payers require PA
                         ln.line_no,
                     )
                 )
@@ -662,7 +662,7 @@ def scrub(lines: list[ClaimLine], context: ScrubContext) -> list[Finding]:
                     f"Place of service {_pos_label(pos)} is not allowed by this payer's site-of-care policy.",
                     f"Infuse and bill at a site the payer allows: {allowed}.",
                     # docs/domain.md §6c, §11.10; the default allowed POS are the card's "SITE OF CARE".
-                    "Payer site-of-care policy; default: Clinic billing card (payer practice)",
+                    "Payer site-of-care policy; GeneGate default",
                     ln.line_no,
                 )
             )

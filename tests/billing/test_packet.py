@@ -45,7 +45,7 @@ def test_a_ready_case_packet_contains_every_required_element(ready_case, cast, t
         "Novartis OneGene Program (1-855-441-4363",
         # requested service with official descriptors
         "HCPCS J3399",
-        "Injection, onasemnogene abeparvovec-xioi, per treatment, up to 5x10^15 vector genomes",
+        "Injection, onasemnogene abeparvovec-xioi, per treatment, up to 5 × 10¹⁵ vector genomes",
         "71894-125-04",
         "CPT 96365",
         "initial, up to 1 hour",
@@ -73,10 +73,11 @@ def test_a_ready_case_packet_contains_every_required_element(ready_case, cast, t
         (planned + timedelta(days=7)).isoformat(),
         (planned + timedelta(days=84)).isoformat(),
         "Troponin-I",
-        # payer checklist and OBA note
+        # payer checklist, each item judged, and the OBA terms
         "Aetna documentation checklist",
-        "Genetic report (bi-allelic SMN1)",
-        "outcomes-based agreement",
+        "LFT monitoring plan ☑ met",
+        "AAV9 titer ≤ 1:50 ☑ met",
+        "Outcomes-based agreement",
         "Milestones at 6/12/24/36/60 months via OneGene.",
         # appended documents
         "GENETIC REPORT SMN1",
@@ -116,7 +117,7 @@ def test_a_payer_without_an_oba_gets_no_oba_note(cast, today, tmp_path):
     add_document(case, Document.Kind.GENETIC_REPORT, pdf_bytes("G"), "application/pdf")
     sign_letter(case, cast.physician)
     text = _flat(pdf_text(packet_create(case=case, by=cast.billing, final=True).file.read(), tmp_path))
-    assert "Plain Payer has no outcomes-based agreement on file" in text
+    assert "Outcomes-based agreement" not in text and "Plain Payer documentation checklist" in text
 
 
 def test_a_failing_gate_gives_a_draft_with_watermark_and_what_blocks(ready_case, cast, today, tmp_path):

@@ -17,7 +17,7 @@ GOOD = {
     "outcomes_based_agreement": "case_by_case",
     "oba_terms": "",
     "key_documentation": "FDA label",
-    "documentation_checklist": "Genetic report\n\n- AAV9 titer\n",
+    "documentation_checklist": "genetics: Genetic report\n\n- titer: AAV9 titer\n",
     "allowed_pos": ["21", "22"],
     "require_certified_center": "on",
     "titer_ceiling_denominator": "50",
@@ -49,7 +49,9 @@ def test_the_card_payers_are_seeded_with_their_policies(seeded):
     aetna = Payer.objects.get(name="Aetna")
     assert aetna.outcomes_based_agreement == "case_by_case" and aetna.pa_required
     assert aetna.allowed_pos == ["21", "22", "19"] and aetna.titer_max_age_days == 14
-    assert any("Site-of-care" in item for item in aetna.documentation_checklist)
+    assert any("Site-of-care" in item["text"] for item in aetna.documentation_checklist)
+    assert aetna.policy_reference == "Aetna CPB 0953" and "confirm with the payer" in aetna.oba_note
+    assert "confirm with the payer" not in aetna.oba_terms  # the packet prints the terms, never the note
     price = ReferencePrice.objects.get()
     assert price.amount == 2125000 and str(price.effective_on) == "2019-05-24"
     assert "current WAC not verified" in price.note
@@ -72,7 +74,10 @@ def test_an_admin_edits_a_payer_and_the_change_is_audited(client, admin_user, se
     assert response.status_code == 302, response.context["form"].errors if response.context else None
     aetna.refresh_from_db()
     assert aetna.weight_max_age_days == 30 and aetna.allowed_pos == ["21", "22"]
-    assert aetna.documentation_checklist == ["Genetic report", "AAV9 titer"]
+    assert aetna.documentation_checklist == [
+        {"text": "Genetic report", "evidence": "genetics"},
+        {"text": "AAV9 titer", "evidence": "titer"},
+    ]
     entry = LogEntry.objects.get_for_object(aetna).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
     assert entry.actor == admin_user and "weight_max_age_days" in entry.changes_dict
 
@@ -92,7 +97,9 @@ def test_an_admin_edits_a_payer_and_the_change_is_audited(client, admin_user, se
         ({"labs_max_age_days": "two weeks"}, "labs_max_age_days"),
         ({"titer_ceiling_denominator": "0"}, "titer_ceiling_denominator"),
         ({"documentation_checklist": "x" * 201}, "documentation_checklist"),
-        ({"documentation_checklist": "\n".join(f"item {n}" for n in range(31))}, "documentation_checklist"),
+        ({"documentation_checklist": "Genetic report"}, "documentation_checklist"),  # what proves it?
+        ({"documentation_checklist": "genes: Genetic report"}, "documentation_checklist"),  # unknown proof
+        ({"documentation_checklist": "\n".join(f"titer: item {n}" for n in range(31))}, "documentation_checklist"),
         ({"name": ""}, "name"),
         ({"outcomes_based_agreement": "maybe"}, "outcomes_based_agreement"),
         ({"milestone_months": "6, twelve"}, "milestone_months"),

@@ -73,7 +73,7 @@ def test_infused_cases_have_complete_facts_dated_before_their_infusion(demo):
 def test_seeding_twice_changes_nothing(demo):
     counts = (Case.objects.count(), Document.objects.count())
     call_command("seed_demo", verbosity=0)
-    assert (Case.objects.count(), Document.objects.count()) == counts == (len(DEMO_CASES), 32)
+    assert (Case.objects.count(), Document.objects.count()) == counts == (len(DEMO_CASES), 37)
 
 
 def test_demo_reports_are_real_pdfs(demo):

@@ -42,15 +42,16 @@ def test_every_reason_has_a_label_a_fix_and_a_source():
         assert reason.label and reason.fix and reason.source
 
 
-def test_every_card_derived_reason_names_the_card_as_its_source():
+def test_every_common_reason_says_so_and_names_no_card():
     for reason in DENIAL_REASONS[:-1]:
-        assert reason.source.startswith("Clinic billing card (payer practice); ")
+        assert reason.source.startswith("Common payer denial reason; ")
+        assert "card" not in reason.source.lower() and not reason.label.startswith("#")
 
 
 def test_titer_fix_keeps_the_card_default_but_allows_retesting():
     fix = denial_reason("titer").fix
     assert "≤ 1:50" in fix and "ELISA" in fix
-    assert "14 days" in fix and "card default" in fix
+    assert "14 days" in fix and "GeneGate default" in fix
     assert "retest" in fix
     assert ONEGENE_PHONE in fix
 

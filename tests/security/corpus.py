@@ -29,7 +29,7 @@ FREE_TEXT = {
     "cases.InfusionAmendment": ["reason", "old_value", "new_value"],
     "cases.InfusionPause": ["reason"],
     "billing.MedicalNecessityLetter": ["body"],
-    "billing.Payer": ["oba_terms", "key_documentation", "age_wording"],
+    "billing.Payer": ["oba_terms", "oba_note", "policy_reference", "key_documentation", "age_wording"],
     "billing.PriorAuthorization": ["reference_number", "auth_number", "notes"],
     "billing.PAEvent": ["note"],
     "billing.OneGeneEnrollment": ["reference", "notes"],

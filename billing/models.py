@@ -643,3 +643,54 @@ class PASAttempt(models.Model):
 
     def get_additional_data(self) -> dict:
         return {"case_id": self.request.prior_authorization.case_id}
+
+
+class Claim(models.Model):
+    """One version of a case's claim, built from the signed infusion record (billing.claims.store).
+
+    ``data`` is the whole claim as plain values (billing.claims.lines.ClaimSummary: header facts,
+    lines, scrubber findings, what the payer expects); the claim page, the billing panel, the
+    CSV, the PDF and the X12 837 file all render it. A version is never edited: when the signed
+    record is amended, or the billing data the claim reads changes (payer policy, price list, PA,
+    diagnoses, ...), a new version is added with the reason and what changed; old versions stay
+    viewable. Audited (billing.signals).
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="claims")
+    version = models.PositiveIntegerField()
+    record = models.ForeignKey("cases.InfusionRecord", on_delete=models.PROTECT, related_name="claims")
+    record_version = models.PositiveIntegerField(help_text="The infusion record's version the claim was built from.")
+    claim_type = models.CharField(max_length=13)
+    place_of_service = models.CharField(max_length=2, blank=True)
+    reason = models.CharField(max_length=500, help_text="Why this version was built.")
+    changes = models.JSONField(default=list, blank=True, help_text="What differs from the previous version.")
+    data = models.JSONField(help_text="The claim as built (billing.claims.lines.ClaimSummary).")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the data, in one canonical form.")
+    built_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    built_by_name = models.CharField(max_length=200, blank=True)
+    built_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["case", "version"], name="claim_unique_case_version")]
+
+    def __str__(self) -> str:
+        return f"Claim {self.pk} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("A claim version is never edited; build a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A claim version is kept; it is never deleted.")
+
+    @property
+    def summary(self):
+        """The stored claim as a ClaimSummary (decoded once per instance)."""
+        cached = self.__dict__.get("_summary")
+        if cached is None:
+            from billing.claims.lines import ClaimSummary
+
+            cached = self.__dict__["_summary"] = ClaimSummary.from_data(self.data)
+        return cached

@@ -10,7 +10,7 @@ from billing.summary import billing_summary
 
 def case_panel(request, case) -> tuple[str, dict]:
     """Return the billing panel's template and context for ``case`` (already site-checked)."""
-    context = billing_summary(case)
+    context = billing_summary(case, by=request.user)
     user = request.user
     pa = context["pa"]
     context.update(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing import pa_rules
 from billing.claims.rules import admin_codes_for_duration
+from billing.claims.store import current_claim
 from billing.codes import CPT_CODES, HCPCS_CODES
 from billing.denials import REASON_GATE_ITEM, DenialFacts, denial_fix, denial_reason
 from billing.models import (
@@ -57,8 +58,9 @@ class FiveThings:
     rounded_kg: object | None
     kit: object | None
     admin_codes: list[tuple[str, str, int]]
-    planned_minutes: int  # the actual minutes of the signed record once there is one
+    planned_minutes: int  # the actual minutes of the stored claim once the record is signed
     minutes_actual: bool
+    claim: object | None  # the newest stored claim version (billing.models.Claim) once signed
     titer_item: object
     steroid_mg: object | None
     steroid_start: date | None
@@ -80,8 +82,12 @@ def prior_authorization_for(case) -> PriorAuthorization | None:
     )
 
 
-def billing_summary(case, *, today: date | None = None) -> dict:
-    """Return the panel's data for ``case`` (a constant number of queries)."""
+def billing_summary(case, *, today: date | None = None, by=None) -> dict:
+    """Return the panel's data for ``case`` (a constant number of queries).
+
+    Once the infusion record is signed, the administration codes, minutes, NDC, POS and PA
+    number are the stored claim's (billing.claims.store.current_claim, brought up to date first
+    and attributed to ``by``), so the panel and the claim page show one claim."""
     today = today or timezone.localdate()
     on = gate_date(case, today)
     report = case_gate(case, on)
@@ -91,12 +97,23 @@ def billing_summary(case, *, today: date | None = None) -> dict:
     )
     weight = weights[-1] if weights else None
     pa = prior_authorization_for(case)
-    # Once the record is signed, the codes follow its actual infusion time (stop − start − pauses),
-    # as the claim does (billing.claims.lines); before that, the PA's planned run.
-    record = InfusionRecord.objects.filter(case=case, signed_at__isnull=False).prefetch_related("pauses").first()
-    actual = record.duration_minutes if record is not None else None
+    # Once the record is signed, the codes are the stored claim's (its actual infusion time:
+    # stop − start − pauses); before that, the PA's planned run.
+    claim = (
+        current_claim(case, by=by)
+        if InfusionRecord.objects.filter(case=case, signed_at__isnull=False).exists()
+        else None
+    )
+    if claim is not None:
+        stored = claim.summary
+        actual = stored.infusion_minutes
+        admin = [(ln.code, CPT_CODES[ln.code].descriptor, int(ln.units)) for ln in stored.admin_lines]
+    else:
+        actual = None
     minutes = actual if actual is not None else (pa.planned_infusion_minutes if pa else 60)
-    codes = admin_codes_for_duration(minutes)
+    if claim is None or actual is None:
+        codes = admin_codes_for_duration(minutes)
+        admin = [(c, CPT_CODES[c].descriptor, codes.count(c)) for c in dict.fromkeys(codes)]
     infusion_day = case.infused_on or case.planned_infusion_date  # as gate_date: one day throughout
     five = FiveThings(
         hcpcs_code="J3399",
@@ -104,9 +121,10 @@ def billing_summary(case, *, today: date | None = None) -> dict:
         weight=weight,
         rounded_kg=round_weight(weight.kg) if weight else None,
         kit=kit_for_weight(weight.kg) if weight else None,
-        admin_codes=[(c, CPT_CODES[c].descriptor, codes.count(c)) for c in dict.fromkeys(codes)],
+        admin_codes=admin,
         planned_minutes=minutes,
         minutes_actual=actual is not None,
+        claim=claim,
         titer_item=report.item("titer"),
         steroid_mg=prednisolone_mg_per_day(weight.kg) if weight else None,
         steroid_start=course_start(infusion_day) if infusion_day else None,

@@ -32,4 +32,7 @@ urlpatterns = [
     path("cases/<int:pk>/claim.csv", claim_views.claim_csv_download, name="claim_csv"),
     path("cases/<int:pk>/claim.pdf", claim_views.claim_pdf_download, name="claim_pdf"),
     path("cases/<int:pk>/claim.x12", claim_views.claim_x12_download, name="claim_x12"),
+    path("cases/<int:pk>/claim/v<int:version>/", claim_views.claim_page, name="claim_version"),
+    path("cases/<int:pk>/claim/v<int:version>.csv", claim_views.claim_csv_download, name="claim_version_csv"),
+    path("cases/<int:pk>/claim/v<int:version>.pdf", claim_views.claim_pdf_download, name="claim_version_pdf"),
 ]

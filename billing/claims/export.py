@@ -1,4 +1,4 @@
-"""The claim summary as CSV and PDF, and the scrubber run on lines keyed by hand."""
+"""A stored claim version as CSV and PDF, and the scrubber run on lines keyed by hand."""
 
 from __future__ import annotations
 
@@ -15,23 +15,43 @@ from billing.claims.forms import code_descriptor, code_type_for
 from billing.claims.lines import ClaimSummary
 from billing.claims.rules import INSTITUTIONAL, KIT_NDC_QUANTITY, ClaimLine, Finding, scrub
 from billing.codes import NDC_PRODUCT_QUALIFIER
+from billing.models import Claim
 from common.csvsafe import safe_row
 
 
-def claim_csv(case, summary: ClaimSummary, overrides) -> str:
-    """Return the claim summary as CSV: header facts, lines, findings, overrides, amendments."""
+def _utc(at) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hhmm(value) -> str:
+    return value.strftime("%H:%M") if value is not None else ""
+
+
+def claim_csv(claim: Claim, *, latest: Claim | None = None) -> str:
+    """Return one stored claim version as CSV: version, header facts, lines, findings, overrides,
+    amendments. Every value comes from the stored claim (billing.models.Claim.data)."""
+    summary = claim.summary
     out = io.StringIO()
     w = csv.writer(out)
 
     def row(*cells):
         w.writerow(safe_row(cells))  # formula characters neutralised (common.csvsafe)
 
-    record, patient = summary.record, case.patient
+    inf, patient, payer, provider = summary.infusion, summary.patient, summary.payer, summary.provider
     row(
         "GeneGate claim summary",
-        f"case {case.pk}",
+        f"case {summary.case_id}",
         f"generated {timezone.now().astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-        f"times UTC; infusion clock times are local at the site ({case.site.timezone})",
+        f"times UTC; infusion clock times are local at the site ({provider.timezone})",
+    )
+    superseded = latest is not None and latest.version != claim.version
+    row(
+        "Claim version",
+        claim.version,
+        f"built {_utc(claim.built_at)}",
+        f"from infusion record version {claim.record_version}",
+        f"superseded by version {latest.version}" if superseded else "current",
+        claim.reason,
     )
     row(
         "Claim",
@@ -40,29 +60,35 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
         "Type of bill",
         summary.type_of_bill or "",
     )
-    row("Patient", patient.legal_name, "DOB", patient.date_of_birth.isoformat(), "MRN", patient.mrn)
-    row("Payer", case.payer.name if case.payer else "", "Member ID", case.member_id, "Plan", case.plan_name)
-    row("Billing provider", case.site.name, "NPI", case.site.npi, "TIN", summary.billing.tin if summary.billing else "")
+    row("Patient", patient.name, "DOB", patient.date_of_birth.isoformat(), "MRN", patient.mrn)
+    row(
+        "Payer",
+        payer.name if payer else "",
+        "Member ID",
+        payer.member_id if payer else "",
+        "Plan",
+        payer.plan_name if payer else "",
+    )
+    row("Billing provider", provider.name, "NPI", provider.npi, "TIN", provider.tin)
     row(
         "Attending physician" if summary.is_institutional else "Rendering physician",
-        case.ordering_physician_name,
+        summary.physician.name,
         "NPI",
-        case.ordering_physician_npi,
+        summary.physician.npi,
     )
-    row(
-        "Date of service", record.infused_on.isoformat(), "Place of service", summary.place_of_service, summary.pos_name
-    )
+    row("Date of service", inf.infused_on.isoformat(), "Place of service", summary.place_of_service, summary.pos_name)
     row("PA number", summary.pa.auth_number or "", summary.pa.message)
     row(
         "Infusion",
-        f"{record.started_at:%H:%M}-{record.stopped_at:%H:%M}",
+        f"{_hhmm(inf.started_at)}-{_hhmm(inf.stopped_at)}",
         f"{summary.infusion_minutes} min actual",
         f"{summary.elapsed_minutes} min elapsed",
         f"{summary.paused_minutes} min paused",
     )
-    for pause in record.pauses.all():
-        row("Pause", f"{pause.started_at:%H:%M}-{pause.resumed_at:%H:%M}", f"{pause.minutes} min", pause.reason)
-    row("Signed by", record.signed_name, record.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    row("Kit NDC", inf.kit_ndc, "Lots", " ".join(inf.lots))
+    for pause in inf.pauses:
+        row("Pause", f"{_hhmm(pause.started_at)}-{_hhmm(pause.resumed_at)}", f"{pause.minutes} min", pause.reason)
+    row("Signed by", inf.signed_name, _utc(inf.signed_at))
     for letter, (code, descriptor) in zip("ABCDEFGHIJKL", summary.diagnoses, strict=False):
         row(f"Diagnosis {letter}", code, descriptor)
     row()
@@ -109,13 +135,12 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
         row(f.code, f.severity, f.message, f.fix, f.source)
     row()
     row("Gate overrides", "Item", "Reason", "By", "At")
-    for o in overrides:
-        row("", o.gate_title, o.reason, o.by_name, o.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    for o in summary.overrides:
+        row("", o.title, o.reason, o.by_name, _utc(o.at))
     row()
     row("Amendments", "Field", "Old", "New", "Reason", "By", "At")
-    for a in record.amendments.all():
-        at = a.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        row("", a.field_label, a.old_value, a.new_value, a.reason, a.by_name, at)
+    for a in summary.amendments:
+        row("", a.label, a.old, a.new, a.reason, a.by_name, _utc(a.at))
     return out.getvalue()
 
 
@@ -123,17 +148,16 @@ def _no_remote(url: str, *args, **kwargs):
     raise ValueError("The claim summary PDF loads no external resources")
 
 
-def claim_pdf(case, summary: ClaimSummary, overrides) -> bytes:
-    """Return the claim summary as a plain PDF (WeasyPrint; nothing is fetched from anywhere)."""
+def claim_pdf(claim: Claim, *, latest: Claim | None = None) -> bytes:
+    """Return one stored claim version as a plain PDF (WeasyPrint; nothing is fetched from anywhere)."""
     from weasyprint import HTML
 
     html = render_to_string(
         "billing/claims/claim_pdf.html",
         {
-            "case": case,
-            "summary": summary,
-            "record": summary.record,
-            "overrides": overrides,
+            "claim": claim,
+            "latest": latest or claim,
+            "summary": claim.summary,
             "generated": timezone.localtime(),
         },
     )
@@ -167,7 +191,7 @@ def keyed_findings(summary: ClaimSummary, form, formset) -> list[Finding] | None
                 diagnosis_pointers=pointers,
                 place_of_service=data.get("pos") or None,
                 pa_number=pa_number,
-                date_of_service=summary.record.infused_on,
+                date_of_service=summary.infusion.infused_on,
                 ndc_11=ndc,
                 ndc_qualifier=NDC_PRODUCT_QUALIFIER if ndc else None,
                 ndc_quantity=(data.get("ndc_quantity") or KIT_NDC_QUANTITY) if ndc else None,

@@ -1,9 +1,11 @@
 """The one claim of a signed infusion record, as every view prints it.
 
 `claim_summary` gathers the record's, the case's, the payer's and the site's values once and
-builds one `ClaimSummary`; the claim page, the CSV, the PDF, the X12 837 file and the case's
-billing panel all render that object, so they cannot disagree on codes, units, NDC, minutes,
-place of service or PA number. The rules themselves live in billing/claims/rules.py.
+builds one `ClaimSummary` of plain values (header facts, lines, findings, notes).
+billing.claims.store keeps it as a numbered version (billing.models.Claim); the claim page, the
+CSV, the PDF, the X12 837 file and the case's billing panel all render the stored version, so
+they cannot disagree on codes, units, NDC, minutes, place of service or PA number. The rules
+themselves live in billing/claims/rules.py.
 
 Who bills what (docs/domain.md §13a): at a hospital (POS 19/21/22) the facility bills J3399 and
 96365/96366 on the institutional claim (UB-04 / 837I) with revenue codes and a type of bill;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from billing.claims.rules import (
@@ -35,6 +38,7 @@ from billing.claims.rules import (
     provider_findings,
     scrub,
 )
+from billing.claims.snapshot import decode, encode
 from billing.codes import POS_CODES, ndc_to_11
 from billing.models import CarveOut, SiteBilling
 from cases.diagnoses import ICD10, is_forbidden_sma_code, normalize_icd10
@@ -51,10 +55,100 @@ CLAIM_FORMS = {
 
 
 @dataclass(frozen=True)
-class ClaimSummary:
-    """The claim of one signed record: header facts, lines, findings, and what the payer expects."""
+class PatientFacts:
+    """The patient as the claim names them (the subscriber: GeneGate bills the child's own policy)."""
 
-    record: InfusionRecord
+    name: str
+    date_of_birth: date
+    sex: str
+    mrn: str
+
+
+@dataclass(frozen=True)
+class PayerFacts:
+    name: str
+    payer_id: str
+    filing_indicator: str
+    plan_name: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class ProviderFacts:
+    """The billing provider: the site, and its billing settings when an administrator set them."""
+
+    name: str
+    npi: str
+    timezone: str = ""  # the site's: infusion clock times are local there
+    has_settings: bool = False
+    tin: str = ""
+    taxonomy: str = ""
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    submitter_id: str = ""
+
+
+@dataclass(frozen=True)
+class PhysicianFacts:
+    name: str
+    npi: str
+
+
+@dataclass(frozen=True)
+class PauseFacts:
+    started_at: time
+    resumed_at: time
+    minutes: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class InfusionFacts:
+    """The signed record the claim was built from, at the version it had then."""
+
+    record_id: int
+    record_version: int
+    infused_on: date
+    started_at: time | None
+    stopped_at: time | None
+    kit_ndc: str
+    lots: tuple[str, ...]
+    pauses: tuple[PauseFacts, ...]
+    signed_name: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class OverrideFacts:
+    title: str
+    reason: str
+    by_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AmendmentFacts:
+    label: str
+    old: str
+    new: str
+    reason: str
+    by_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimSummary:
+    """The claim of one signed record: header facts, lines, findings, and what the payer expects.
+
+    Everything a view prints is a field here, as plain values: the claim is stored as this
+    object's JSON (billing.models.Claim) and every view renders the stored copy.
+    """
+
+    case_id: int
     claim_type: str
     lines: list[ClaimLine]
     findings: list[Finding]
@@ -63,7 +157,13 @@ class ClaimSummary:
     pos_name: str
     pa: PaStatus
     context: ScrubContext
-    billing: SiteBilling | None = None
+    patient: PatientFacts
+    payer: PayerFacts | None
+    provider: ProviderFacts
+    physician: PhysicianFacts
+    infusion: InfusionFacts
+    overrides: tuple[OverrideFacts, ...] = ()
+    amendments: tuple[AmendmentFacts, ...] = ()
     type_of_bill: str | None = None
     notes: list[str] = field(default_factory=list)
     infusion_minutes: int | None = None
@@ -107,6 +207,20 @@ class ClaimSummary:
     def codes(self) -> list[tuple[str, Decimal]]:
         """(code, units) per line: what the billing panel and the packet compare against."""
         return [(ln.code, ln.units) for ln in self.lines]
+
+    @property
+    def admin_lines(self) -> list[ClaimLine]:
+        """The administration lines (96365, 96366), as the billing panel names them."""
+        return [ln for ln in self.lines if ln.code_type == "CPT"]
+
+    def to_data(self, *, canonical: bool = False) -> dict:
+        """The claim as JSON data (billing.claims.snapshot), for the stored version;
+        ``canonical`` for its fingerprint."""
+        return encode(self, canonical=canonical)
+
+    @classmethod
+    def from_data(cls, data: dict) -> ClaimSummary:
+        return decode(cls, data)
 
 
 def case_diagnoses(case) -> tuple[list[str], list[Finding]]:
@@ -339,7 +453,7 @@ def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
     if claim_type == INSTITUTIONAL and billing is not None:
         type_of_bill = billing.type_of_bill_inpatient if pos in INPATIENT_POS else billing.type_of_bill_outpatient
     return ClaimSummary(
-        record=record,
+        case_id=case.pk,
         claim_type=claim_type,
         lines=lines,
         findings=findings,
@@ -348,10 +462,76 @@ def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
         pos_name=pos_name,
         pa=pa,
         context=context,
-        billing=billing,
+        patient=_patient_facts(case.patient),
+        payer=_payer_facts(case),
+        provider=_provider_facts(case.site, billing),
+        physician=PhysicianFacts(case.ordering_physician_name or "", case.ordering_physician_npi or ""),
+        infusion=_infusion_facts(record),
+        overrides=tuple(OverrideFacts(o.gate_title, o.reason, o.by_name, o.at) for o in case.gate_overrides.all()),
+        amendments=tuple(
+            AmendmentFacts(a.field_label, a.old_value, a.new_value, a.reason, a.by_name, a.at)
+            for a in record.amendments.all()
+        ),
         type_of_bill=type_of_bill,
         notes=notes,
         infusion_minutes=record.duration_minutes,
         elapsed_minutes=record.elapsed_minutes,
         paused_minutes=record.paused_minutes,
+    )
+
+
+def _patient_facts(patient) -> PatientFacts:
+    return PatientFacts(
+        name=patient.legal_name,
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        mrn=patient.mrn,
+    )
+
+
+def _payer_facts(case) -> PayerFacts | None:
+    payer = case.payer
+    if payer is None:
+        return None
+    return PayerFacts(
+        name=payer.name,
+        payer_id=payer.payer_id or "",
+        filing_indicator=payer.claim_filing_indicator,
+        plan_name=case.plan_name or "",
+        member_id=(case.member_id or "").strip(),
+    )
+
+
+def _provider_facts(site, billing: SiteBilling | None) -> ProviderFacts:
+    if billing is None:
+        return ProviderFacts(name=site.name, npi=site.npi or "", timezone=site.timezone)
+    return ProviderFacts(
+        name=site.name,
+        npi=site.npi or "",
+        timezone=site.timezone,
+        has_settings=True,
+        tin=billing.tin,
+        taxonomy=billing.taxonomy_code,
+        street=billing.street,
+        city=billing.city,
+        state=billing.state,
+        zip_code=billing.zip_code,
+        contact_name=billing.contact_name,
+        contact_phone=billing.contact_phone,
+        submitter_id=billing.submitter_id,
+    )
+
+
+def _infusion_facts(record: InfusionRecord) -> InfusionFacts:
+    return InfusionFacts(
+        record_id=record.pk,
+        record_version=record.version,
+        infused_on=record.infused_on,
+        started_at=record.started_at,
+        stopped_at=record.stopped_at,
+        kit_ndc=record.kit_ndc,
+        lots=tuple(v.lot_number for v in record.vials.all()),
+        pauses=tuple(PauseFacts(p.started_at, p.resumed_at, p.minutes, p.reason) for p in record.pauses.all()),
+        signed_name=record.signed_name,
+        signed_at=record.signed_at,
     )

@@ -1,7 +1,7 @@
 """The claim as an X12 837 file: 837I (005010X223A2) for a hospital's institutional claim, 837P
-(005010X222A1) for a professional claim. Both are rendered from the one ClaimSummary
-(billing.claims.lines), so the file carries exactly the lines, NDC, units, POS and PA number the
-claim page shows.
+(005010X222A1) for a professional claim. Both are rendered from the stored claim version's
+ClaimSummary (billing.claims.store, billing.claims.lines) and nothing else, so the file carries
+exactly the lines, NDC, units, POS and PA number the claim page shows.
 
 Refusals (`X12Refused`, a message for the user) instead of a malformed file: a claim with
 scrubber errors; no payer ID, member ID, billing NPI or physician NPI; no site billing settings;
@@ -69,7 +69,7 @@ def _name_parts(full: str) -> tuple[str, str]:
     return words[-1], " ".join(words[:-1])
 
 
-def _refusals(case, summary: ClaimSummary) -> list[str]:
+def _refusals(summary: ClaimSummary) -> list[str]:
     problems: list[str] = []
     if summary.errors:
         problems.append(
@@ -81,26 +81,29 @@ def _refusals(case, summary: ClaimSummary) -> list[str]:
             "An inpatient claim needs the stay's admission and discharge dates, which GeneGate does not record; "
             "the hospital's billing system submits the inpatient 837I."
         )
-    if summary.billing is None:
+    if not summary.provider.has_settings:
         problems.append("The site has no billing settings (tax ID, billing address, contact).")
-    payer = case.payer
+    payer = summary.payer
     if payer is None:
         problems.append("The case has no payer.")
     elif not payer.payer_id:
         problems.append(f"{payer.name} has no payer ID for electronic claims; add it to the payer's policy.")
-    if not (case.member_id or "").strip():
+    if payer is not None and not payer.member_id:
         problems.append("The case has no member ID.")
-    if not npi_is_valid(case.site.npi or ""):
+    if not npi_is_valid(summary.provider.npi or ""):
         problems.append("The site's NPI is missing or fails the NPI check digit.")
-    if not npi_is_valid(case.ordering_physician_npi or ""):
+    if not npi_is_valid(summary.physician.npi or ""):
         problems.append("The physician's NPI is missing or fails the NPI check digit.")
     if not summary.lines:
         problems.append("The claim has no lines.")
     return problems
 
 
-def claim_837(case, summary: ClaimSummary, envelope: Envelope) -> str:
+def claim_837(summary: ClaimSummary, envelope: Envelope, *, version: int | None = None) -> str:
     """Return the claim as one 837 interchange (one claim), or raise X12Refused.
+
+    ``summary`` is a stored claim version's (billing.models.Claim.summary); ``version`` its number,
+    carried in the BHT reference so the file names the version it came from.
 
     1. Refuse what would make a malformed or unpayable file (`_refusals`).
     2. Envelope ISA/GS/ST and BHT; submitter (1000A), receiver (1000B).
@@ -112,12 +115,13 @@ def claim_837(case, summary: ClaimSummary, envelope: Envelope) -> str:
     5. Lines (2400): 837I SV2 with revenue code, 837P SV1 with POS pointer; HCPCS/CPT with
        modifiers, charge, units, date; the drug's NDC in 2410 LIN/CTP.
     """
-    problems = _refusals(case, summary)
+    problems = _refusals(summary)
     if problems:
         raise X12Refused(" ".join(problems))
-    billing, payer, patient, site = summary.billing, case.payer, case.patient, case.site
+    billing, payer, patient, physician = summary.provider, summary.payer, summary.patient, summary.physician
+    case_id = summary.case_id
     institutional = summary.is_institutional
-    version = VERSIONS[summary.claim_type]
+    version_text = VERSIONS[summary.claim_type]
     now, control = envelope.now, envelope.control
     if not 1 <= control <= 999_999_999:
         raise X12Refused("The interchange control number must be 1 to 999999999.")
@@ -148,34 +152,35 @@ def claim_837(case, summary: ClaimSummary, envelope: Envelope) -> str:
         "P" if envelope.production else "T",
         COMPONENT,
     ]
-    seg("GS", "HC", sender, receiver, f"{now:%Y%m%d}", f"{now:%H%M}", control, "X", version)
+    seg("GS", "HC", sender, receiver, f"{now:%Y%m%d}", f"{now:%H%M}", control, "X", version_text)
     st_index = len(segments)
-    seg("ST", "837", "0001", version)
-    seg("BHT", "0019", "00", f"GG{case.pk}-{control}", f"{now:%Y%m%d}", f"{now:%H%M}", "CH")
-    site_name = _text(site.name, 60)
+    seg("ST", "837", "0001", version_text)
+    reference = f"GG{case_id}-V{version}-{control}" if version else f"GG{case_id}-{control}"
+    seg("BHT", "0019", "00", reference, f"{now:%Y%m%d}", f"{now:%H%M}", "CH")
+    site_name = _text(billing.name, 60)
     seg("NM1", "41", "2", site_name, "", "", "", "", "46", sender)
     seg("PER", "IC", _text(billing.contact_name, 60), "TE", billing.contact_phone)
     seg("NM1", "40", "2", _text(payer.name, 60), "", "", "", "", "46", receiver)
 
     # 3. Billing provider, subscriber, payer.
     seg("HL", "1", "", "20", "1")
-    if billing.taxonomy_code:
-        seg("PRV", "BI", "PXC", billing.taxonomy_code)
-    seg("NM1", "85", "2", site_name, "", "", "", "", "XX", site.npi)
+    if billing.taxonomy:
+        seg("PRV", "BI", "PXC", billing.taxonomy)
+    seg("NM1", "85", "2", site_name, "", "", "", "", "XX", billing.npi)
     seg("N3", _text(billing.street, 55))
     seg("N4", _text(billing.city, 30), billing.state, billing.zip_code)
     seg("REF", "EI", billing.tin)
     seg("HL", "2", "1", "22", "0")
-    seg("SBR", "P", "18", "", "", "", "", "", "", payer.claim_filing_indicator)
-    last, first = _name_parts(patient.legal_name)
-    seg("NM1", "IL", "1", _text(last, 60), _text(first, 35), "", "", "", "MI", _text(case.member_id, 80))
+    seg("SBR", "P", "18", "", "", "", "", "", "", payer.filing_indicator)
+    last, first = _name_parts(patient.name)
+    seg("NM1", "IL", "1", _text(last, 60), _text(first, 35), "", "", "", "MI", _text(payer.member_id, 80))
     seg("DMG", "D8", f"{patient.date_of_birth:%Y%m%d}", _SEX.get(patient.sex, "U"))
     seg("NM1", "PR", "2", _text(payer.name, 60), "", "", "", "", "PI", receiver)
 
     # 4. Claim.
     total = summary.total_charge or Decimal(0)
-    dos = summary.record.infused_on
-    claim_id = f"GG{case.pk}"
+    dos = summary.infusion.infused_on
+    claim_id = f"GG{case_id}"
     if institutional:
         tob = summary.type_of_bill or ""
         seg("CLM", claim_id, _money(total), "", "", f"{tob[1:3]}{COMPONENT}A{COMPONENT}{tob[3:]}", "", "A", "Y", "Y")
@@ -204,9 +209,9 @@ def claim_837(case, summary: ClaimSummary, envelope: Envelope) -> str:
             seg("HI", *[f"{others}{COMPONENT}{c}" for c in codes[1:12]])
     else:
         seg("HI", f"{principal}{COMPONENT}{codes[0]}", *[f"{others}{COMPONENT}{c}" for c in codes[1:12]])
-    doc_last, doc_first = _name_parts(case.ordering_physician_name or "")
+    doc_last, doc_first = _name_parts(physician.name)
     role = "71" if institutional else "82"  # 2310A attending (837I) / 2310B rendering (837P)
-    seg("NM1", role, "1", _text(doc_last, 60), _text(doc_first, 35), "", "", "", "XX", case.ordering_physician_npi)
+    seg("NM1", role, "1", _text(doc_last, 60), _text(doc_first, 35), "", "", "", "XX", physician.npi)
 
     # 5. Lines.
     for ln in summary.lines:

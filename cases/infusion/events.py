@@ -13,3 +13,8 @@ from django.dispatch import Signal
 # record=InfusionRecord, case=Case, infused_on=date, today=date. A receiver may return a list
 # of the objects it created (monitoring returns the draws).
 infusion_signed = Signal()
+
+# Sent when an amendment is added to a signed record (inside the amendment's transaction), with
+# record=InfusionRecord (the new version), case=Case, amendment=InfusionAmendment, by=User.
+# Billing rebuilds the claim from the amended record (billing/signals.py).
+infusion_amended = Signal()

@@ -442,6 +442,7 @@ def as_text(value) -> str:
 
 
 PAUSE_ADD = "pause-add"
+_PAUSE_KEY = re.compile(r"^pause-(\d+)-(correct|remove)$")
 _PAUSE_TEXT = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s+(\S.*)$")
 
 
@@ -460,7 +461,7 @@ def parse_pause(text: str) -> PauseValues:
     return PauseValues(started_at=stopped, resumed_at=resumed, reason=reason)
 
 
-def amendable_fields(record: InfusionRecord, vials) -> dict[str, tuple[str, forms.Field, object]]:
+def amendable_fields(record: InfusionRecord, vials, pauses=()) -> dict[str, tuple[str, forms.Field, object]]:
     """Return {key: (label, form field that converts the new value, current value)}.
 
     The infusion date and kit NDC are not amendable: the date anchors the monitoring schedule
@@ -477,19 +478,41 @@ def amendable_fields(record: InfusionRecord, vials) -> dict[str, tuple[str, form
             vial.lot_number,
         )
         out[f"vial-{vial.position}-expires_on"] = (f"Vial {vial.position} expiry", forms.DateField(), vial.expires_on)
-    # A pause left out when the record was signed (e.g. written in the adverse events): added as an
-    # amendment, so the actual infusion time, and with it 96365/96366, follows the corrected record.
+    # Pauses: one left out when the record was signed (e.g. written in the adverse events) is
+    # added, a recorded one corrected or removed, each as an amendment, so the actual infusion
+    # time, and with it 96365/96366 on the claim, follows the corrected record.
     out[PAUSE_ADD] = ("Add a pause (stopped-resumed why)", forms.CharField(max_length=240), None)
+    for pause in pauses:
+        values = pause.values()
+        when = f"{as_text(pause.started_at)}-{as_text(pause.resumed_at)}"
+        out[f"pause-{pause.position}-correct"] = (
+            f"Pause {pause.position} ({when}): correct (stopped-resumed why)",
+            forms.CharField(max_length=240),
+            values,
+        )
+        out[f"pause-{pause.position}-remove"] = (
+            f"Pause {pause.position} ({when}): remove (leave the corrected value blank)",
+            forms.CharField(max_length=240, required=False),
+            values,
+        )
     return out
 
 
 class AmendmentForm(forms.Form):
+    # The record version the form was read at: a pause is named by its number, so an amendment
+    # made meanwhile could make it another pause (cases.infusion.workflows.amendment_add).
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={"required": MISSING_VERSION, "invalid": MISSING_VERSION, "min_value": MISSING_VERSION},
+    )
     field = forms.ChoiceField(label="Field to amend")
     new_value = forms.CharField(
         label="Corrected value",
         max_length=2000,
         required=False,
-        help_text="Dates as YYYY-MM-DD, times as HH:MM, numbers without units.",
+        help_text="Dates as YYYY-MM-DD, times as HH:MM, numbers without units; a pause as "
+        "“09:20-09:50 Line occlusion”; blank to remove a pause.",
     )
     reason = forms.CharField(
         label="Reason for the amendment",
@@ -501,23 +524,38 @@ class AmendmentForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, record: InfusionRecord, vials, **kwargs):
+    def __init__(self, *args, record: InfusionRecord, vials, pauses=None, **kwargs):
+        kwargs.setdefault("auto_id", "amend_%s")  # the sign form on the page has a "version" too
         super().__init__(*args, **kwargs)
         self.record, self.vials = record, list(vials)
-        self.amendable = amendable_fields(record, self.vials)
+        self.pauses = list(record.pauses.all() if pauses is None else pauses)
+        self.amendable = amendable_fields(record, self.vials, self.pauses)
         self.fields["field"].choices = [(k, label) for k, (label, _f, _v) in self.amendable.items()]
+        if "version" not in self.initial:
+            self.initial["version"] = record.version
         self.helper = _helper()
 
     def clean(self):
         data = super().clean()
+        if "version" in self.errors:
+            self.add_error(None, MISSING_VERSION)  # a hidden field's error is shown at the form's top
         key = data.get("field")
         if not key or "new_value" not in data or self.errors:
             return data
         label, converter, old = self.amendable[key]
         raw = data["new_value"]
+        pause_key = _PAUSE_KEY.match(key)
         try:
-            new = converter.clean(raw)
-            if key == PAUSE_ADD:
+            if pause_key and pause_key.group(2) == "remove":
+                if raw.strip():
+                    raise forms.ValidationError(
+                        "To remove a pause, leave the corrected value blank; to change its times or reason, "
+                        f"choose “Pause {pause_key.group(1)}: correct”."
+                    )
+                new = None
+            else:
+                new = converter.clean(raw)
+            if key == PAUSE_ADD or (pause_key and pause_key.group(2) == "correct"):
                 new = parse_pause(new)
             elif key == "weight_kg":
                 new = clean_weight(new)
@@ -530,8 +568,9 @@ class AmendmentForm(forms.Form):
         except forms.ValidationError as exc:
             self.add_error("new_value", exc)
             return data
+        short = f"Pause {pause_key.group(1)}" if pause_key else label
         if key != PAUSE_ADD and as_text(new) == as_text(old):
-            self.add_error("new_value", f"{label} is already {as_text(old) or 'blank'}.")
+            self.add_error("new_value", f"{short} is already {as_text(old) or 'blank'}.")
             return data
         check = check_record(self._values_with(key, new))
         if check.errors:
@@ -539,13 +578,24 @@ class AmendmentForm(forms.Form):
                 for message in messages:
                     self.add_error("new_value", message)
             return data
-        data.update(label=label, old=as_text(old), new=as_text(new), value=new)
+        if pause_key and new is None:
+            short = f"{short} removed"
+        data.update(label=short, old=as_text(old), new=as_text(new), value=new)
         return data
 
     def _values_with(self, key: str, new) -> RecordValues:
-        values = self.record.values(self.vials)
+        values = self.record.values(self.vials, self.pauses)
         if key == PAUSE_ADD:
             return dataclasses.replace(values, pauses=(*values.pauses, new))
+        pause_key = _PAUSE_KEY.match(key)
+        if pause_key:
+            index = [p.position for p in self.pauses].index(int(pause_key.group(1)))
+            pauses = list(values.pauses)
+            if new is None:
+                del pauses[index]
+            else:
+                pauses[index] = new
+            return dataclasses.replace(values, pauses=tuple(pauses))
         if key.startswith("vial-"):
             _, position, attr = key.split("-", 2)
             vials = list(values.vials)
@@ -557,6 +607,7 @@ class AmendmentForm(forms.Form):
     def applier(self):
         """Return a function that sets the cleaned new value on a (locked) record."""
         key, value = self.cleaned_data["field"], self.cleaned_data["value"]
+        pause_key = _PAUSE_KEY.match(key)
 
         def apply(record: InfusionRecord) -> None:
             if key == PAUSE_ADD:
@@ -568,6 +619,18 @@ class AmendmentForm(forms.Form):
                     resumed_at=value.resumed_at,
                     reason=value.reason,
                 )
+            elif pause_key:
+                pause = record.pauses.get(position=int(pause_key.group(1)))
+                if value is None:
+                    pause.delete()  # audited (django-auditlog); the amendment keeps the old values
+                    # Number the remaining pauses 1..n again, as the record and its checks count them.
+                    for number, rest in enumerate(record.pauses.order_by("position"), start=1):
+                        if rest.position != number:
+                            rest.position = number
+                            rest.save(update_fields=["position"])
+                else:
+                    pause.started_at, pause.resumed_at, pause.reason = value.started_at, value.resumed_at, value.reason
+                    pause.save()
             elif key.startswith("vial-"):
                 _, position, attr = key.split("-", 2)
                 vial = record.vials.get(position=int(position))

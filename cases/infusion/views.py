@@ -368,16 +368,35 @@ def infusion_amend(request, pk: int):
     form = AmendmentForm(request.POST, record=record, vials=list(record.vials.all()))
     if form.is_valid():
         data = form.cleaned_data
-        amendment_add(
-            record=record,
-            field=data["field"],
-            label=data["label"],
-            old=data["old"],
-            new=data["new"],
-            apply=form.applier(),
-            reason=data["reason"],
-            by=request.user,
-        )
-        messages.success(request, f"Amendment to “{data['label']}” added.")
-        return redirect(_day_url(case))
+        try:
+            amendment_add(
+                record=record,
+                field=data["field"],
+                label=data["label"],
+                old=data["old"],
+                new=data["new"],
+                apply=form.applier(),
+                reason=data["reason"],
+                by=request.user,
+                version=data["version"],
+            )
+        except StaleRecord as exc:
+            # Shown again over the record as it stands now, with the version it now has.
+            fresh = record_for_case(case)
+            form = AmendmentForm(
+                _with_version(request.POST, exc.current_version), record=fresh, vials=list(fresh.vials.all())
+            )
+            form.is_valid()
+            form.add_error(None, str(exc))
+        except InfusionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Amendment to “{data['label']}” added; the claim follows the amended record.")
+            return redirect(_day_url(case))
     return _render_day(request, case, amend_form=form)
+
+
+def _with_version(post, version: int):
+    data = post.copy()
+    data["version"] = str(version)
+    return data

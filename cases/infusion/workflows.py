@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.eligibility import GateItem, GateReport
 from cases.gate_facts import case_clinical_status, case_gate
-from cases.infusion.events import infusion_signed
+from cases.infusion.events import infusion_amended, infusion_signed
 from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.pa import PaStatus, pa_status_for
 from cases.infusion.rules import check_record
@@ -212,6 +212,7 @@ def infusion_sign(
         case=case,
         infused_on=locked.infused_on,
         today=today or timezone.localdate(),
+        by=by,
     )
     draws = [draw for _receiver, created in responses for draw in (created or [])]
     case.infused_on = locked.infused_on
@@ -224,20 +225,38 @@ def infusion_sign(
 
 @transaction.atomic
 def amendment_add(
-    *, record: InfusionRecord, field: str, label: str, old: str, new: str, apply, reason: str, by
+    *,
+    record: InfusionRecord,
+    field: str,
+    label: str,
+    old: str,
+    new: str,
+    apply,
+    reason: str,
+    by,
+    version: int | None = None,
 ) -> InfusionAmendment:
     """Append an amendment to a signed record and apply the corrected value.
 
-    ``apply(record)`` sets the new value on the (locked) record or its vial and saves it; the
-    old and new values are kept as text, so the signed original stays readable.
+    ``apply(record)`` sets the new value on the (locked) record, its vial or its pauses and saves
+    it; the old and new values are kept as text, so the signed original stays readable.
+    ``version`` is the record version the amendment form was read at: any other raises
+    StaleRecord (a pause named by its number could be another pause by now). Then
+    ``infusion_amended`` is sent, and billing stores the claim's next version.
     """
-    locked = InfusionRecord.objects.select_for_update().get(pk=record.pk)
+    locked = InfusionRecord.objects.select_for_update().select_related("case").get(pk=record.pk)
     if not locked.is_signed:
         raise InfusionError("Only a signed record takes amendments; edit the draft instead.")
+    if version is not None and locked.version != version:
+        raise StaleRecord(
+            f"The record was amended by someone else since you opened it (you were shown version {version}; "
+            f"it is now version {locked.version}). Review the record as it stands now and amend again.",
+            locked.version,
+        )
     apply(locked)
     locked.version += 1
     locked.save()
-    return InfusionAmendment.objects.create(
+    amendment = InfusionAmendment.objects.create(
         record=locked,
         field=field,
         field_label=label,
@@ -247,3 +266,7 @@ def amendment_add(
         by=by,
         by_name=user_name(by),
     )
+    # Billing builds the claim's next version from the amended record (billing/signals.py).
+    infusion_amended.send(sender=InfusionRecord, record=locked, case=locked.case, amendment=amendment, by=by)
+    record.version = locked.version
+    return amendment

@@ -291,7 +291,7 @@ def test_the_837i_of_an_outpatient_hospital_claim_passes_pyx12_and_matches_the_c
     )
     record = InfusionRecord.objects.get(case=case)
     summary = claim_summary(case, record)
-    text = claim_837(case, summary, Envelope(now=NOW, control=42))
+    text = claim_837(summary, Envelope(now=NOW, control=42))
     assert validate(text) == []
     segs = segments(text)
     assert ["ST", "837", "0001", "005010X223A2"] in segs
@@ -311,7 +311,7 @@ def test_the_837i_of_an_outpatient_hospital_claim_passes_pyx12_and_matches_the_c
     # The download is the same file shape.
     client.force_login(cast.billing)
     response = client.get(reverse("billing:claim_x12", args=[case.pk]))
-    assert response.status_code == 200 and f"claim-case-{case.pk}-837I.x12" in response["Content-Disposition"]
+    assert response.status_code == 200 and f"claim-case-{case.pk}-v1-837I.x12" in response["Content-Disposition"]
     assert MARKER_NAME not in response["Content-Disposition"]
     assert validate(response.content.decode()) == []
 
@@ -320,7 +320,7 @@ def test_the_837p_of_an_office_claim_passes_pyx12_and_carries_the_infusion(cast)
     case = signed_case(cast, "11", payer_fields={"allowed_pos": ["11"]})
     case.secondary_diagnosis = "Z82.0"
     case.save()
-    text = claim_837(case, claim_summary(case, InfusionRecord.objects.get(case=case)), Envelope(now=NOW, control=7))
+    text = claim_837(claim_summary(case, InfusionRecord.objects.get(case=case)), Envelope(now=NOW, control=7))
     assert validate(text) == []
     segs = segments(text)
     assert ["ST", "837", "0001", "005010X222A1"] in segs
@@ -358,7 +358,7 @@ def test_missing_or_bad_data_stops_the_export_with_a_clear_message(cast, client,
         SiteBilling.objects.all().delete()
     case.save()
     with pytest.raises(X12Refused, match=re.escape(message)):
-        claim_837(case, claim_summary(case, InfusionRecord.objects.get(case=case)), Envelope(now=NOW, control=1))
+        claim_837(claim_summary(case, InfusionRecord.objects.get(case=case)), Envelope(now=NOW, control=1))
     client.force_login(cast.billing)
     response = client.get(reverse("billing:claim_x12", args=[case.pk]), follow=True)
     body = response.content.decode()

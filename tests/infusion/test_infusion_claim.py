@@ -209,7 +209,7 @@ def test_billing_downloads_the_claim_summary_as_csv(cast, client, signed):
     client.force_login(cast.billing)
     response = client.get(reverse("billing:claim_csv", args=[signed.pk]))
     assert response["Content-Type"].startswith("text/csv")
-    assert f"claim-summary-case-{signed.pk}.csv" in response["Content-Disposition"]
+    assert f"claim-summary-case-{signed.pk}-v1.csv" in response["Content-Disposition"]
     assert MARKER_NAME not in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][2].endswith(" UTC") and rows[0][3].startswith("times UTC")  # the header says UTC
@@ -273,7 +273,7 @@ def test_a_paused_infusion_is_billed_on_its_actual_time_on_the_claim_and_the_bil
     panel = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     admin_box = panel[panel.index("3 · Administration CPT") :]
     assert '<div class="fw-semibold">96365</div>' in admin_box[:200]
-    assert "Actual run 65 min (signed record, pauses excluded)" in admin_box
+    assert "Actual run 65 min (claim version 1, from the signed record, pauses excluded)" in admin_box
     rows = list(csv.reader(io.StringIO(client.get(reverse("billing:claim_csv", args=[case.pk])).content.decode())))
     assert ["Infusion", "09:00-10:35", "65 min actual", "95 min elapsed", "30 min paused"] in rows
     assert not any(r[1:2] == ["96366"] for r in rows)

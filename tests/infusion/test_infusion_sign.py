@@ -35,6 +35,10 @@ def sign(client, case, password=PASSWORD, version=None):
 
 
 def amend(client, case, **data):
+    """POST an amendment; ``version`` defaults to the record's current one (what the page shows)."""
+    record = InfusionRecord.objects.filter(case=case).first()
+    if record is not None:
+        data.setdefault("version", record.version)
     return client.post(reverse("cases:infusion_amend", args=[case.pk]), data)
 
 

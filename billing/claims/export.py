@@ -111,6 +111,18 @@ def claim_csv(case, summary: ClaimSummary, overrides) -> str:
     row("Gate overrides", "Item", "Reason", "By", "At")
     for o in overrides:
         row("", o.gate_title, o.reason, o.by_name, o.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    so = record.sign_override
+    if so is not None:
+        row()
+        row("Signed with an override", "Gate items overridden", "Listed reason", "In the physician's words", "By", "At")
+        row(
+            "",
+            so.subject,
+            so.reason_label,
+            so.explanation,
+            so.by_name,
+            so.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
     row()
     row("Amendments", "Field", "Old", "New", "Reason", "By", "At")
     for a in record.amendments.all():

@@ -41,7 +41,7 @@ from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.eligibility import last_eligible_date
 from cases.gate_facts import case_clinical_status, case_gate, gate_date, gate_queryset
 from cases.label import CLINICAL_STATUS_MAX_AGE_DAYS
-from cases.models import Case, Document
+from cases.models import Case, ClinicalOverride, Document
 from common.npi import npi_is_valid
 from common.typeset import scientific
 from common.wording import moment_text
@@ -63,6 +63,8 @@ APPENDED_KINDS = (
     Document.Kind.LETTER,
     Document.Kind.OTHER,
 )
+# The overrides the packet prints beside the checklist: a sign-off against the gate.
+PACKET_OVERRIDES = ClinicalOverride.objects.filter(kind=ClinicalOverride.Kind.SIGN_OFF, voided_at__isnull=True)
 PDF_TYPES = frozenset({"application/pdf"})
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 
@@ -103,6 +105,8 @@ def packet_case(pk: int) -> Case:
         .prefetch_related(
             Prefetch("documents", queryset=documents, to_attr="packet_documents"),
             "prior_authorization__events",
+            "gate_overrides",
+            Prefetch("clinical_overrides", queryset=PACKET_OVERRIDES, to_attr="packet_overrides"),
         )
         .get()
     )
@@ -312,6 +316,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             "reference": enrollment.reference if enrollment else "",
         },
     }
+    snapshot["overrides"] = _overrides_snapshot(case)
     snapshot["request"] = _request_snapshot(case, pa, snapshot)
     snapshot["lmn"] = _lmn_snapshot(case, snapshot)
     if snapshot["lmn"]["problem"]:
@@ -343,6 +348,40 @@ def _documents_snapshot(case: Case) -> tuple[list[dict], list[dict]]:
             left_out.append(row)
     documents = sorted(appended.values(), key=lambda d: APPENDED_KINDS.index(d["kind"]))
     return documents, left_out
+
+
+def _overrides_snapshot(case: Case) -> list[dict]:
+    """The physicians' overrides a payer reads with the checklist (issue 15 item 2): each gate item
+    overridden, and a sign-off against the gate (cases.overrides), oldest first. Monitoring's
+    overrides (a taper, a review without a plan) are after the service and stay on the case."""
+
+    def at(moment) -> str:
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+    rows = [
+        {
+            "at_sort": o.at.isoformat(),
+            "what": f"Gate item overridden: {o.gate_title} (the gate said: {o.detail_at_override})",
+            "reason_label": "",
+            "reason": o.reason,
+            "by": o.by_name,
+            "at": at(o.at),
+        }
+        for o in case.gate_overrides.all()
+    ]
+    rows += [
+        {
+            "at_sort": o.at.isoformat(),
+            "what": f"{o.get_kind_display()}: {o.subject}",
+            "reason_label": o.reason_label,
+            "reason": o.explanation,
+            "by": o.by_name,
+            "at": at(o.at),
+        }
+        for o in case.packet_overrides
+    ]
+    rows.sort(key=lambda row: row["at_sort"])
+    return [{k: v for k, v in row.items() if k != "at_sort"} for row in rows]
 
 
 def _age_words(born: date, on: date) -> str:

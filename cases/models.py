@@ -319,6 +319,40 @@ class ClinicalStatusCheck(Voidable, CaseChild):
         return f"Clinical status check {self.pk}"
 
 
+class ClinicalOverride(Voidable, CaseChild):
+    """A physician's explicit decision against a rule's recommendation (issue 15 item 2): a reason
+    from the kind's list, free text, and the physician's password entered again (cases.overrides).
+
+    One table for every kind, so the case page, the packet, the claim summary and the managers'
+    dashboard read them alike. The row the override belongs to points here (SteroidDecision,
+    InfusionRecord, ResultAcknowledgement). An override is voided with the entry it belongs to
+    (a voided acknowledgement, a corrected steroid decision); it is never deleted.
+    """
+
+    class Kind(models.TextChoices):
+        TAPER = "taper", "Steroid taper against the label's rule"
+        SIGN_OFF = "sign_off", "Infusion signed with an overridden gate item"
+        NO_PLAN = "no_plan", "Result flag reviewed without a plan"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clinical_overrides")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason_code = models.CharField("Listed reason", max_length=40)
+    reason_label = models.CharField("Listed reason (as shown)", max_length=200)
+    explanation = models.TextField("In the physician's words")
+    subject = models.CharField("What was overridden", max_length=500)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by_name = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["site", "at"], name="clinicaloverride_site_at_idx")]
+
+    def __str__(self) -> str:
+        return f"Override {self.pk} ({self.kind})"
+
+
 def document_path(instance: Document, filename: str) -> str:
     # The stored name never carries the uploaded filename (which may hold PHI).
     return f"documents/site-{instance.case.site_id}/case-{instance.case_id}/{instance.sha256[:16]}"

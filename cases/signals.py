@@ -8,6 +8,7 @@ from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause
 from cases.models import (
     BaselineLab,
     Case,
+    ClinicalOverride,
     ClinicalStatusCheck,
     Document,
     Patient,
@@ -30,6 +31,7 @@ def connect() -> None:
         BaselineLab,
         Document,
         ClinicalStatusCheck,
+        ClinicalOverride,
     ):
         auditlog.register(model)
     # Infusion day: record, vials, amendments, gate overrides.

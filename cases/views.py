@@ -203,6 +203,7 @@ def _detail_context(request, case: Case, void_error: dict | None = None, **forms
     }
     context.update(_gate_ctx(case))
     context.update(_pipeline_ctx(request, case))
+    context["clinical_overrides"] = list(case.clinical_overrides.select_related("voided_by"))
     for name, build in SECTIONS.items():
         context.update(build(request, case, forms.get(name)))
     if can(request.user, "read_case_audit"):

@@ -19,6 +19,7 @@ from cases.dosing import kit_for_weight, prednisolone_mg_per_day
 from cases.infusion.models import GateOverride, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.workflows import amendment_add, clinical_check_add, infusion_sign
 from cases.models import Stage
+from cases.overrides import SIGN_OFF_REASONS, OverrideInput
 from cases.pipeline import case_advance
 
 
@@ -68,6 +69,19 @@ OVERRIDE_REASON = (
     "AAV9 titer <1:25 drawn 17 days before; the payer's 14-day currency rule is not in the label "
     "and maternal antibodies only decline. Clinically stable; delaying risks motor-neuron loss."
 )
+# The physician's sign-off against the gate for each kind of demo gate override (issue 15 item 2).
+SIGN_OFF_OVERRIDES = {
+    "titer": OverrideInput(
+        reason_code="clinical_urgency",
+        reason_label=dict(SIGN_OFF_REASONS)["clinical_urgency"],
+        explanation="Weakness progressing this week; waiting for a new titer risks more motor-neuron loss.",
+    ),
+    "site_of_care": OverrideInput(
+        reason_code="other",
+        reason_label=dict(SIGN_OFF_REASONS)["other"],
+        explanation="Family cannot reach the hospital unit this month; the office has pump, monitoring and resuscitation cover.",
+    ),
+}
 SITE_OVERRIDE_REASON = (
     "Family cannot reach the hospital infusion unit this month; the clinic office has the pump, monitoring "
     "and resuscitation cover. Billing warned the payer's site-of-care policy may refuse the claim."
@@ -133,7 +147,7 @@ def _record(case, spec: DemoInfusion, on: date, coordinator) -> InfusionRecord:
     return record
 
 
-def _override(case, on: date, physician, gate_id: str) -> None:
+def _override(case, on: date, physician, gate_id: str) -> str:
     if gate_id == "titer":
         title = "Anti-AAV9 antibody titer ≤ 1:50, drawn within 14 days"
         detail = f"<1:25 drawn {(on - timedelta(days=17)).isoformat()}; stale (drawn 17 days before)"
@@ -155,6 +169,7 @@ def _override(case, on: date, physician, gate_id: str) -> None:
             at=_at(case.site, on - timedelta(days=1), time(16, 30)),
         ),
     )
+    return title
 
 
 def _amend(record: InfusionRecord, coordinator) -> None:
@@ -192,8 +207,7 @@ def seed(ctx) -> None:
         # Infused on the planned date the intake scenario gave the case (demo/cases.py), so the
         # gate judged for the infusion day reads the facts the scenario dated before it.
         on = case.planned_infusion_date or ctx.today - timedelta(days=spec.days_ago)
-        if spec.override:
-            _override(case, on, physician, spec.override)
+        overridden = (_override(case, on, physician, spec.override),) if spec.override else ()
         # The physician's check the day before (label §5: no active infection, clinically stable).
         clinical_check_add(
             case=case,
@@ -205,7 +219,17 @@ def seed(ctx) -> None:
         )
         record = _record(case, spec, on, coordinator)
         signed_at = _at(case.site, on, (datetime.combine(on, record.stopped_at) + timedelta(minutes=25)).time())
-        infusion_sign(record=record, version=record.version, by=physician, today=ctx.today, at=signed_at)
+        # Signed against the gate: the physician's explicit sign-off override (issue 15 item 2).
+        override = SIGN_OFF_OVERRIDES[spec.override] if overridden else None
+        infusion_sign(
+            record=record,
+            version=record.version,
+            by=physician,
+            today=ctx.today,
+            at=signed_at,
+            overridden=overridden,
+            override=override,
+        )
         if spec.amendment:
             _amend(record, coordinator)
 

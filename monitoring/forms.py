@@ -8,10 +8,10 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from cases.analytes import ANALYTES
+from cases.overrides import NO_PLAN_REASONS, OVERRIDE_TEXT_MIN_LENGTH, OverrideStep
 from common.wording import day_text
 from monitoring import milestones as milestone_rules
 from monitoring.kinds import DrawKind
@@ -202,17 +202,18 @@ class ProtocolVersionForm(forms.Form):
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 # An override's free text must say something ("Trying taper" was accepted before issue 15).
-OVERRIDE_EXPLANATION_MIN_LENGTH = 20
+OVERRIDE_EXPLANATION_MIN_LENGTH = OVERRIDE_TEXT_MIN_LENGTH
 
 
 def _yes_no(value: str) -> bool:
     return value == "yes"
 
 
-class SteroidDecisionForm(forms.Form):
+class SteroidDecisionForm(OverrideStep, forms.Form):
     """A steroid decision. A taper the rule advises against takes a second step: the form comes
-    back with the override fields (a listed reason, a confirmation and the physician's password),
-    and only then is it recorded (issue 15 item 2).
+    back with the override fields (cases.overrides.OverrideStep: a listed reason, a confirmation
+    and the physician's password), and only then is it recorded (issue 15 item 2). The
+    decision's own "Reason" is the override's free text.
 
     ``recommend(clinical_exam_normal)`` returns the rule's recommended action ("taper" or
     "continue") for the latest liver results; ``request`` authenticates the password.
@@ -228,39 +229,22 @@ class SteroidDecisionForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     submit_label = "Record decision"
+    override_reasons = tuple(SteroidDecision.OverrideReason.choices)
+    override_reason_label = "Why taper against the recommendation?"
+    override_reason_missing = "Pick the reason for tapering against the recommendation."
+    override_text_field = "reason"
+    override_confirm_label = (
+        "I confirm this taper goes against the label's rule (ALT and AST < 2×ULN, normal bilirubin, "
+        "PT and exam) and I take responsibility for it."
+    )
+    override_password_wrong = "That is not your password; the decision was not recorded."
 
     def __init__(self, *args, request=None, recommend=None, **kwargs):
-        super().__init__(*args, **kwargs)
         self.request, self.recommend = request, recommend
-        self.needs_override = False
-        if self.is_bound and self.data.get("override_step"):
-            self._add_override_fields()
+        super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.add_input(Submit("submit", self.submit_label))
-
-    def _add_override_fields(self) -> None:
-        if "override_reason" in self.fields:
-            return
-        self.needs_override = True
-        self.fields["override_step"] = forms.CharField(widget=forms.HiddenInput, initial="1", required=False)
-        self.fields["override_reason"] = forms.ChoiceField(
-            label="Why taper against the recommendation?",
-            choices=[("", "—")] + list(SteroidDecision.OverrideReason.choices),
-            required=False,
-        )
-        self.fields["override_confirm"] = forms.BooleanField(
-            label="I confirm this taper goes against the label's rule (ALT and AST < 2×ULN, normal bilirubin, "
-            "PT and exam) and I take responsibility for it.",
-            required=False,
-        )
-        self.fields["password"] = forms.CharField(
-            label="Your password",
-            widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-            strip=False,
-            required=False,
-            help_text="As for signing: the override is recorded in your name.",
-        )
 
     def clean(self):
         cleaned = super().clean()
@@ -270,30 +254,12 @@ class SteroidDecisionForm(forms.Form):
         recommended = self.recommend(exam)
         if not (action == SteroidDecision.Action.TAPER and recommended == SteroidDecision.Action.CONTINUE):
             return cleaned
-        if not self.data.get("override_step"):
-            self._add_override_fields()
-            # The page comes back as the second step: its hidden field must say so when posted.
-            self.data = self.data.copy()
-            self.data["override_step"] = "1"
-            raise forms.ValidationError(
+        if not self.in_override_step():
+            self.ask_for_override(
                 "The label's rule says continue the full dose (see the recommendation). To taper anyway, "
-                "pick the reason, confirm, and re-enter your password; otherwise choose “Continue full dose”.",
-                code="override_needed",
+                "pick the reason, confirm, and re-enter your password; otherwise choose “Continue full dose”."
             )
-        if not cleaned.get("override_reason"):
-            self.add_error("override_reason", "Pick the reason for tapering against the recommendation.")
-        if len(" ".join((cleaned.get("reason") or "").split())) < OVERRIDE_EXPLANATION_MIN_LENGTH:
-            self.add_error("reason", f"Explain the override in at least {OVERRIDE_EXPLANATION_MIN_LENGTH} characters.")
-        if not cleaned.get("override_confirm"):
-            self.add_error("override_confirm", "Tick the box to confirm the override.")
-        password = cleaned.get("password") or ""
-        if not password:
-            self.add_error("password", "Re-enter your password to record the override.")
-        else:
-            user = self.request.user
-            # Through the authentication backends, so axes counts and locks out wrong passwords.
-            if authenticate(self.request, username=user.get_username(), password=password) != user:
-                self.add_error("password", "That is not your password; the decision was not recorded.")
+        self.clean_override(cleaned)
         return cleaned
 
 
@@ -320,8 +286,13 @@ class SteroidCorrectionForm(SteroidDecisionForm):
 MAX_REPEAT_DAYS = 60
 
 
-class FlagAcknowledgeForm(forms.Form):
-    """A physician's acknowledgement of result flags: what they saw and the plan (issue 15 item 1)."""
+class FlagAcknowledgeForm(OverrideStep, forms.Form):
+    """A physician's acknowledgement of result flags: what they saw and the plan (issue 15 item 1).
+
+    Without a plan the form comes back with the override step (cases.overrides.OverrideStep):
+    marking a result reviewed without a plan is a decision against the rule (issue 15 item 2).
+    ``correcting``: the acknowledgement replaces a mistaken one, and says why (item 3).
+    """
 
     flags = forms.TypedMultipleChoiceField(coerce=int, widget=forms.MultipleHiddenInput)
     note = forms.CharField(
@@ -334,9 +305,9 @@ class FlagAcknowledgeForm(forms.Form):
     plan = forms.CharField(
         label="Plan",
         max_length=1000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What happens next: repeat draw, steroid change (e.g. keep 1 mg/kg/day, raise the dose), referral",
-        error_messages={"required": "An acknowledgement needs a plan: say what happens next."},
     )
     repeat_on = forms.DateField(
         label="Repeat draw on",
@@ -345,22 +316,52 @@ class FlagAcknowledgeForm(forms.Form):
         help_text="Optional: adds a draw of the same kind to the schedule on this day.",
     )
 
-    def __init__(self, *args, flag_choices: list[int], today: date, **kwargs):
+    override_reasons = NO_PLAN_REASONS
+    override_reason_label = "Why mark it reviewed without a plan?"
+    override_reason_missing = "Pick the reason for reviewing without a plan."
+    override_text_label = "Explain, in your words, why no plan is needed"
+    override_confirm_label = (
+        "I confirm this result needs no plan, against the rule that every urgent or abnormal result "
+        "gets one, and I take responsibility for it."
+    )
+    override_password_wrong = "That is not your password; the acknowledgement was not recorded."
+
+    def __init__(self, *args, flag_choices: list[int], today: date, request=None, correcting: bool = False, **kwargs):
+        self.request, self.today = request, today
         super().__init__(*args, **kwargs)
-        self.today = today
         self.fields["flags"].choices = [(pk, pk) for pk in flag_choices]
         self.fields["flags"].error_messages["invalid_choice"] = (
             "One of these flags was acknowledged or resolved meanwhile; reload the page."
         )
+        if correcting:
+            self.fields["correction_reason"] = forms.CharField(
+                label="Why the earlier acknowledgement was wrong",
+                max_length=300,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"required": "Say why the earlier acknowledgement was wrong."},
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.add_input(Submit("submit", "Acknowledge with this plan"))
 
     def clean_plan(self) -> str:
         plan = " ".join(self.cleaned_data["plan"].split())
-        if len(plan) < 3:
+        if plan and len(plan) < 3:
             raise forms.ValidationError("An acknowledgement needs a plan: say what happens next.")
         return plan
+
+    def clean(self):
+        cleaned = super().clean()
+        if "plan" not in cleaned or cleaned["plan"]:
+            return cleaned
+        if not self.in_override_step():
+            self.add_error("plan", "An acknowledgement needs a plan: say what happens next.")
+            self.ask_for_override(
+                "No plan was given. Write the plan, or, if this result truly needs none, record an override: "
+                "pick the reason, explain it, confirm, and re-enter your password."
+            )
+        self.clean_override(cleaned)
+        return cleaned
 
     def clean_note(self) -> str:
         note = " ".join(self.cleaned_data["note"].split())
@@ -402,11 +403,18 @@ class AssessmentForm(forms.Form):
     )
     notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, infused_on: date, today: date, **kwargs):
+    def __init__(self, *args, infused_on: date, today: date, correcting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.infused_on, self.today = infused_on, today
         for name, item in WHO_FIELDS:
             self.fields[name] = forms.BooleanField(label=item.capitalize(), required=False)
+        if correcting:  # a current assessment exists: this one replaces it (issue 15 item 3)
+            self.fields["correction_reason"] = forms.CharField(
+                label="What was wrong with the current assessment",
+                max_length=280,
+                help_text="The current assessment is voided with this reason and stays in the history, struck through.",
+                error_messages={"required": "Say what was wrong with the current assessment."},
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -446,6 +454,12 @@ class AssessmentForm(forms.Form):
         if not self.errors and all(cleaned.get(name) is None for name in SCORE_FIELDS):
             self.add_error("chop_intend", "Enter at least one scored instrument (CHOP INTEND, HINE-2, HFMSE or RHS).")
         return cleaned
+
+    def values(self) -> dict:
+        """The assessment's values for monitoring.workflows.assessment_record."""
+        data = self.cleaned_data
+        names = ("assessed_on", "sits", "walks", *SCORE_FIELDS, "ventilator_free", "notes")
+        return {**{name: data[name] for name in names}, "who_milestones": self.who_milestones()}
 
     def who_milestones(self) -> dict[str, bool]:
         return milestone_rules.validate_who_milestones({item: self.cleaned_data[name] for name, item in WHO_FIELDS})

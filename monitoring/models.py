@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.analytes import ANALYTES, LAB_ANALYTE_ALIASES
+from cases.models import CaseChild, Voidable
 from monitoring.flags import ABNORMAL_CODES, ABNORMAL_LEVELS, URGENT, alert_class
 from monitoring.inbox.models import InboxMessage, InboxSource, InboxStatus, InboxToken, Laboratory
 from monitoring.kinds import DrawKind, kind_label
@@ -51,6 +52,7 @@ __all__ = [
     "ReminderRoute",
     "ReminderStatus",
     "Result",
+    "ResultAcknowledgement",
     "SteroidCourse",
     "SteroidDecision",
 ]
@@ -229,6 +231,11 @@ class Flag(models.Model):
     # When the sample behind the flag was collected: a newer normal result resolves only
     # flags observed before it, so a late-entered old panel never clears a newer finding.
     observed_at = models.DateTimeField(null=True, blank=True)
+    # A voided acknowledgement puts the flag back to awaiting (issue 15 item 3): the round counts
+    # the voids, so the notice and escalation of the new round are new outbox rows (their
+    # ``repeat``), and the escalation time runs again from ``awaiting_since``.
+    ack_round = models.PositiveSmallIntegerField(default=0)
+    awaiting_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
@@ -236,6 +243,9 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"Flag {self.pk} ({self.code})"
+
+    def get_additional_data(self) -> dict:
+        return {"case_id": self.case_id}
 
     @property
     def alert(self) -> str | None:
@@ -246,10 +256,37 @@ class Flag(models.Model):
     def needs_acknowledgement(self) -> bool:
         return self.alert is not None and self.acknowledged_at is None and self.resolved_at is None
 
-    def get_additional_data(self) -> dict:
-        # The case id on each audit entry: the case's history finds it (cases/audit.py); a
-        # physician's acknowledgement reads there as plan and note, old → new.
-        return {"case_id": self.case_id}
+
+class ResultAcknowledgement(Voidable, CaseChild):
+    """One physician's acknowledgement of result flags: what they saw and the plan (issue 15).
+
+    The flags carry the current acknowledgement's words (Flag.ack_*) for the pages and the
+    sweep; this row is the history. A plan is needed unless the physician recorded an override
+    (cases.overrides, kind "no_plan"). Voided with a reason (monitoring.workflows.
+    acknowledgement_void): it stays here struck through, its flags go back to awaiting
+    acknowledgement and the escalation runs again; a correction voids it and records a new one.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="result_acknowledgements")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    flags = models.ManyToManyField(Flag, related_name="acknowledgements")
+    note = models.CharField("What was seen", max_length=1000)
+    plan = models.CharField(max_length=1000, blank=True)
+    repeat_on = models.DateField("Repeat draw on", null=True, blank=True)
+    # The repeat draws this acknowledgement added to the schedule (a void takes back the open ones).
+    repeat_draws = models.ManyToManyField(Draw, blank=True, related_name="+")
+    override = models.ForeignKey(
+        "cases.ClinicalOverride", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Acknowledgement {self.pk}"
 
 
 class Milestone(models.Model):
@@ -332,12 +369,19 @@ class SteroidDecision(models.Model):
     correction_reason = models.CharField(max_length=1000, blank=True)
     superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The override row (cases.ClinicalOverride) of a taper against the rule.
+    override = models.ForeignKey(
+        "cases.ClinicalOverride", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["decided_at", "pk"]
 
     def __str__(self) -> str:
         return f"Steroid decision {self.pk}"
+
+    def get_additional_data(self) -> dict:
+        return {"case_id": self.case_id}
 
     @property
     def is_current(self) -> bool:
@@ -348,14 +392,14 @@ class SteroidDecision(models.Model):
         """A taper recorded against the rule's "continue" (shown as an override)."""
         return self.against_recommendation and self.action == self.Action.TAPER
 
-    def get_additional_data(self) -> dict:
-        # The case id on each audit entry: the case's history finds it (cases/audit.py).
-        return {"case_id": self.case_id}
 
-
-class Assessment(models.Model):
+class Assessment(Voidable, CaseChild):
     """An outcome milestone assessment (docs/domain.md §8): scores in range, the WHO checklist and
-    ventilator-free survival by the label §14 definition."""
+    ventilator-free survival by the label §14 definition.
+
+    A mistaken assessment is voided with a reason, or corrected by a new one that names it
+    (``corrects``); the old one stays struck through, and the milestone counts as done only
+    while a current (not voided) assessment exists (issue 15 item 3)."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="assessments")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="assessments")
@@ -372,6 +416,7 @@ class Assessment(models.Model):
     notes = models.TextField(blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(auto_now_add=True)
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
 
     class Meta:
         ordering = ["-assessed_on", "-pk"]

@@ -3,11 +3,12 @@ schedule with its states, trend charts, the steroid course and outcome milestone
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.permissions import can
 from monitoring import charts, steroids
-from monitoring.models import Draw, Flag, FlagLevel, Milestone, SteroidCourse
+from monitoring.models import Assessment, Draw, Flag, FlagLevel, Milestone, SteroidCourse
 from monitoring.workflows import latest_liver_draw, review_pending
 
 
@@ -18,7 +19,12 @@ def case_panel(request, case) -> tuple[str, dict]:
     # Results no scheduled window covered (issue 19 item 2); one whose results all moved away is not shown.
     unscheduled = [d for d in every if d.unscheduled and d.results.all()]
     flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("draw", "acknowledged_by"))
-    milestones = list(Milestone.objects.filter(case=case).prefetch_related("assessments"))
+    current = Assessment.objects.filter(voided_at__isnull=True)
+    milestones = list(
+        Milestone.objects.filter(case=case).prefetch_related(
+            Prefetch("assessments", queryset=current, to_attr="current_assessments")
+        )
+    )
     course = (
         SteroidCourse.objects.filter(case=case)
         .prefetch_related("decisions__decided_by", "decisions__liver_draw")

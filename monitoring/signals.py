@@ -14,7 +14,7 @@ from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Site
 from cases.infusion.events import infusion_signed
-from cases.models import Case, Patient
+from cases.models import Case, ClinicalOverride, Patient
 from monitoring.events import flags_raised
 from monitoring.models import (
     Acknowledgement,
@@ -31,6 +31,7 @@ from monitoring.models import (
     ReminderAttempt,
     ReminderRoute,
     Result,
+    ResultAcknowledgement,
     SteroidCourse,
     SteroidDecision,
 )
@@ -79,6 +80,9 @@ def connect() -> None:
     ):
         if not auditlog.contains(model):
             auditlog.register(model)
+    # An acknowledgement's history: which flags it covered and which repeat draws it added too.
+    if not auditlog.contains(ResultAcknowledgement):
+        auditlog.register(ResultAcknowledgement, m2m_fields={"flags", "repeat_draws"})
     # The results inbox: every import and review is audited; the raw payload (patient data)
     # and a token's hash stay out of the change records.
     for model, excluded in ((InboxMessage, ["raw", "details"]), (Laboratory, []), (InboxToken, ["token_hash"])):
@@ -89,6 +93,17 @@ def connect() -> None:
     flags_raised.connect(alert_flags_raised, dispatch_uid="reminders_alert_flags_raised")
     # The dashboard shows draws with their case, patient, coordinator, site, last reminder and
     # acknowledgement (billing renews it for payers). Set-based writes call dashboard_changed().
-    for model in (Draw, Reminder, Acknowledgement, ProtocolVersion, Case, Patient, Site, get_user_model()):
+    # It counts the physicians' overrides (issue 15 item 2) too.
+    for model in (
+        Draw,
+        Reminder,
+        Acknowledgement,
+        ClinicalOverride,
+        ProtocolVersion,
+        Case,
+        Patient,
+        Site,
+        get_user_model(),
+    ):
         post_save.connect(dashboard_changed, sender=model, dispatch_uid=f"dashboard-{model._meta.label}-save")
         post_delete.connect(dashboard_changed, sender=model, dispatch_uid=f"dashboard-{model._meta.label}-delete")

@@ -17,6 +17,7 @@ from accounts.access import scope_to_sites
 from accounts.permissions import can, require
 from cases.access import get_case_for_user, record_case_viewed, record_cases_viewed
 from cases.models import Case
+from common.params import int_param
 from common.wording import day_text
 from monitoring import calendar, charts, steroids
 from monitoring.forms import (
@@ -38,10 +39,14 @@ from monitoring.models import (
     Milestone,
     ProtocolVersion,
     Result,
+    ResultAcknowledgement,
     SteroidCourse,
     SteroidDecision,
 )
 from monitoring.workflows import (
+    acknowledgement_void,
+    assessment_record,
+    assessment_void,
     baseline_for,
     course_infused_on,
     draw_miss,
@@ -225,6 +230,37 @@ def _get_flag_for_user(request, flag_pk: int) -> Flag:
     return flag
 
 
+def _current_ack_for_user(request, case, ack_pk) -> ResultAcknowledgement | None:
+    """A current (not voided) acknowledgement of ``case`` to correct, or None (no or bad id)."""
+    if ack_pk is None:
+        return None
+    return ResultAcknowledgement.objects.filter(case=case, pk=ack_pk, voided_at__isnull=True).first()
+
+
+def _flag_page(request, flag: Flag, form, status: int = 200, void_error: dict | None = None, correcting=None):
+    case = flag.case
+    waiting = flags_awaiting_acknowledgement(case)
+    waiting.sort(key=lambda f: f.pk != flag.pk)
+    history = (
+        ResultAcknowledgement.objects.filter(case=case)
+        .select_related("by", "voided_by", "override__voided_by", "corrects")
+        .prefetch_related("flags__draw", "repeat_draws")
+    )
+    context = {
+        "case": case,
+        "flag": flag,
+        "waiting": waiting,
+        "history": history,
+        "form": form,
+        "correcting": correcting,
+        "void_error": void_error or {},
+        "can_acknowledge": can(request.user, "acknowledge_result_flag"),
+        "draw_results": list(flag.draw.results.all()) if flag.draw else [],
+    }
+    with timezone.override(ZoneInfo(flag.site.timezone)):
+        return render(request, "monitoring/flag_acknowledge.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def flag_acknowledge(request, flag_pk: int):
     """A physician acknowledges the case's urgent and abnormal flags with a note and a plan.
@@ -232,19 +268,35 @@ def flag_acknowledge(request, flag_pk: int):
     The page lists every flag of the case awaiting acknowledgement (the one the notice named
     first); the form carries their ids, so a flag raised while the page was open is not
     acknowledged unseen. A second physician acknowledging at the same moment is told who did.
+    No plan takes the override step (issue 15 item 2). ``?correct=<id>`` corrects a current
+    acknowledgement: the new one replaces it and the old stays struck through (item 3).
     """
     flag = _get_flag_for_user(request, flag_pk)
     case = flag.case
-    tz = ZoneInfo(flag.site.timezone)
-    today = timezone.localdate(timezone=tz)
-    waiting = flags_awaiting_acknowledgement(case)
-    waiting.sort(key=lambda f: f.pk != flag.pk)
+    today = timezone.localdate(timezone=ZoneInfo(flag.site.timezone))
+    correcting = _current_ack_for_user(request, case, int_param(request.GET.get("correct")))
+    if correcting is not None:
+        initial = {
+            "flags": list(correcting.flags.values_list("pk", flat=True)),
+            "note": correcting.note,
+            "plan": correcting.plan,
+            "repeat_on": correcting.repeat_on,
+        }
+    else:
+        initial = {"flags": [f.pk for f in flags_awaiting_acknowledgement(case)]}
     all_ids = list(Flag.objects.filter(case=case).values_list("pk", flat=True))
     form = FlagAcknowledgeForm(
-        request.POST or None, flag_choices=all_ids, today=today, initial={"flags": [f.pk for f in waiting]}
+        request.POST or None,
+        flag_choices=all_ids,
+        today=today,
+        request=request,
+        correcting=correcting is not None,
+        initial=initial,
     )
     if request.method == "POST":
         require(request.user, "acknowledge_result_flag")
+        if request.GET.get("correct") and correcting is None:
+            form.add_error(None, "That acknowledgement was voided or corrected meanwhile; read the history below.")
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -255,29 +307,52 @@ def flag_acknowledge(request, flag_pk: int):
                     note=data["note"],
                     plan=data["plan"],
                     repeat_on=data["repeat_on"],
+                    override=form.override_input(),
+                    corrects=correcting,
+                    correction_reason=data.get("correction_reason") or "",
                 )
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
                 repeat = f" Repeat draw on {day_text(data['repeat_on'])} added." if data["repeat_on"] else ""
-                messages.success(request, f"Acknowledged {len(done)} flag{'s' if len(done) != 1 else ''}.{repeat}")
+                what = "Corrected the acknowledgement of" if correcting else "Acknowledged"
+                how = " without a plan, as an override" if not data["plan"] else ""
+                plural = "s" if len(done) != 1 else ""
+                messages.success(request, f"{what} {len(done)} flag{plural}{how}.{repeat}")
                 return redirect(_case_monitoring_url(case))
-    acknowledged = (
-        Flag.objects.filter(case=case, acknowledged_at__isnull=False)
-        .select_related("acknowledged_by", "draw")
-        .order_by("-acknowledged_at", "-pk")
+    return _flag_page(request, flag, form, status=422 if form.errors else 200, correcting=correcting)
+
+
+@require_POST
+def acknowledgement_void_view(request, flag_pk: int, ack_pk: int):
+    """Void a mistaken acknowledgement with a reason (issue 15 item 3): it stays in the history
+    struck through, its flags await a physician again and the escalation resumes."""
+    flag = _get_flag_for_user(request, flag_pk)
+    ack = get_object_or_404(ResultAcknowledgement, pk=ack_pk, case=flag.case)
+    require(request.user, "acknowledge_result_flag")
+    reason = request.POST.get("reason", "")
+    try:
+        voided = acknowledgement_void(ack=ack, by=request.user, reason=reason)
+    except ValueError as exc:
+        form = FlagAcknowledgeForm(
+            flag_choices=[],
+            today=timezone.localdate(),
+            request=request,
+            initial={"flags": [f.pk for f in flags_awaiting_acknowledgement(flag.case)]},
+        )
+        error = {"kind": "acknowledgement", "pk": ack.pk, "message": str(exc), "reason": reason[:300]}
+        return _flag_page(request, flag, form, status=400, void_error=error)
+    kept = "".join(
+        f" The repeat draw on {day_text(d.due_on)} it ordered stays on the schedule (it has results or reminders);"
+        " mark it missed if it is not wanted."
+        for d in voided.kept_draws
     )
-    context = {
-        "case": case,
-        "flag": flag,
-        "waiting": waiting,
-        "acknowledged": acknowledged,
-        "form": form,
-        "can_acknowledge": can(request.user, "acknowledge_result_flag"),
-        "draw_results": list(flag.draw.results.all()) if flag.draw else [],
-    }
-    with timezone.override(tz):
-        return render(request, "monitoring/flag_acknowledge.html", context, status=422 if form.errors else 200)
+    messages.success(
+        request,
+        "The acknowledgement was voided; it stays in the history, struck through. Its flags await a "
+        f"physician again and will escalate if nobody acknowledges them.{kept}",
+    )
+    return redirect(reverse("monitoring:flag_acknowledge", args=[flag.pk]))
 
 
 # --- Steroids ---------------------------------------------------------------------------------
@@ -353,7 +428,8 @@ def steroid_review(request, pk: int):
         if liver_draw is None:
             form.add_error(None, "There are no liver results to review yet.")
         if form.is_valid() and _decide_from_form(request, course, form):
-            override = " as an override of the label's recommendation" if form.needs_override else ""
+            against = form.needs_override and form.cleaned_data["action"] == SteroidDecision.Action.TAPER
+            override = " as an override of the label's recommendation" if against else ""
             messages.success(request, f"Steroid decision recorded{override}.")
             return redirect(_case_monitoring_url(case))
     context = _steroid_context(request, case, course, liver_draw, form)
@@ -385,45 +461,70 @@ def steroid_correct(request, pk: int, decision_pk: int):
 # --- Milestones -------------------------------------------------------------------------------
 
 
+def _milestone_page(request, milestone, form, status=200, void_error=None):
+    context = {
+        "milestone": milestone,
+        "case": milestone.case,
+        "form": form,
+        "who_fields": [form[name] for name, _ in WHO_FIELDS],
+        "assessments": list(milestone.assessments.select_related("entered_by", "voided_by")),
+        "can_enter": can(request.user, "enter_monitoring_results"),
+        "void_error": void_error or {},
+    }
+    return render(request, "monitoring/assessment.html", context, status=status)
+
+
+def _assessment_form(milestone, data=None) -> AssessmentForm:
+    infused_on = milestone.case.infused_on or milestone.window_opens
+    correcting = milestone.assessments.filter(voided_at__isnull=True).exists()
+    return AssessmentForm(data, infused_on=infused_on, today=timezone.localdate(), correcting=correcting)
+
+
 @require_http_methods(["GET", "POST"])
 def milestone_assess(request, milestone_pk: int):
-    """Enter an outcome milestone assessment; out-of-range scores are refused at the field."""
+    """Enter an outcome milestone assessment; out-of-range scores are refused at the field. With a
+    current assessment the new one corrects it: the old is voided with the reason given (issue 15
+    item 3) and stays struck through."""
     milestone = _get_milestone_for_user(request, milestone_pk)
-    case = milestone.case
-    infused_on = case.infused_on or milestone.window_opens
-    form = AssessmentForm(request.POST or None, infused_on=infused_on, today=timezone.localdate())
+    form = _assessment_form(milestone, request.POST or None)
     if request.method == "POST":
         require(request.user, "enter_monitoring_results")
         if form.is_valid():
-            data = form.cleaned_data
-            Assessment.objects.create(
-                milestone=milestone,
-                case=case,
-                site=milestone.site,
-                assessed_on=data["assessed_on"],
-                sits=data["sits"],
-                walks=data["walks"],
-                chop_intend=data["chop_intend"],
-                hine2=data["hine2"],
-                hfmse=data["hfmse"],
-                rhs=data["rhs"],
-                who_milestones=form.who_milestones(),
-                ventilator_free=data["ventilator_free"],
-                notes=data["notes"],
-                entered_by=request.user,
-            )
-            milestone.state, milestone.completed_at, milestone.next_change_at = "done", timezone.now(), None
-            milestone.save(update_fields=["state", "completed_at", "next_change_at"])
-            messages.success(request, f"{milestone.month}-month assessment recorded.")
-            return redirect(_case_monitoring_url(case))
-    context = {
-        "milestone": milestone,
-        "case": case,
-        "form": form,
-        "who_fields": [form[name] for name, _ in WHO_FIELDS],
-        "assessments": list(milestone.assessments.select_related("entered_by")),
-    }
-    return render(request, "monitoring/assessment.html", context, status=422 if form.errors else 200)
+            current = milestone.assessments.filter(voided_at__isnull=True).order_by("-entered_at", "-pk").first()
+            try:
+                assessment_record(
+                    milestone=milestone,
+                    values=form.values(),
+                    by=request.user,
+                    corrects=current,
+                    correction_reason=form.cleaned_data.get("correction_reason") or "",
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                what = "corrected; the earlier one stays in the history" if current else "recorded"
+                messages.success(request, f"{milestone.month}-month assessment {what}.")
+                return redirect(_case_monitoring_url(milestone.case))
+    return _milestone_page(request, milestone, form, status=422 if form.errors else 200)
+
+
+@require_POST
+def assessment_void_view(request, milestone_pk: int, assessment_pk: int):
+    """Void a mistaken assessment with a reason: struck through, kept; the milestone is open again
+    when no current assessment is left."""
+    milestone = _get_milestone_for_user(request, milestone_pk)
+    assessment = get_object_or_404(Assessment, pk=assessment_pk, milestone=milestone)
+    require(request.user, "enter_monitoring_results")
+    reason = request.POST.get("reason", "")
+    try:
+        assessment_void(assessment=assessment, by=request.user, reason=reason)
+    except ValueError as exc:
+        error = {"kind": "assessment", "pk": assessment.pk, "message": str(exc), "reason": reason[:300]}
+        return _milestone_page(request, milestone, _assessment_form(milestone), status=400, void_error=error)
+    milestone.refresh_from_db()
+    state = "" if milestone.state == "done" else f" The milestone is {milestone.get_state_display().lower()} again."
+    messages.success(request, f"The assessment was voided; it stays in the history, struck through.{state}")
+    return redirect(reverse("monitoring:milestone", args=[milestone.pk]))
 
 
 # --- Charts and calendars ---------------------------------------------------------------------

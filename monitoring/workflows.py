@@ -15,14 +15,18 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cases.analytes import ANALYTES, to_canonical
-from cases.models import BaselineLab, WeightMeasurement
+from cases.corrections import VOID_REASON_MIN_LENGTH, VoidRefused, entry_void
+from cases.models import BaselineLab, ClinicalOverride, WeightMeasurement
+from cases.overrides import OverrideInput, override_record, override_void
 from common.wording import day_text, moment_text
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
 from monitoring import steroids
 from monitoring.events import flags_raised
 from monitoring.models import (
+    OPEN_STATES,
     UNSENT,
+    Assessment,
     Draw,
     DrawState,
     Flag,
@@ -31,6 +35,7 @@ from monitoring.models import (
     Reminder,
     ReminderStatus,
     Result,
+    ResultAcknowledgement,
     SteroidCourse,
     SteroidDecision,
 )
@@ -282,6 +287,55 @@ def milestones_create(*, case, infused_on: date, today: date) -> list[Milestone]
         rows.append(row)
     Milestone.objects.bulk_create(rows)
     return rows
+
+
+@transaction.atomic
+def assessment_record(
+    *, milestone: Milestone, values: dict, by, corrects: Assessment | None = None, correction_reason: str = ""
+) -> Assessment:
+    """Record a milestone assessment; the milestone is done (issue 15 item 3 for ``corrects``).
+
+    ``corrects``: a current assessment of this milestone that was wrong. It is voided with
+    ``correction_reason`` (refused, naming who, if it was voided meanwhile) and the new one names
+    it, in one transaction: the old stays in the history struck through.
+    """
+    milestone = Milestone.objects.select_for_update().select_related("site").get(pk=milestone.pk)
+    if corrects is not None:
+        if corrects.milestone_id != milestone.pk:
+            raise ValueError("That assessment belongs to another milestone.")
+        why = " ".join(correction_reason.split())
+        if len(why) < VOID_REASON_MIN_LENGTH:
+            raise ValueError(
+                f"Say why the earlier assessment was wrong (at least {VOID_REASON_MIN_LENGTH} characters)."
+            )
+        try:
+            corrects = entry_void(row=corrects, by=by, reason=f"Corrected: {why}")
+        except VoidRefused as exc:
+            raise ValueError(str(exc)) from None
+    assessment = Assessment.objects.create(
+        milestone=milestone, case=milestone.case, site=milestone.site, entered_by=by, corrects=corrects, **values
+    )
+    milestone.state, milestone.completed_at, milestone.next_change_at = DrawState.DONE, timezone.now(), None
+    milestone.save(update_fields=["state", "completed_at", "next_change_at"])
+    return assessment
+
+
+@transaction.atomic
+def assessment_void(*, assessment: Assessment, by, reason: str, now: datetime | None = None) -> Assessment:
+    """Void a mistaken assessment with a reason (cases.corrections.entry_void: a second void is
+    refused naming who did it). Nothing is deleted. A milestone with no current assessment left is
+    open again, in the state its dates give (the worklist and reminders read it)."""
+    now = now or timezone.now()
+    try:
+        voided = entry_void(row=assessment, by=by, reason=reason)
+    except VoidRefused as exc:
+        raise ValueError(str(exc)) from None
+    milestone = Milestone.objects.select_for_update().select_related("site").get(pk=voided.milestone_id)
+    if not milestone.assessments.filter(voided_at__isnull=True).exists() and milestone.state == DrawState.DONE:
+        milestone.state, milestone.completed_at = DrawState.UPCOMING, None
+        apply_milestone_state(milestone, _local_today(now, milestone.site.timezone))
+        milestone.save(update_fields=["state", "completed_at", "next_change_at"])
+    return voided
 
 
 def steroid_course_start(*, case, infused_on: date, started_on: date | None = None) -> SteroidCourse:
@@ -739,16 +793,43 @@ def _who(user) -> str:
     return (user.get_full_name() or user.username) if user else "someone"
 
 
+def _when(at: datetime, tz_name: str) -> str:
+    """ "3 Dec 2026, 14:05 EST" in the site's zone."""
+    with timezone.override(ZoneInfo(tz_name)):
+        return moment_text(at)
+
+
+def _flags_words(flags) -> str:
+    return "; ".join(
+        f"{f.message}" + (f" (day {f.draw.day})" if f.draw_id and f.draw is not None else "") for f in flags
+    )[:480]
+
+
 @transaction.atomic
 def flags_acknowledge(
-    *, case, flag_ids: list[int], by, note: str, plan: str, repeat_on: date | None, now: datetime | None = None
+    *,
+    case,
+    flag_ids: list[int],
+    by,
+    note: str,
+    plan: str,
+    repeat_on: date | None,
+    now: datetime | None = None,
+    override: OverrideInput | None = None,
+    corrects: ResultAcknowledgement | None = None,
+    correction_reason: str = "",
 ) -> list[Flag]:
-    """A physician acknowledges result flags with a note and a plan (issue 15 item 1).
+    """A physician acknowledges result flags with a note and a plan (issue 15 items 1-3).
 
-    1. A note and a plan are both required (ValueError otherwise); nothing is saved without them.
+    1. A note is required, and a plan unless ``override`` is given: marking a result reviewed
+       without a plan is a decision against the rule (cases.overrides, kind "no_plan"). Nothing
+       is saved without them (ValueError).
     2. The flags are locked; one already acknowledged (by a second physician a moment earlier)
        refuses the whole acknowledgement and names who did it and when, so nothing is overwritten.
-    3. Each flag keeps who, when, the note, the plan and any repeat-draw date (audited).
+       ``corrects``: the acknowledgement being corrected must still be current (ValueError naming
+       who voided it otherwise) and is voided with ``correction_reason`` in the same transaction.
+    3. One ResultAcknowledgement row keeps who, when, the note, the plan, any repeat-draw date and
+       the override; each flag carries its words (audited).
     4. Unsent notices and escalations of these flags are cancelled.
     5. A repeat-draw date adds a draw of the same kind on that day to the schedule (unless one exists).
     """
@@ -756,22 +837,55 @@ def flags_acknowledge(
     note, plan = " ".join(note.split()), " ".join(plan.split())
     if len(note) < 3:
         raise ValueError("Say in a few words what you saw.")
-    if len(plan) < 3:
+    if plan and len(plan) < 3:
         raise ValueError("An acknowledgement needs a plan: say what happens next.")
+    if not plan and override is None:
+        raise ValueError(
+            "An acknowledgement needs a plan: say what happens next. Without one, record an override "
+            "(a listed reason, your words and your password)."
+        )
+    if corrects is not None:
+        acknowledgement_void(ack=corrects, by=by, reason=correction_reason, now=now, reopen=False)
     wanted = sorted(set(flag_ids))
-    flags = list(Flag.objects.select_for_update().filter(case=case, pk__in=wanted).order_by("pk"))
+    flags = list(
+        Flag.objects.select_for_update(of=("self",))
+        .filter(case=case, pk__in=wanted)
+        .select_related("draw")
+        .order_by("pk")
+    )
     if not wanted or len(flags) != len(wanted):
         raise ValueError("These flags are not on this case any more; reload the page.")
     done = [f for f in flags if f.acknowledged_at is not None]
     if done:
         first = done[0]
-        when = timezone.localtime(first.acknowledged_at, ZoneInfo(case.site.timezone))
         raise ValueError(
-            f"Already acknowledged by {_who(first.acknowledged_by)} at {moment_text(when)}; "
+            f"Already acknowledged by {_who(first.acknowledged_by)} at {_when(first.acknowledged_at, case.site.timezone)}; "
             "your note was not saved, read theirs below and add a new one if needed."
         )
     if any(f.alert is None for f in flags):
         raise ValueError("Only urgent or abnormal result flags are acknowledged here.")
+    recorded_override = None
+    if not plan:
+        recorded_override = override_record(
+            case=case,
+            kind=ClinicalOverride.Kind.NO_PLAN,
+            given=override,
+            subject=_flags_words(flags),
+            by=by,
+            at=now,
+        )
+    ack = ResultAcknowledgement.objects.create(
+        case=case,
+        site=case.site,
+        note=note[:1000],
+        plan=plan[:1000],
+        repeat_on=repeat_on,
+        override=recorded_override,
+        corrects=corrects,
+        by=by,
+        at=now,
+    )
+    ack.flags.set(flags)
     for flag in flags:
         flag.acknowledged_by, flag.acknowledged_at = by, now
         flag.ack_note, flag.ack_plan, flag.ack_repeat_on = note[:1000], plan[:1000], repeat_on
@@ -781,12 +895,67 @@ def flags_acknowledge(
     )
     if repeat_on is not None:
         for draw in {f.draw_id: f.draw for f in flags if f.draw is not None}.values():
-            repeat_draw_add(draw=draw, on=repeat_on, reason=f"Repeat ordered by {_who(by)} on acknowledging a flag")
+            extra, created = repeat_draw_add(
+                draw=draw, on=repeat_on, reason=f"Repeat ordered by {_who(by)} on acknowledging a flag"
+            )
+            if created:
+                ack.repeat_draws.add(extra)
     return flags
 
 
-def repeat_draw_add(*, draw: Draw, on: date, reason: str) -> Draw:
-    """A draw of ``draw``'s kind and analytes on ``on`` (an extension), unless that day exists."""
+@transaction.atomic
+def acknowledgement_void(
+    *, ack: ResultAcknowledgement, by, reason: str, now: datetime | None = None, reopen: bool = True
+) -> ResultAcknowledgement:
+    """Void a mistaken acknowledgement with a reason (issue 15 item 3). Nothing is deleted.
+
+    1. A reason of at least VOID_REASON_MIN_LENGTH characters; the row is locked, and one already
+       voided is refused naming who voided it, when and why (cases.corrections.entry_void).
+    2. Its flags that still carry it lose its words (the audit trail shows old -> new); with
+       ``reopen`` (a void, not a correction) they are awaiting acknowledgement again from now: a
+       new round (Flag.ack_round), so the sweep notifies the physician again and escalates after
+       the site's time as for a new flag.
+    3. Its override (a review without a plan) is voided with it.
+    4. The repeat draws it added that are still open, without results and never reminded of,
+       leave the schedule (audited); others stay, and the caller is told which (``kept_draws``).
+    """
+    now = now or timezone.now()
+    try:
+        ack = entry_void(row=ack, by=by, reason=reason)
+    except VoidRefused as exc:
+        raise ValueError(str(exc)) from None
+    flags = list(
+        Flag.objects.select_for_update()
+        .filter(pk__in=ack.flags.values("pk"), acknowledged_at=ack.at, acknowledged_by=ack.by_id)
+        .order_by("pk")
+    )
+    for flag in flags:
+        flag.acknowledged_by = flag.acknowledged_at = flag.ack_repeat_on = None
+        flag.ack_note = flag.ack_plan = ""
+        fields = ["acknowledged_by", "acknowledged_at", "ack_note", "ack_plan", "ack_repeat_on"]
+        if reopen:
+            flag.ack_round += 1
+            flag.awaiting_since = now
+            fields += ["ack_round", "awaiting_since"]
+        flag.save(update_fields=fields)
+    override_void(ack.override, by=by, reason=f"Acknowledgement voided: {ack.void_reason}", at=now)
+    ack.kept_draws = []
+    for draw in ack.repeat_draws.all():
+        untouched = (
+            draw.state in OPEN_STATES
+            and not draw.results.exists()
+            and not draw.reminders.filter(status=ReminderStatus.SENT).exists()
+        )
+        if untouched:
+            draw.delete()
+        else:
+            ack.kept_draws.append(draw)
+    return ack
+
+
+def repeat_draw_add(*, draw: Draw, on: date, reason: str) -> tuple[Draw, bool]:
+    """A draw of ``draw``'s kind and analytes on ``on`` (an extension), unless that day exists;
+    returns it and whether it was added."""
     infused_on = draw.due_on - timedelta(days=draw.day)
     window = draw.protocol.window_days
     extra, created = Draw.objects.get_or_create(
@@ -808,7 +977,7 @@ def repeat_draw_add(*, draw: Draw, on: date, reason: str) -> Draw:
     if created:
         apply_state(extra, _local_today(timezone.now(), draw.site.timezone))
         extra.save(update_fields=["state", "next_change_at"])
-    return extra
+    return extra, created
 
 
 # --- Steroid course ---------------------------------------------------------------------------
@@ -923,6 +1092,19 @@ def steroid_decide(
     against = needs_taper_override(action, advice.action)
     if against and override_reason not in SteroidDecision.OverrideReason.values:
         raise OverrideNeeded("This taper goes against the label's recommendation; it needs an override.")
+    override = None
+    if against:
+        override = override_record(
+            case=course.case,
+            kind=ClinicalOverride.Kind.TAPER,
+            given=OverrideInput(
+                reason_code=override_reason,
+                reason_label=SteroidDecision.OverrideReason(override_reason).label,
+                explanation=reason,
+            ),
+            subject=f"day-{liver_draw.day} liver results, while the rule said continue: " + "; ".join(advice.reasons),
+            by=by,
+        )
     infused_on = course_infused_on(course)
     taper_start = None
     if action == SteroidDecision.Action.TAPER:
@@ -947,12 +1129,14 @@ def steroid_decide(
         decided_by=by,
         against_recommendation=action != advice.action,
         override_reason=override_reason if against else "",
+        override=override,
         corrects=corrects,
         correction_reason=" ".join(correction_reason.split())[:1000] if corrects else "",
     )
     if corrects is not None:
         corrects.superseded_by, corrects.superseded_at = decision, decision.decided_at
         corrects.save(update_fields=["superseded_by", "superseded_at"])
+        override_void(corrects.override, by=by, reason=f"Decision corrected: {decision.correction_reason}"[:300])
     for review in Draw.objects.filter(case=course.case, kind="steroid_review").exclude(state=DrawState.DONE):
         review.state, review.completed_at, review.next_change_at = DrawState.DONE, timezone.now(), None
         review.save(update_fields=["state", "completed_at", "next_change_at", "updated_at"])

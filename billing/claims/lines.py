@@ -298,7 +298,7 @@ def scrub_context(
         record_weight_text=weight_text,
         approved_pa_number=pa.auth_number if pa.approved_and_valid else None,
         record_pos=pos,
-        overrides=tuple(o.gate_title for o in case.gate_overrides.all()),
+        overrides=tuple(o.title for o in _override_facts(case, record)),
         ndc_unit=payer.ndc_unit if payer else "UN",
         ndc_quantity=Decimal(payer.ndc_quantity) if payer else Decimal(1),
         modifier_rule=payer.drug_modifier_rule if payer else "none",
@@ -467,7 +467,7 @@ def claim_summary(case, record: InfusionRecord) -> ClaimSummary:
         provider=_provider_facts(case.site, billing),
         physician=PhysicianFacts(case.ordering_physician_name or "", case.ordering_physician_npi or ""),
         infusion=_infusion_facts(record),
-        overrides=tuple(OverrideFacts(o.gate_title, o.reason, o.by_name, o.at) for o in case.gate_overrides.all()),
+        overrides=_override_facts(case, record),
         amendments=tuple(
             AmendmentFacts(a.field_label, a.old_value, a.new_value, a.reason, a.by_name, a.at)
             for a in record.amendments.all()
@@ -535,3 +535,17 @@ def _infusion_facts(record: InfusionRecord) -> InfusionFacts:
         signed_name=record.signed_name,
         signed_at=record.signed_at,
     )
+
+
+def _override_facts(case, record) -> tuple[OverrideFacts, ...]:
+    """The physicians' overrides a claim reviewer must see (issue 15 item 2, issue 16 item 3):
+    each gate item overridden, and a sign-off over an overridden gate item."""
+    facts = [OverrideFacts(o.gate_title, o.reason, o.by_name, o.at) for o in case.gate_overrides.all()]
+    so = record.sign_override if record is not None else None
+    if so is not None and so.voided_at is None:
+        facts.append(
+            OverrideFacts(
+                f"Signed with an override: {so.subject}", f"{so.reason_label}: {so.explanation}", so.by_name, so.at
+            )
+        )
+    return tuple(facts)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases.infusion.models import OVERRIDE_REASON_MIN_LENGTH, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.rules import PauseValues, RecordCheck, RecordValues, VialValues, check_record
+from cases.overrides import SIGN_OFF_REASONS, OverrideStep
 from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
 from common.wording import day_text, plain
 
@@ -377,12 +378,25 @@ class OverrideForm(forms.Form):
         self.helper = _helper()
 
 
-class SignForm(forms.Form):
+class SignForm(OverrideStep, forms.Form):
     """The physician re-enters their password to sign the version of the record shown.
 
     ``version`` is the record version rendered on the same page; signing refuses any other
     (cases.infusion.workflows.infusion_sign), so a signature covers only content the physician saw.
+
+    ``overridden``: the titles of the gate items a physician overrode for this infusion. Signing
+    then goes against the gate, so it takes the override step (cases.overrides.OverrideStep: a
+    listed reason, free text, a confirmation and the password typed again; issue 15 item 2).
     """
+
+    override_reasons = SIGN_OFF_REASONS
+    override_reason_label = "Why infuse with the overridden gate item?"
+    override_reason_missing = "Pick the reason for signing with an overridden gate item."
+    override_text_label = "Explain, in your words"
+    override_confirm_label = (
+        "I confirm the infusion went ahead although the gate item(s) above did not pass, and I take "
+        "responsibility for it."
+    )
 
     version = forms.IntegerField(
         widget=forms.HiddenInput,
@@ -393,11 +407,26 @@ class SignForm(forms.Form):
         label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False
     )
 
-    def __init__(self, *args, request=None, **kwargs):
+    def __init__(self, *args, request=None, overridden: tuple[str, ...] = (), **kwargs):
         kwargs.setdefault("auto_id", "sign_%s")  # the record form on the same page has a "version" too
+        self.request, self.overridden = request, tuple(overridden)
         super().__init__(*args, **kwargs)
-        self.request = request
         self.helper = _helper()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.overridden or "version" in self.errors:
+            return cleaned
+        if not self.in_override_step():
+            self.ask_for_override(
+                "Signing goes against the gate: "
+                + "; ".join(f"“{title}”" for title in self.overridden)
+                + (" was" if len(self.overridden) == 1 else " were")
+                + " overridden, not passed. To sign, pick the reason, explain it, confirm, and type your "
+                "password again."
+            )
+        self.clean_override(cleaned)
+        return cleaned
 
     def show_version(self, version: int) -> None:
         """After a refusal, carry ``version`` (the record now shown on the page) in the form."""

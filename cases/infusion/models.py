@@ -71,6 +71,10 @@ class InfusionRecord(models.Model):
     )
     signed_name = models.CharField(max_length=200, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # Signed while a gate item was overridden: the explicit override made at signing (issue 15 item 2).
+    sign_override = models.ForeignKey(
+        "cases.ClinicalOverride", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -220,7 +224,7 @@ def record_for_case(case) -> InfusionRecord | None:
     """The case's infusion record with its signer, vials and amendments (oldest first), or None."""
     return (
         InfusionRecord.objects.filter(case=case)
-        .select_related("signed_by")
+        .select_related("signed_by", "sign_override__voided_by")
         .prefetch_related(
             "vials", "pauses", models.Prefetch("amendments", queryset=InfusionAmendment.objects.order_by("at", "pk"))
         )

@@ -164,7 +164,9 @@ def _render_day(request, case: Case, status: int = 200, **forms):
         if is_physician and (readiness.blockers or "override_form" in forms):
             ctx["override_form"] = forms.get("override_form") or OverrideForm(items=readiness.blockers)
         if is_physician and record is not None:
-            ctx["sign_form"] = forms.get("sign_form") or SignForm(request=request, initial={"version": record.version})
+            ctx["sign_form"] = forms.get("sign_form") or SignForm(
+                request=request, initial={"version": record.version}, overridden=_overridden_titles(readiness)
+            )
     elif can_enter:
         vials = list(record.vials.all())
         ctx["amend_form"] = forms.get("amend_form") or AmendmentForm(record=record, vials=vials)
@@ -192,6 +194,11 @@ def _refuse_locked(request, case: Case, record: InfusionRecord):
         request, f"The record was signed by {record.signed_name} and is locked; changes are added as amendments."
     )
     return redirect(_day_url(case))
+
+
+def _overridden_titles(readiness) -> tuple[str, ...]:
+    """The gate items that block but were overridden: signing with them takes an override."""
+    return tuple(item.title for item, _override in readiness.overridden)
 
 
 def _blocked_message(readiness) -> str:
@@ -335,10 +342,11 @@ def infusion_sign_view(request, pk: int):
         raise Http404("No infusion record")
     if record.is_signed:
         return _refuse_locked(request, case, record)
-    form = SignForm(request.POST, request=request)
+    today = timezone.localdate()
+    readiness = infusion_readiness(case, record.infused_on, list(case.gate_overrides.all()))
+    overridden = _overridden_titles(readiness)
+    form = SignForm(request.POST, request=request, overridden=overridden)
     if form.is_valid():
-        today = timezone.localdate()
-        readiness = infusion_readiness(case, record.infused_on, list(case.gate_overrides.all()))
         try:
             if not readiness.is_open:
                 raise InfusionError(_blocked_message(readiness))
@@ -348,14 +356,22 @@ def infusion_sign_view(request, pk: int):
                 )
             if record.infused_on > today:
                 raise InfusionError("A record for a future date cannot be signed.")
-            draws = infusion_sign(record=record, version=form.cleaned_data["version"], by=request.user, today=today)
+            draws = infusion_sign(
+                record=record,
+                version=form.cleaned_data["version"],
+                by=request.user,
+                today=today,
+                overridden=overridden,
+                override=form.override_input(),
+            )
         except StaleRecord as exc:
             form.add_error("version", str(exc))
             form.show_version(exc.current_version)  # the page below shows that version
-        except InfusionError as exc:
+        except ValueError as exc:  # InfusionError, or an override the workflow refused
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Signed. The case moved to monitoring; {len(draws)} draws scheduled.")
+            how = " with the override of the gate recorded" if overridden else ""
+            messages.success(request, f"Signed{how}. The case moved to monitoring; {len(draws)} draws scheduled.")
             return redirect(_day_url(case))
     return _render_day(request, case, sign_form=form)
 

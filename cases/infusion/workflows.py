@@ -14,7 +14,8 @@ from cases.infusion.events import infusion_amended, infusion_signed
 from cases.infusion.models import GateOverride, InfusionAmendment, InfusionPause, InfusionRecord, InfusionVial
 from cases.infusion.pa import PaStatus, pa_status_for
 from cases.infusion.rules import check_record
-from cases.models import Case, ClinicalStatusCheck, Stage
+from cases.models import Case, ClinicalOverride, ClinicalStatusCheck, Stage
+from cases.overrides import OverrideInput, override_record
 from cases.pipeline import ORDER, case_advance
 
 
@@ -171,7 +172,14 @@ def _advance_to_monitoring(case: Case, by, at: datetime) -> None:
 
 @transaction.atomic
 def infusion_sign(
-    *, record: InfusionRecord, version: int, by, today: date | None = None, at: datetime | None = None
+    *,
+    record: InfusionRecord,
+    version: int,
+    by,
+    today: date | None = None,
+    at: datetime | None = None,
+    overridden: tuple[str, ...] = (),
+    override: OverrideInput | None = None,
 ) -> list:
     """Sign ``record``, lock it, create the monitoring schedule and move the case to monitoring.
 
@@ -179,7 +187,9 @@ def infusion_sign(
     1. Lock the record; refuse when already signed, when it is no longer at ``version`` (the
        version the physician was shown: a signature covers only what was seen) or when the
        record is incomplete or refused.
-    2. Record the signer's name and the time.
+    2. Record the signer's name and the time. ``overridden`` names the gate items that did not
+       pass but were overridden (Readiness.overridden): signing then needs the physician's
+       explicit ``override`` (issue 15 item 2), stored as a ClinicalOverride the record names.
     3. Send ``infusion_signed`` (cases.infusion.events): monitoring's receiver creates the
        draws from the infusion date, inside this transaction, so a failure undoes the signing.
     4. Set case.infused_on and move the case infused → monitoring (cases.pipeline).
@@ -200,12 +210,25 @@ def infusion_sign(
     if check.errors or check.missing:
         problems = [m for msgs in check.errors.values() for m in msgs] + [f"Missing: {m}" for m in check.missing]
         raise InfusionError("The record cannot be signed yet. " + " ".join(problems))
+    if overridden and override is None:
+        raise InfusionError(
+            "Signing goes against the gate (overridden: " + "; ".join(overridden) + "); it needs an explicit override."
+        )
+    case = locked.case
+    if overridden:
+        locked.sign_override = override_record(
+            case=case,
+            kind=ClinicalOverride.Kind.SIGN_OFF,
+            given=override,
+            subject="; ".join(overridden),
+            by=by,
+            at=at,
+        )
     locked.signed_by = by
     locked.signed_name = user_name(by)
     locked.signed_at = at
     locked.version += 1
-    locked.save(update_fields=["signed_by", "signed_name", "signed_at", "version", "updated_at"])
-    case = locked.case
+    locked.save(update_fields=["signed_by", "signed_name", "signed_at", "sign_override", "version", "updated_at"])
     responses = infusion_signed.send(
         sender=InfusionRecord,
         record=locked,
@@ -219,6 +242,7 @@ def infusion_sign(
     case.save(update_fields=["infused_on", "updated_at"])  # a save, so the audit trail has it
     _advance_to_monitoring(case, by, at)
     record.signed_by, record.signed_name, record.signed_at = locked.signed_by, locked.signed_name, at
+    record.sign_override = locked.sign_override
     record.version = locked.version
     return draws
 

@@ -22,10 +22,11 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.access import sites_for
 from cases.analytes import ANALYTES
-from cases.models import Case
+from cases.models import Case, ClinicalOverride
 from common.dates import local_today
 from common.paging import KeysFirstPaginator
 from monitoring.kinds import kind_label
@@ -320,7 +321,46 @@ def describe_row(draw: Draw, scope: Scope) -> dict:
     }
 
 
-def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
+# The physicians' overrides (issue 15 item 2) counted over this many days, and the newest listed.
+OVERRIDE_DAYS = 90
+OVERRIDES_LISTED = 10
+OVERRIDE_KINDS = tuple(ClinicalOverride.Kind)
+
+
+def overrides_shown(scope: Scope, filters: Filters, now: datetime) -> dict:
+    """Decisions against the rules at the user's sites in the last OVERRIDE_DAYS days: counts per
+    site and kind (one grouped query) and the newest few (one query). Voided overrides (their
+    acknowledgement or decision was voided or corrected) are not counted."""
+    qs = ClinicalOverride.objects.filter(
+        site_id__in=list(scope.todays), at__gte=now - timedelta(days=OVERRIDE_DAYS), voided_at__isnull=True
+    )
+    if filters.site:
+        qs = qs.filter(site_id=filters.site)
+    if filters.coordinator:
+        qs = qs.filter(case__coordinator_id=filters.coordinator)
+    if filters.payer:
+        qs = qs.filter(case__payer_id=filters.payer)
+    counts: dict[int, dict[str, int]] = {}
+    for row in qs.order_by().values("site_id", "kind").annotate(n=Count("pk")):
+        counts.setdefault(row["site_id"], {})[row["kind"]] = row["n"]
+    by_site = []
+    for site in scope.sites:
+        if filters.site and site.pk != filters.site:
+            continue
+        per_kind = [counts.get(site.pk, {}).get(kind.value, 0) for kind in OVERRIDE_KINDS]
+        by_site.append({"site": site, "counts": per_kind, "total": sum(per_kind)})
+    latest = list(qs.select_related("case__patient", "site").order_by("-at", "-pk")[:OVERRIDES_LISTED])
+    return {
+        "days": OVERRIDE_DAYS,
+        "kinds": [kind.label for kind in OVERRIDE_KINDS],
+        "by_site": by_site,
+        "totals": [sum(row["counts"][i] for row in by_site) for i in range(len(OVERRIDE_KINDS))],
+        "total": sum(row["total"] for row in by_site),
+        "latest": latest,
+    }
+
+
+def dashboard_context(scope: Scope, filters: Filters, page_number, now: datetime | None = None) -> dict:
     """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
     by_site, by_coordinator = late_counts(scope, filters)
     paginator = KeysFirstPaginator(
@@ -334,6 +374,7 @@ def dashboard_context(scope: Scope, filters: Filters, page_number) -> dict:
         "rows": [describe_row(draw, scope) for draw in page.object_list],
         "by_site": _with_rates(by_site, on_time_rates(scope, filters)),
         "by_coordinator": by_coordinator,
+        "overrides": overrides_shown(scope, filters, now or timezone.now()),
     }
 
 

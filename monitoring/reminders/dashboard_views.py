@@ -56,7 +56,9 @@ def dashboard(request):
 
     def render_data() -> str:
         context = dashboard_context(scope, filters, page)
-        shown["ids"] = [str(draw.case_id) for draw in context["page"].object_list]
+        ids = [draw.case_id for draw in context["page"].object_list]
+        ids += [override.case_id for override in context["overrides"]["latest"]]
+        shown["ids"] = [str(pk) for pk in dict.fromkeys(ids)]
         context.update(ignored=ignored, query=query, full_path=full_path, refreshed_at=timezone.now())
         # No request: no context processors, so nothing particular to this viewer is cached.
         return render_to_string("monitoring/dashboard/_data.html", context)

@@ -12,6 +12,9 @@ Modelled on healthchecks (hc/api/management/commands/sendalerts.py, Channel.noti
   the escalation began: repeat 1, 2 ... each ``Site.escalation_repeat_days`` (default 1) after
   the last, to the same routes. An acknowledgement stops the repeats; a snooze starts a new
   run (new target key) once it runs out.
+- A result flag's notice and escalation are numbered by the flag's round (``repeat`` =
+  ``Flag.ack_round``): a voided acknowledgement starts a new round, so the physician is told
+  again and the escalation follows after the site's time from the void (issue 15 item 3).
 - ``reminder_send(reminder_id, now=)`` claims one row with a conditional UPDATE, writes the
   attempt row, delivers (in-app notifications, then e-mail) and records the outcome; failures
   retry with exponential backoff; a row left in "sending" by a killed worker is claimed again
@@ -334,8 +337,11 @@ def _flag_rows(now: datetime) -> list[Reminder]:
     3. The escalation (flag_escalation, to every physician and the manager) once the site's
        time for the class has passed without an acknowledgement.
     """
-    notice = Reminder.objects.filter(flag=OuterRef("pk"), kind__in=list(FLAG_NOTICE_KINDS.values()))
-    escalation = Reminder.objects.filter(flag=OuterRef("pk"), kind=K.FLAG_ESCALATION)
+    # A flag whose acknowledgement was voided starts a new round (Flag.ack_round): its notice and
+    # escalation are new rows with ``repeat`` = the round, timed from when it awaited again.
+    this_round = Reminder.objects.filter(flag=OuterRef("pk"), repeat=OuterRef("ack_round"))
+    notice = this_round.filter(kind__in=list(FLAG_NOTICE_KINDS.values()))
+    escalation = this_round.filter(kind=K.FLAG_ESCALATION)
     flags = (
         Flag.objects.filter(ALERT_Q, resolved_at__isnull=True, acknowledged_at__isnull=True)
         .annotate(has_notice=Exists(notice), has_escalation=Exists(escalation))
@@ -348,6 +354,8 @@ def _flag_rows(now: datetime) -> list[Reminder]:
             "code",
             "level",
             "raised_at",
+            "awaiting_since",
+            "ack_round",
             "site__urgent_flag_escalate_hours",
             "site__abnormal_flag_escalate_hours",
             "has_notice",
@@ -355,13 +363,24 @@ def _flag_rows(now: datetime) -> list[Reminder]:
         )
     )
     out = []
-    for pk, case_id, site_id, code, level, raised_at, urgent_hours, abnormal_hours, has_notice, has_esc in flags:
+    for row in flags:
+        pk, case_id, site_id, code, level, raised_at, since, round_, urgent_hours, abnormal_hours = row[:10]
+        has_notice, has_esc = row[10:]
         alert = alert_class(code, level)
-        common = dict(site_id=site_id, case_id=case_id, flag_id=pk, next_attempt_at=now, created_at=now, updated_at=now)
+        common = dict(
+            site_id=site_id,
+            case_id=case_id,
+            flag_id=pk,
+            target_key=f"flag:{pk}",
+            repeat=round_,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
         if not has_notice:
-            out.append(Reminder(kind=FLAG_NOTICE_KINDS[alert], target_key=f"flag:{pk}", **common))
-        if not has_esc and now >= flag_escalates_at(raised_at, alert, urgent_hours, abnormal_hours):
-            out.append(Reminder(kind=K.FLAG_ESCALATION, target_key=f"flag:{pk}", **common))
+            out.append(Reminder(kind=FLAG_NOTICE_KINDS[alert], **common))
+        if not has_esc and now >= flag_escalates_at(since or raised_at, alert, urgent_hours, abnormal_hours):
+            out.append(Reminder(kind=K.FLAG_ESCALATION, **common))
     return out
 
 
@@ -481,6 +500,8 @@ def _still_needed(reminder: Reminder, now: datetime) -> str:
         flag = reminder.flag
         if flag.resolved_at is not None or flag.acknowledged_at is not None:
             return "flag resolved or acknowledged"
+        if reminder.repeat != flag.ack_round:
+            return "superseded by a later round of the flag"
     return ""
 
 
@@ -499,7 +520,9 @@ def _acknowledged_since_escalation(reminder: Reminder) -> bool:
 
 def _subject(reminder: Reminder) -> str:
     subject = SUBJECTS[reminder.kind].format(site=reminder.site.short_code)
-    if reminder.repeat:
+    if reminder.flag_id and reminder.repeat:
+        subject += " (its acknowledgement was voided)"
+    elif reminder.repeat:
         subject += f" (reminder {reminder.repeat + 1}, still unacknowledged)"
     return subject
 
@@ -531,8 +554,10 @@ def _describe(reminder: Reminder) -> dict:
         if reminder.kind == K.FLAG_ESCALATION:
             detail += "; not yet acknowledged by a physician"
         detail += ". Acknowledge it with a plan."
+        if reminder.repeat:
+            detail += " Its earlier acknowledgement was voided, so it needs a new one."
         path = reverse("monitoring:flag_acknowledge", args=[flag.pk])
-    if reminder.repeat:
+    if reminder.repeat and not reminder.flag_id:
         detail += f" Reminder {reminder.repeat + 1}: nobody has acknowledged it since it was first escalated."
     return {
         "title": f"{reminder.get_kind_display()}: {initials}, case {case.pk}",

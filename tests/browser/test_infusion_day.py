@@ -87,3 +87,43 @@ def test_a_physician_overrides_a_stale_titer_with_a_reason_on_a_tablet(cast, pag
     page.goto(f"/cases/{case.pk}/")
     assert page.get_by_text("Physician gate overrides").is_visible()
     screenshot(page, "case-page-infusion-panel")
+
+
+def test_signing_with_an_overridden_gate_item_takes_the_explicit_override(cast, page, browser_login):
+    """Issue 15 item 2: the sign-off against the gate asks for a listed reason, words, a
+    confirmation and the password again, then shows the override with the signature."""
+    from cases.infusion.models import GateOverride, InfusionRecord
+    from cases.models import TiterResult
+    from tests.infusion.factories import make_record
+
+    case = ready_case(cast.site_a, name="Override Child", mrn="BR-3")
+    TiterResult.objects.filter(case=case).update(drawn_on=timezone.localdate() - timedelta(days=17))
+    GateOverride.objects.create(
+        case=case,
+        gate_id="titer",
+        gate_title="Anti-AAV9 antibody titer <= 1:50, drawn within 14 days",
+        detail_at_override="<1:25 drawn 17 days ago",
+        judged_on=timezone.localdate(),
+        reason="Titer 1:25 drawn 17 days ago; antibodies only decline. Clinically stable.",
+        by=cast.physician,
+        by_name="Physician",
+    )
+    make_record(case, cast.coordinator)
+    browser_login(cast.physician)
+    page.goto(f"/cases/{case.pk}/infusion/")
+    assert page.get_by_text("Signing asks for your explicit override").is_visible()
+    page.get_by_label("Your password").fill("correct-horse-battery-staple")
+    page.get_by_role("button", name="Sign and lock the record").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Against the gate.").is_visible()
+    assert not InfusionRecord.objects.get(case=case).is_signed
+    page.get_by_label("Why infuse with the overridden gate item?").select_option("clinical_urgency")
+    page.get_by_label("Explain, in your words").fill("Weakness progressing this week; a new titer takes ten more days.")
+    page.get_by_label("I confirm the infusion went ahead").check()
+    page.get_by_label("Your password").fill("correct-horse-battery-staple")
+    screenshot(page, "issue15-sign-off-override-form")
+    page.get_by_role("button", name="Sign with the override").click()
+    page.wait_for_selector("text=Signed with the override of the gate recorded")
+    assert page.get_by_text("Infusion signed with an overridden gate item").first.is_visible()
+    screenshot(page, "issue15-sign-off-override-signed")
+    assert InfusionRecord.objects.get(case=case).sign_override.reason_code == "clinical_urgency"

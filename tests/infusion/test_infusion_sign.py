@@ -286,9 +286,23 @@ def test_an_override_with_a_reason_opens_the_day_is_audited_and_shown_on_the_cas
     body = client.get(reverse("cases:infusion", args=[stale_titer.pk])).content.decode()
     assert "Every blocking gate item passes or is overridden by a physician" in body and reason in body
     assert reason in client.get(reverse("cases:detail", args=[stale_titer.pk])).content.decode()
-    # Record, sign, and the claim summary carries the override.
+    # Record, sign (against the gate: the sign-off override, tests/infusion/test_sign_override.py),
+    # and the claim summary carries the override.
     client.post(reverse("cases:infusion_record", args=[stale_titer.pk]), record_post(TODAY()))
-    assert sign(client, stale_titer).status_code == 302
+    assert sign(client, stale_titer).status_code == 200  # asks for the sign-off override first
+    version = InfusionRecord.objects.get(case=stale_titer).version
+    signed = client.post(
+        reverse("cases:infusion_sign", args=[stale_titer.pk]),
+        {
+            "version": version,
+            "password": PASSWORD,
+            "override_step": "1",
+            "override_reason": "clinical_urgency",
+            "override_text": "Weakness progressing; a new titer takes ten more days.",
+            "override_confirm": "on",
+        },
+    )
+    assert signed.status_code == 302
     claim = client.get(reverse("billing:claim", args=[stale_titer.pk])).content.decode()
     assert reason in claim and "Physician gate overrides" in claim
 

@@ -39,8 +39,10 @@ FREE_TEXT = {
     "monitoring.SteroidDecision": ["reason", "correction_reason"],
     "monitoring.Flag": ["ack_note", "ack_plan"],
     "cases.ClinicalStatusCheck": ["notes", "void_reason"],
-    "monitoring.Assessment": ["notes"],
+    "monitoring.Assessment": ["notes", "void_reason"],
     "monitoring.Acknowledgement": ["reason"],
+    "monitoring.ResultAcknowledgement": ["note", "plan", "void_reason"],
+    "cases.ClinicalOverride": ["explanation", "void_reason"],
 }
 # Columns that are codes, units, hashes or computed text, not typed by a person.
 NOT_FREE_TEXT = {
@@ -55,6 +57,8 @@ NOT_FREE_TEXT = {
     "cases.TiterResult": ["result_text"],
     "cases.Document": ["content_type", "sha256"],
     "cases.GateOverride": ["gate_id", "gate_title", "detail_at_override", "by_name"],
+    # The listed reason's code and words, and what was overridden, are written by the app.
+    "cases.ClinicalOverride": ["reason_code", "reason_label", "subject", "by_name"],
     "cases.InfusionRecord": ["kit_ndc", "signed_name"],
     "cases.InfusionAmendment": ["field", "field_label", "by_name"],
     "billing.Payer": ["name", "source", "payer_id", "modifier_rule_source", "pas_endpoint", "pas_token_env"],

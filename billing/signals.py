@@ -8,6 +8,7 @@ from auditlog.registry import auditlog
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from billing.claims.store import store_claim
 from billing.models import (
     ChargeItem,
     Claim,
@@ -34,8 +35,6 @@ def _store(case, by, reason: str) -> None:
     """Store the claim's next version inside the sender's transaction. A claim that cannot be
     built (a bug, or data the scrubber cannot read) never undoes the signature or the amendment:
     it is logged, and the claim page builds and shows it on the next read."""
-    from billing.claims.store import store_claim
-
     record = record_for_case(case)
     try:
         with transaction.atomic():

@@ -100,14 +100,14 @@ def test_redis_down_during_a_sweep_loses_nothing_and_the_next_sweep_sends_once(
 ):
     """The sweep's hand-off to the worker fails (broker down): the rows wait in the database
     and the next sweep after Redis returns sends each once."""
-    real = tasks._publish_sends
-    monkeypatch.setattr(tasks, "_publish_sends", lambda ids: False)  # every enqueue refused
+    real = tasks.publish_sends
+    monkeypatch.setattr(tasks, "publish_sends", lambda ids: 0)  # the broker takes none
     with time_machine.travel(START, tick=False) as clock:
         beat = _beat(celery_app.now())
         now = _run(beat, clock, START, 15)
         assert Reminder.objects.filter(status=ReminderStatus.PENDING).count() == 3
         assert len(mail.outbox) == 0
-        monkeypatch.setattr(tasks, "_publish_sends", real)  # Redis is back
+        monkeypatch.setattr(tasks, "publish_sends", real)  # Redis is back
         now = _run(beat, clock, now, 15)
         assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 3
         _no_duplicates_and_notifications_agree_with_emails()

@@ -9,8 +9,11 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import signals
+        from billing.claims.lines import ClaimSummary
+        from billing.models import Claim
         from billing.panels import case_panel
         from cases.panels import BILLING, register_panel
 
+        Claim.decode_summary = staticmethod(ClaimSummary.from_data)
         signals.connect()
         register_panel("billing", BILLING, case_panel)

@@ -316,6 +316,51 @@ class PAPacket(models.Model):
         return {"case_id": self.case_id}
 
 
+class PacketJob(models.Model):
+    """One request to generate a PA packet, carried out by the worker (issue 13 item 3, issue 17
+    item 8): rendering a packet (WeasyPrint, attachments) can take seconds and memory, so it runs
+    under the worker's time and memory limits, never in a web request. One active job per case:
+    a second click while one is queued or running is refused by the database."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Generating"
+        DONE = "done", "Done"
+        FAILED = "failed", "Not generated"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="packet_jobs")
+    final = models.BooleanField(default=False)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    packet = models.ForeignKey(PAPacket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.TextField(blank=True, help_text="Why it was not generated, in words for the user.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="packetjob_one_active_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Packet job {self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    def get_additional_data(self) -> dict:
+        return {"case_id": self.case_id}
+
+
 class ReferencePrice(models.Model):
     """A list price with its effective date (reference data; the newest effective row is current)."""
 
@@ -690,7 +735,9 @@ class Claim(models.Model):
         """The stored claim as a ClaimSummary (decoded once per instance)."""
         cached = self.__dict__.get("_summary")
         if cached is None:
-            from billing.claims.lines import ClaimSummary
-
-            cached = self.__dict__["_summary"] = ClaimSummary.from_data(self.data)
+            cached = self.__dict__["_summary"] = self.decode_summary(self.data)
         return cached
+
+    # Set in BillingConfig.ready() to ClaimSummary.from_data: the claim's lines (billing.claims)
+    # sit above the models they read, so the model is told how to decode rather than importing.
+    decode_summary = None

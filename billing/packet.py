@@ -702,55 +702,67 @@ class RenderedPacket:
 
 
 def load_attachments(snapshot: dict) -> list[Attachment]:
-    """Read the snapshot's documents from storage (one query); PacketError when one is unreadable."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+    """Read the snapshot's documents from storage (one query). A document that cannot be appended
+    (removed, missing, unreadable, encrypted, over the page or pixel limits) moves from
+    ``snapshot["documents"]`` to ``snapshot["not_appended"]`` with the reason the reader is told,
+    and the packet is made without it (issue 13 item 3): never a 500, never an unbounded render."""
+    appended, out = [], []
     wanted = {d["id"]: d for d in snapshot["documents"]}
     found = {d.pk: d for d in Document.objects.filter(pk__in=wanted, case_id=snapshot["case_id"])}
-    out = []
     for doc_id, meta in wanted.items():
-        doc = found.get(doc_id)
-        label = f"the {meta['kind_label'].lower()} uploaded {meta['uploaded_on']}"
-        if doc is None:
-            raise PacketError(f"Cannot append {label}: it was removed. Generate the packet again.")
         try:
-            with doc.file.open("rb") as fh:
-                data = fh.read()
-        except OSError:
-            raise PacketError(f"Cannot append {label}: the stored file is missing. Upload it again.") from None
-        if meta["content_type"] in PDF_TYPES:
-            try:
-                reader = PdfReader(io.BytesIO(data))
-                if reader.is_encrypted:
-                    raise PacketError(f"Cannot append {label}: the PDF is password-protected. Upload an open copy.")
-                pages = len(reader.pages)
-            except (PdfReadError, ValueError, KeyError, TypeError):
-                raise PacketError(f"Cannot append {label}: it is not a readable PDF. Upload it again.") from None
-            if pages == 0:
-                raise PacketError(f"Cannot append {label}: the PDF has no pages.")
-            problem = pages_problem(pages)
-        elif meta["content_type"] in IMAGE_TYPES:
-            pages = 1
-            problem = _image_problem(data, label)
-        else:
-            raise PacketError(f"Cannot append {label}: only PDF, PNG and JPEG documents can be appended.")
-        # The upload limits again (cases.documents): a document stored before them, or a limit
-        # lowered since, must not make the render run unbounded (issue 13 item 3).
-        if problem:
-            raise PacketError(f"Cannot append {label}. {problem} Nothing was saved.")
-        out.append(Attachment(doc_id, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages))
+            out.append(_attachment(found.get(doc_id), meta))
+        except PacketError as exc:
+            snapshot.setdefault("not_appended", []).append({**meta, "reason": str(exc)})
+            continue
+        appended.append(meta)
+    snapshot["documents"] = appended
     return out
 
 
-def _image_problem(data: bytes, label: str) -> str | None:
+def _attachment(doc, meta: dict) -> Attachment:
+    """One document as an Attachment; PacketError saying why it cannot be appended."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if doc is None:
+        raise PacketError("not appended: it was removed after the packet was asked for.")
+    try:
+        with doc.file.open("rb") as fh:
+            data = fh.read()
+    except OSError:
+        raise PacketError("not appended: the stored file is missing; upload it again.") from None
+    if meta["content_type"] in PDF_TYPES:
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise PacketError("not appended: the PDF is password-protected; upload an open copy.")
+            pages = len(reader.pages)
+        except (PdfReadError, ValueError, KeyError, TypeError):
+            raise PacketError("not appended: it is not a readable PDF; upload it again.") from None
+        if pages == 0:
+            raise PacketError("not appended: the PDF has no pages.")
+        problem = pages_problem(pages)
+    elif meta["content_type"] in IMAGE_TYPES:
+        pages = 1
+        problem = _image_problem(data)
+    else:
+        raise PacketError("not appended: only PDF, PNG and JPEG documents can be appended.")
+    # The upload limits again (cases.documents): a document stored before them, or a limit
+    # lowered since, must not make the render run unbounded (issue 13 item 3).
+    if problem:
+        raise PacketError(f"not appended: {_lower_first(problem)}")
+    return Attachment(doc.pk, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages)
+
+
+def _image_problem(data: bytes) -> str | None:
     """Why an image is too large to render (cases.documents.pixels_problem), or None."""
     try:
         found = image_dimensions(io.BytesIO(data))
     except DocumentRejected as exc:
         return str(exc)
     if found is None:
-        raise PacketError(f"Cannot append {label}: it is not a readable image. Upload it again.")
+        raise PacketError("not appended: it is not a readable image; upload it again.")
     return pixels_problem(found[1], found[2])
 
 

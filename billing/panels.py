@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.permissions import can
-from billing.models import PASRequest
+from billing.models import PacketJob, PASRequest
 from billing.pas.workflow import send_refusal
 from billing.summary import billing_summary
 
@@ -18,6 +18,7 @@ def case_panel(request, case) -> tuple[str, dict]:
         if pa
         else None,
         pas_refusal=send_refusal(pa, case),
+        packet_job=_packet_job_shown(case),
     )
     context.update(
         can_manage=can(user, "manage_pa"),
@@ -25,3 +26,11 @@ def case_panel(request, case) -> tuple[str, dict]:
         can_edit_reference=can(user, "edit_reference_data"),
     )
     return "billing/_case_panel.html", context
+
+
+def _packet_job_shown(case):
+    """The newest packet job while it runs, or when it failed (its message until a newer one)."""
+    job = PacketJob.objects.filter(case=case).first()
+    if job is None or job.state == PacketJob.State.DONE:
+        return None
+    return job

@@ -14,6 +14,7 @@ from billing.models import (
     Claim,
     MedicalNecessityLetter,
     OneGeneEnrollment,
+    PacketJob,
     PAEvent,
     PAPacket,
     PASAttempt,
@@ -63,6 +64,7 @@ def connect() -> None:
     auditlog.register(PriorAuthorization)
     auditlog.register(PAEvent)
     auditlog.register(PAPacket, exclude_fields=["snapshot"])
+    auditlog.register(PacketJob)
     auditlog.register(OneGeneEnrollment)
     auditlog.register(MedicalNecessityLetter)
     # Electronic PA requests and answers: who sent what when, and how it went; the bodies (patient

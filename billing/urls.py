@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/<int:pk>/packets/generate/", views.packet_generate, name="packet_generate"),
     path("cases/<int:pk>/letter/", views.letter_page, name="letter"),
     path("packets/<int:packet_pk>/download/", views.packet_download, name="packet_download"),
+    path("packet-jobs/<int:job_pk>/", views.packet_job, name="packet_job"),
     path("cases/<int:pk>/onegene/", views.onegene_edit, name="onegene"),
     path("cases/<int:pk>/pas/", pas_views.pas_page, name="pas"),
     path("cases/<int:pk>/pas/send/", pas_views.pas_send, name="pas_send"),

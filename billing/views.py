@@ -28,9 +28,18 @@ from billing.forms import (
     SupportProgramForm,
 )
 from billing.lmn import LetterError, letter_save, letter_state
-from billing.models import OneGeneEnrollment, PAPacket, Payer, PriorAuthorization, ReferencePrice, SupportProgram
+from billing.models import (
+    OneGeneEnrollment,
+    PacketJob,
+    PAPacket,
+    Payer,
+    PriorAuthorization,
+    ReferencePrice,
+    SupportProgram,
+)
 from billing.pa import pa_start, pa_transition
-from billing.packet import PacketError, packet_create
+from billing.packet_jobs import JobRefused, job_expire_if_stuck, job_request
+from billing.tasks import enqueue_packet
 from cases.access import get_case_for_user
 from cases.models import Case
 
@@ -231,6 +240,7 @@ def letter_page(request, pk: int):
 # --- Packets ------------------------------------------------------------------------------------
 @require_POST
 def packet_generate(request, pk: int):
+    """Ask the worker for a packet (billing/packet_jobs.py); the case page shows its progress."""
     case = _get_case_for_user(request, pk)
     require(request.user, "manage_pa")
     form = PacketForm(request.POST)
@@ -238,15 +248,26 @@ def packet_generate(request, pk: int):
         messages.error(request, "Choose a draft or a final packet.", extra_tags="billing")
         return redirect(_case_url(case))
     try:
-        packet = packet_create(case=case, by=request.user, final=form.cleaned_data["final"])
-    except PacketError as exc:
+        job_request(case=case, by=request.user, final=form.cleaned_data["final"], enqueue=enqueue_packet)
+    except JobRefused as exc:
         messages.error(request, str(exc), extra_tags="billing")
         return redirect(_case_url(case))
-    kind = "final" if packet.final else "DRAFT"
-    messages.success(
-        request, f"Generated {kind} packet version {packet.version} ({packet.page_count} pages).", extra_tags="billing"
-    )
+    kind = "final" if form.cleaned_data["final"] else "draft"
+    messages.info(request, f"Generating a {kind} packet; it appears below when it is ready.", extra_tags="billing")
     return redirect(_case_url(case))
+
+
+@require_GET
+def packet_job(request, job_pk: int):
+    """The progress of one packet job, as the htmx fragment the billing panel polls."""
+    qs = PacketJob.objects.select_related("case", "packet")
+    job = get_object_or_404(scope_to_sites(qs, request.user, "case__site"), pk=job_pk)
+    require(request.user, "read_billing")
+    job_expire_if_stuck(job)
+    response = render(request, "billing/_packet_job.html", {"job": job})
+    if not job.active and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the panel's packet list and buttons follow
+    return response
 
 
 @require_GET

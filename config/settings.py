@@ -228,6 +228,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# A worker child that grew past this many KiB (a large packet render) is replaced after its task
+# (issue 13 item 3); the packet task also has soft/hard time limits (billing/tasks.py).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1_500_000)
+PACKET_SOFT_SECONDS = env_int("PACKET_SOFT_SECONDS", 120)
 # Reminders (monitoring/reminders/sweep.py): a row left in "sending" longer than this (a worker killed
 # mid-send) is claimed again and retried.
 REMINDER_VISIBILITY_SECONDS = env_int("REMINDER_VISIBILITY_SECONDS", 600)

@@ -124,7 +124,7 @@ def inject(payload: str) -> None:
 
 def url_ids() -> dict[str, int]:
     """One object id per URL parameter name, from the richest demo case."""
-    from billing.models import PAPacket, Payer, ReferencePrice, SupportProgram
+    from billing.models import PacketJob, PAPacket, Payer, ReferencePrice, SupportProgram
     from cases.models import Case, Document
     from monitoring.models import Draw, Milestone
 
@@ -136,6 +136,8 @@ def url_ids() -> dict[str, int]:
     ids["document_pk"] = doc.pk if doc else 1
     packet = PAPacket.objects.order_by("pk").first()
     ids["packet_pk"] = packet.pk if packet else 1
+    job = PacketJob.objects.order_by("pk").first()
+    ids["job_pk"] = job.pk if job else 1
     ids["payer_pk"] = Payer.objects.order_by("pk").first().pk
     ids["price_pk"] = ReferencePrice.objects.order_by("pk").first().pk
     ids["program_pk"] = SupportProgram.objects.order_by("pk").first().pk

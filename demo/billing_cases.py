@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing import pa_rules
 from billing.lmn import LetterError, letter_save, letter_state
-from billing.models import PAPacket, PriorAuthorization
+from billing.models import PacketJob, PAPacket, PriorAuthorization
 from billing.pa import pa_start, pa_transition
 from billing.packet import PacketError, packet_create
 from cases.models import Stage, StageEvent
@@ -171,3 +171,19 @@ def seed(ctx) -> None:
             except PacketError:
                 log.warning("Demo packet for case %s not generated (gate blocks)", case.pk)
                 packet_create(case=case, by=user, final=False, today=ctx.today)
+            if key == "titer_stale" and not PacketJob.objects.filter(case=case).exists():
+                # A final packet asked for while the titer is stale: the worker refused it, and the
+                # billing panel shows why (the job states of billing/packet_jobs.py, issue 17 item 8).
+                try:
+                    packet_create(case=case, by=user, final=True, today=ctx.today)
+                except PacketError as exc:
+                    now = timezone.now()
+                    PacketJob.objects.create(
+                        case=case,
+                        final=True,
+                        requested_by=user,
+                        state=PacketJob.State.FAILED,
+                        message=str(exc),
+                        started_at=now,
+                        finished_at=now,
+                    )

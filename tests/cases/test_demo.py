@@ -96,3 +96,18 @@ def test_demo_pipelines_run_in_order_pa_after_gating_and_before_infusion(demo):
             assert event.at > gated, (key, event.to_status, event.at, gated)
             if case.infused_on:
                 assert timezone.localtime(event.at).date() < case.infused_on, (key, event.to_status)
+
+
+def test_the_demo_shows_a_final_packet_the_worker_refused_and_why(demo, client):
+    from django.contrib.auth import get_user_model
+
+    from billing.models import PacketJob
+
+    job = PacketJob.objects.get(case=demo["titer_stale"])
+    assert job.state == PacketJob.State.FAILED and "Still blocking" in job.message
+    billing = (
+        get_user_model().objects.filter(groups__name="billing", memberships__site=demo["titer_stale"].site).first()
+    )
+    client.force_login(billing)
+    page = client.get(f"/cases/{demo['titer_stale'].pk}/").content.decode()
+    assert 'data-packet-job="failed"' in page and "was not generated." in page

@@ -726,32 +726,32 @@ def _attachment(doc, meta: dict) -> Attachment:
     from pypdf.errors import PdfReadError
 
     if doc is None:
-        raise PacketError("not appended: it was removed after the packet was asked for.")
+        raise PacketError("it was removed after the packet was asked for.")
     try:
         with doc.file.open("rb") as fh:
             data = fh.read()
     except OSError:
-        raise PacketError("not appended: the stored file is missing; upload it again.") from None
+        raise PacketError("the stored file is missing; upload it again.") from None
     if meta["content_type"] in PDF_TYPES:
         try:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
-                raise PacketError("not appended: the PDF is password-protected; upload an open copy.")
+                raise PacketError("the PDF is password-protected; upload an open copy.")
             pages = len(reader.pages)
         except (PdfReadError, ValueError, KeyError, TypeError):
-            raise PacketError("not appended: it is not a readable PDF; upload it again.") from None
+            raise PacketError("it is not a readable PDF; upload it again.") from None
         if pages == 0:
-            raise PacketError("not appended: the PDF has no pages.")
+            raise PacketError("the PDF has no pages.")
         problem = pages_problem(pages)
     elif meta["content_type"] in IMAGE_TYPES:
         pages = 1
         problem = _image_problem(data)
     else:
-        raise PacketError("not appended: only PDF, PNG and JPEG documents can be appended.")
+        raise PacketError("only PDF, PNG and JPEG documents can be appended.")
     # The upload limits again (cases.documents): a document stored before them, or a limit
     # lowered since, must not make the render run unbounded (issue 13 item 3).
     if problem:
-        raise PacketError(f"not appended: {_lower_first(problem)}")
+        raise PacketError(_lower_first(problem))
     return Attachment(doc.pk, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages)
 
 
@@ -762,7 +762,7 @@ def _image_problem(data: bytes) -> str | None:
     except DocumentRejected as exc:
         return str(exc)
     if found is None:
-        raise PacketError("not appended: it is not a readable image; upload it again.")
+        raise PacketError("it is not a readable image; upload it again.")
     return pixels_problem(found[1], found[2])
 
 

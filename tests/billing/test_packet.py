@@ -75,7 +75,7 @@ def test_a_ready_case_packet_contains_every_required_element(ready_case, cast, t
         "Troponin-I",
         # payer checklist, each item judged, and the OBA terms
         "Aetna documentation checklist",
-        "LFT monitoring plan ☑ met",
+        "Liver monitoring plan ☑ met",
         "AAV9 titer ≤ 1:50 ☑ met",
         "Outcomes-based agreement",
         "Milestones at 6/12/24/36/60 months via OneGene.",
@@ -111,8 +111,12 @@ def test_a_payer_without_an_oba_gets_no_oba_note(cast, today, tmp_path):
     payer = make_payer("Plain Payer", outcomes_based_agreement="no", oba_terms="")
     case = make_ready_case(cast.site_a, today=today, payer=payer, mrn="MRN-P2", documents=False)
     add_document(case, Document.Kind.GENETIC_REPORT, b"%PDF-1.4 broken", "application/pdf")
-    with pytest.raises(PacketError, match="not a readable PDF"):
-        packet_create(case=case, by=cast.billing, final=False)
+    # A document that cannot be appended is listed as not appended, with why (issue 13 item 3).
+    draft = packet_create(case=case, by=cast.billing, final=False)
+    assert [d["reason"] for d in draft.snapshot["not_appended"]] == [
+        "it is not a readable PDF; upload it again."
+    ]
+    assert "not a readable PDF" in _flat(pdf_text(draft.file.read(), tmp_path))
     Document.objects.filter(case=case).delete()
     add_document(case, Document.Kind.GENETIC_REPORT, pdf_bytes("G"), "application/pdf")
     sign_letter(case, cast.physician)
@@ -195,8 +199,10 @@ def test_a_failure_while_saving_the_row_removes_the_written_file(ready_case, cas
 def test_a_missing_stored_document_gives_a_clear_message(ready_case, cast):
     doc = Document.objects.get(case=ready_case, kind=Document.Kind.GENETIC_REPORT)
     doc.file.storage.delete(doc.file.name)
-    with pytest.raises(PacketError, match="stored file is missing"):
-        packet_create(case=ready_case, by=cast.billing, final=True)
+    packet = packet_create(case=ready_case, by=cast.billing, final=True)
+    left_out = {d["id"]: d["reason"] for d in packet.snapshot["not_appended"]}
+    assert left_out[doc.pk] == "the stored file is missing; upload it again."
+    assert doc.pk not in {d["id"] for d in packet.snapshot["documents"]}
 
 
 def test_only_the_newest_report_of_each_kind_is_appended(ready_case):

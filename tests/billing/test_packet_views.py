@@ -196,7 +196,7 @@ def test_a_document_stored_before_the_limits_stops_the_packet_with_a_message_not
     assert response.status_code == 302
     # The packet is made without it, and says which document was left out and why.
     packet = PAPacket.objects.get(case=ready_case)
-    left_out = [d for d in packet.snapshot["not_appended"] if d["reason"].startswith("not appended")]
+    left_out = [d for d in packet.snapshot["not_appended"] if not d["reason"].startswith("superseded")]
     assert len(left_out) == 1 and message.split("; ")[1] in left_out[0]["reason"]
     assert left_out[0]["id"] not in {d["id"] for d in packet.snapshot["documents"]}
     text = "".join(page.extract_text() for page in PdfReader(packet.file.open("rb")).pages)

@@ -34,6 +34,7 @@ from cases.models import (
     WeightMeasurement,
 )
 from cases.titers import parse_titer
+from common.address import normalize_zip, validate_state
 from common.dates import EARLIEST_BIRTH, PLAN_AHEAD_DAYS, days_ahead, range_problem
 from common.npi import validate_npi
 from common.wording import day_text
@@ -106,6 +107,10 @@ class DiagnosisField(forms.ChoiceField):
 
 # --- Intake and edit ---------------------------------------------------------------------------
 class PatientForm(forms.ModelForm):
+    # Typed as 02134-1234 or 021341234; stored as 9 (or 5) digits (common.address).
+    zip_code = forms.CharField(label="ZIP code", max_length=10, required=False, help_text="5 digits or ZIP+4.")
+    state = forms.CharField(label="State", max_length=20, required=False, help_text="2-letter code, e.g. MA.")
+
     class Meta:
         model = Patient
         fields = [
@@ -121,6 +126,11 @@ class PatientForm(forms.ModelForm):
             "guardian_phone",
             "guardian_email",
             "preferred_language",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "zip_code",
         ]
         widgets = {"date_of_birth": DATE}
         labels = {
@@ -160,7 +170,16 @@ class PatientForm(forms.ModelForm):
                     Column("guardian_phone", css_class="col-md-4"),
                     Column("guardian_email", css_class="col-md-4"),
                 ),
-            )
+            ),
+            Fieldset(
+                "Home address (optional now; the X12 837 claim needs it)",
+                Row(Column("address_line1", css_class="col-md-6"), Column("address_line2", css_class="col-md-6")),
+                Row(
+                    Column("city", css_class="col-md-6"),
+                    Column("state", css_class="col-md-2"),
+                    Column("zip_code", css_class="col-md-4"),
+                ),
+            ),
         )
 
     def _get_validation_exclusions(self):
@@ -174,6 +193,29 @@ class PatientForm(forms.ModelForm):
 
     def clean_mrn(self):
         return self.cleaned_data["mrn"].strip()
+
+    def clean_state(self):
+        state = self.cleaned_data["state"].strip().upper()
+        validate_state(state)
+        return state
+
+    def clean_zip_code(self):
+        value = self.cleaned_data["zip_code"].strip()
+        return normalize_zip(value) if value else ""
+
+    def clean(self):
+        data = super().clean()
+        for name in ("address_line1", "address_line2", "city"):
+            if isinstance(data.get(name), str):
+                data[name] = " ".join(data[name].split())
+        parts = ("address_line1", "city", "state", "zip_code")
+        given = [n for n in (*parts, "address_line2") if data.get(n)]
+        if given:
+            for name in parts:
+                if not data.get(name) and name not in self.errors:
+                    label = self.fields[name].label
+                    self.add_error(name, f"{label} is needed too: enter the whole address or leave it all empty.")
+        return data
 
     def clean_date_of_birth(self):
         dob = self.cleaned_data["date_of_birth"]

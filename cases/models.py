@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import PlaceOfService, Site, Specialty
 from cases.analytes import ANALYTES
+from common.address import validate_state, validate_zip
 
 
 class Sex(models.TextChoices):
@@ -40,6 +41,14 @@ class Patient(models.Model):
     guardian_phone = models.CharField(max_length=40)
     guardian_email = models.EmailField(blank=True)
     preferred_language = models.CharField(max_length=60, default="English")
+    # Home address (the 837's subscriber N3/N4); optional at intake, needed for the X12 export.
+    address_line1 = models.CharField("Street address", max_length=55, blank=True)
+    address_line2 = models.CharField("Address line 2", max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField("State", max_length=2, blank=True, validators=[validate_state])
+    zip_code = models.CharField(
+        "ZIP code", max_length=9, blank=True, validators=[validate_zip], help_text="5 digits or ZIP+4."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -52,6 +61,10 @@ class Patient(models.Model):
     @property
     def initials(self) -> str:
         return "".join(part[0].upper() for part in self.legal_name.split() if part)[:3]
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.address_line1 and self.city and self.state and self.zip_code)
 
 
 class Stage(models.TextChoices):

@@ -119,6 +119,10 @@ def seed_bulk(ctx, n: int) -> int:
                         birth_weight_kg=Decimal("3.30"),
                         guardian_name="Synthetic Guardian",
                         guardian_phone="555-0100",
+                        address_line1=f"{i % 900 + 1} Synthetic Avenue",
+                        city="Springfield",
+                        state="IL",
+                        zip_code="62701",
                     )
                 )
             Patient.objects.bulk_create(patients)

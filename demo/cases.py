@@ -138,11 +138,28 @@ def seed(ctx: DemoContext) -> None:
         mrn = f"{site_code}-{10001 + index}"
         existing = Case.objects.filter(site=site, patient__mrn=mrn).first()
         if existing is not None:
+            if not existing.patient.address_line1:  # seeded before addresses were recorded
+                Patient.objects.filter(pk=existing.patient_id).update(**_address(site, index))
             cases[key] = existing
             continue
         cases[key] = _create(
             ctx, key, index, site, mrn, name, sex, today - timedelta(days=age_days), scenarios[key], payers
         )
+
+
+# Made-up home addresses near each demo site (the 837's subscriber N3/N4).
+HOME_TOWNS = {"NCH": ("Northfield", "MA", "01360"), "LPC": ("Chicago", "IL", "60614")}
+
+
+def _address(site, index: int) -> dict:
+    city, state, zip5 = HOME_TOWNS.get(site.short_code, ("Springfield", "IL", "62701"))
+    return dict(
+        address_line1=f"{10 + index * 7} {('Maple', 'Oak', 'Cedar', 'Birch')[index % 4]} Street",
+        address_line2=f"Apt {index}" if index % 3 == 0 else "",
+        city=city,
+        state=state,
+        zip_code=f"{zip5}{1000 + index:04d}" if index % 2 else zip5,
+    )
 
 
 def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) -> Case:
@@ -162,6 +179,7 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
         guardian_phone=f"555-01{index:02d}",
         guardian_email=f"guardian{index}@example.invalid",
         preferred_language="Spanish" if index % 5 == 3 else "English",
+        **_address(site, index),
     )
     if sc.infused_days_ago is not None:
         planned = today - timedelta(days=sc.infused_days_ago)

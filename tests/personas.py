@@ -41,7 +41,21 @@ def make_user(username: str, role: str, *sites: Site, **extra):
     return user
 
 
-def make_case(site: Site, *, name: str = "Ava Test", mrn: str = "MRN-1", dob: date = date(2026, 6, 1), **case_fields):
+# The patient's home address make_case records (the 837's subscriber N3/N4); address={} for none.
+TEST_ADDRESS = dict(
+    address_line1="12 Elm Street", address_line2="Apt 3", city="Northfield", state="MA", zip_code="01360"
+)
+
+
+def make_case(
+    site: Site,
+    *,
+    name: str = "Ava Test",
+    mrn: str = "MRN-1",
+    dob: date = date(2026, 6, 1),
+    address: dict | None = None,
+    **case_fields,
+):
     patient = Patient.objects.create(
         site=site,
         legal_name=name,
@@ -52,6 +66,7 @@ def make_case(site: Site, *, name: str = "Ava Test", mrn: str = "MRN-1", dob: da
         birth_weight_kg=Decimal("3.30"),
         guardian_name="Pat Guardian",
         guardian_phone="555-0100",
+        **(address if address is not None else TEST_ADDRESS),
     )
     fields = dict(sma_type="1", primary_diagnosis="G12.0")
     fields.update(case_fields)

@@ -155,6 +155,7 @@ def claim_pdf(claim: Claim, *, latest: Claim | None = None) -> bytes:
     html = render_to_string(
         "billing/claims/claim_pdf.html",
         {
+            "case": claim.case,  # _claim_body.html names the site's time zone
             "claim": claim,
             "latest": latest or claim,
             "summary": claim.summary,

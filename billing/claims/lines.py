@@ -62,6 +62,16 @@ class PatientFacts:
     date_of_birth: date
     sex: str
     mrn: str
+    # Home address (837 subscriber N3/N4); "" in versions stored before it was recorded.
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.address_line1 and self.city and self.state and self.zip_code)
 
 
 @dataclass(frozen=True)
@@ -486,6 +496,11 @@ def _patient_facts(patient) -> PatientFacts:
         date_of_birth=patient.date_of_birth,
         sex=patient.sex,
         mrn=patient.mrn,
+        address_line1=patient.address_line1,
+        address_line2=patient.address_line2,
+        city=patient.city,
+        state=patient.state,
+        zip_code=patient.zip_code,
     )
 
 

@@ -14,7 +14,7 @@ from accounts.permissions import require
 from billing.claims.export import claim_csv, claim_pdf, keyed_findings
 from billing.claims.forms import KeyedClaimForm, KeyedLineFormSet
 from billing.claims.store import claim_version, current_claim, versions
-from billing.claims.x12 import Envelope, X12Refused, claim_837
+from billing.claims.x12 import Envelope, X12Refused, claim_837, refusal
 from cases.access import get_case_for_user
 from cases.gate_facts import gate_queryset
 from cases.infusion.models import record_for_case
@@ -55,6 +55,7 @@ def claim_page(request, pk: int, version: int | None = None):
         "versions": versions(case) if claim else [],
     }
     if summary is not None and ctx["is_current"]:
+        ctx["x12_refusal"] = refusal(summary)
         if "check" in request.GET:
             ctx["keyed_form"] = KeyedClaimForm(request.GET)
             ctx["keyed_lines"] = KeyedLineFormSet(request.GET, prefix="line")

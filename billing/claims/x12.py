@@ -8,10 +8,10 @@ scrubber errors; no payer ID, member ID, billing NPI or physician NPI; no site b
 an inpatient claim (GeneGate does not know the stay's admission and discharge dates).
 
 Patient data: only what the claim needs: the subscriber's name, member ID, date of birth and
-sex, the diagnoses and the dates of service. The MRN, the guardian and GeneGate's notes are
-never written; the patient control number is GeneGate's case number. GeneGate stores no patient
-address, so the subscriber's N3/N4 (required by the guides when the patient is the subscriber)
-is left for the billing system to add [known gap, docs/claims.md].
+sex and home address, the diagnoses and the dates of service. The MRN, the guardian and
+GeneGate's notes are never written; the patient control number is GeneGate's case number. The
+patient is the subscriber (SBR02 18, no 2000C loop), so the address goes in loop 2010BA as N3/N4,
+which both guides require when the subscriber is the patient; without it the export is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ SEGMENT, ELEMENT, COMPONENT, REPETITION = "~", "*", ":", "^"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 !\"&'()+,\-./;?=%@\[\]_{}\\|<>#$]")
 _SEX = {"F": "F", "M": "M"}
 PATIENT_STATUS_OUTPATIENT = "01"  # NUBC patient status: discharged to home or self care [U: outpatient use]
+
+
+ADDRESS_MISSING = (
+    "The patient's home address (street, city, state and ZIP code) is not recorded; the 837 needs it "
+    "as the subscriber's address. Enter it on the case's Edit page (Patient → Home address); the claim then gets a new version with it."
+)
 
 
 class X12Refused(ValueError):
@@ -90,6 +96,8 @@ def _refusals(summary: ClaimSummary) -> list[str]:
         problems.append(f"{payer.name} has no payer ID for electronic claims; add it to the payer's policy.")
     if payer is not None and not payer.member_id:
         problems.append("The case has no member ID.")
+    if not summary.patient.has_address:
+        problems.append(ADDRESS_MISSING)
     if not npi_is_valid(summary.provider.npi or ""):
         problems.append("The site's NPI is missing or fails the NPI check digit.")
     if not npi_is_valid(summary.physician.npi or ""):
@@ -97,6 +105,11 @@ def _refusals(summary: ClaimSummary) -> list[str]:
     if not summary.lines:
         problems.append("The claim has no lines.")
     return problems
+
+
+def refusal(summary: ClaimSummary) -> str:
+    """Why the claim cannot be exported as an 837 ("" when it can): the claim page says it."""
+    return " ".join(_refusals(summary))
 
 
 def claim_837(summary: ClaimSummary, envelope: Envelope, *, version: int | None = None) -> str:
@@ -174,6 +187,8 @@ def claim_837(summary: ClaimSummary, envelope: Envelope, *, version: int | None 
     seg("SBR", "P", "18", "", "", "", "", "", "", payer.filing_indicator)
     last, first = _name_parts(patient.name)
     seg("NM1", "IL", "1", _text(last, 60), _text(first, 35), "", "", "", "MI", _text(payer.member_id, 80))
+    seg("N3", _text(patient.address_line1, 55), _text(patient.address_line2, 55))
+    seg("N4", _text(patient.city, 30), patient.state, patient.zip_code)
     seg("DMG", "D8", f"{patient.date_of_birth:%Y%m%d}", _SEX.get(patient.sex, "U"))
     seg("NM1", "PR", "2", _text(payer.name, 60), "", "", "", "", "PI", receiver)
 

@@ -112,7 +112,7 @@ EVIDENCE: dict[str, Evidence] = {
     "packet": Evidence("The complete packet: nothing blocks", _packet),
 }
 
-KEY_LINE = re.compile(r"^\s*([a-z_]+)\s*:\s*(.+)$")
+KEY_LINE = re.compile(r"^\s*([a-z0-9_-]+)\s*:\s*(.+)$")
 
 
 def parse_items(lines: list[str]) -> list[dict]:
@@ -121,18 +121,25 @@ def parse_items(lines: list[str]) -> list[dict]:
     items = []
     for line in lines:
         match = KEY_LINE.match(line)
-        if match is None or match[1] not in EVIDENCE:
+        key = match[1].replace("-", "_") if match else None
+        if key not in EVIDENCE:
             raise ValueError(
                 f"“{line[:40]}”: start the line with what proves it, then a colon, e.g. “titer: Anti-AAV9 titer "
-                f"≤ 1:50 by ELISA”. One of: {', '.join(EVIDENCE)}."
+                f"≤ 1:50 by ELISA”. One of: {', '.join(proof_word(k) for k in EVIDENCE)}."
             )
-        items.append({"text": match[2].strip(), "evidence": match[1]})
+        items.append({"text": match[2].strip(), "evidence": key})
     return items
 
 
 def as_lines(items: list) -> list[str]:
     """The admin form's ``key: text`` lines for stored items (old plain strings get a guessed key)."""
-    return [f"{i['evidence']}: {i['text']}" for i in normalize_items(items)]
+    return [f"{proof_word(i['evidence'])}: {i['text']}" for i in normalize_items(items)]
+
+
+def proof_word(key: str) -> str:
+    """The word an admin types for an evidence key: "site-of-care" for ``site_of_care`` (screens
+    show no snake_case keys; both spellings are read back)."""
+    return key.replace("_", "-")
 
 
 # Lists saved before evidence keys: the key guessed from the words, most specific first.

@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from billing import pa_rules
-from billing.checklist import EVIDENCE, as_lines, parse_items
+from billing.checklist import EVIDENCE, as_lines, parse_items, proof_word
 from billing.claims.rules import parse_modifiers
 from billing.codes import POS_CODES
 from billing.denials import DENIAL_CHOICES
@@ -91,7 +91,7 @@ class PayerForm(forms.ModelForm):
         required=False,
         help_text="One item per line, starting with what in the packet proves it and a colon, e.g. "
         "“titer: Anti-AAV9 titer ≤ 1:50 by ELISA”. The packet prints each item ☑ met or ☒ not met. "
-        "Proofs: " + "; ".join(f"{key} ({e.label})" for key, e in EVIDENCE.items()) + ".",
+        "Proofs: " + "; ".join(f"{proof_word(key)} ({e.label})" for key, e in EVIDENCE.items()) + ".",
     )
     pas_endpoint = forms.URLField(
         label=Payer._meta.get_field("pas_endpoint").verbose_name.capitalize(),

@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
-from billing.checklist import normalize_items
+from billing.checklist import EVIDENCE, normalize_items
 from billing.denials import DENIAL_CHOICES
 from billing.letter import letter_fingerprint
 
@@ -173,8 +173,12 @@ class Payer(models.Model):
 
     @property
     def checklist_items(self) -> list[dict]:
-        """The documentation checklist as ``{"text", "evidence"}`` items (billing.checklist)."""
-        return normalize_items(self.documentation_checklist)
+        """The documentation checklist as ``{"text", "evidence", "evidence_label"}`` items
+        (billing.checklist); the label is what a screen shows, never the key."""
+        return [
+            {**item, "evidence_label": EVIDENCE[item["evidence"]].label}
+            for item in normalize_items(self.documentation_checklist)
+        ]
 
     @property
     def policy_source(self) -> str:

@@ -113,9 +113,7 @@ def test_a_payer_without_an_oba_gets_no_oba_note(cast, today, tmp_path):
     add_document(case, Document.Kind.GENETIC_REPORT, b"%PDF-1.4 broken", "application/pdf")
     # A document that cannot be appended is listed as not appended, with why (issue 13 item 3).
     draft = packet_create(case=case, by=cast.billing, final=False)
-    assert [d["reason"] for d in draft.snapshot["not_appended"]] == [
-        "it is not a readable PDF; upload it again."
-    ]
+    assert [d["reason"] for d in draft.snapshot["not_appended"]] == ["it is not a readable PDF; upload it again."]
     assert "not a readable PDF" in _flat(pdf_text(draft.file.read(), tmp_path))
     Document.objects.filter(case=case).delete()
     add_document(case, Document.Kind.GENETIC_REPORT, pdf_bytes("G"), "application/pdf")

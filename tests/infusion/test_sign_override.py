@@ -107,7 +107,7 @@ def test_the_override_is_recorded_audited_and_shown_on_the_day_the_case_and_the_
         "clinical_urgency",
         EXPLANATION,
     )
-    assert override.subject == "Anti-AAV9 antibody titer <= 1:50, drawn within 14 days"
+    assert override.subject == "Anti-AAV9 antibody titer ≤ 1:50, drawn within 14 days"
     assert LogEntry.objects.get_for_object(override).filter(action=LogEntry.Action.CREATE).exists()
     day = client.get(reverse("cases:infusion", args=[overridden.pk])).content.decode()
     assert "Infusion signed with an overridden gate item" in day and EXPLANATION in day
@@ -127,7 +127,7 @@ def test_the_packet_lists_the_gate_override_and_the_sign_off_beside_the_checklis
     assert whats[0].startswith("Gate item overridden: Anti-AAV9 antibody titer")
     assert (
         whats[1]
-        == "Infusion signed with an overridden gate item: Anti-AAV9 antibody titer <= 1:50, drawn within 14 days"
+        == "Infusion signed with an overridden gate item: Anti-AAV9 antibody titer ≤ 1:50, drawn within 14 days"
     )
     html = packet_html(snapshot, [])
     assert "Physician overrides" in html and EXPLANATION in html and GATE_REASON in html

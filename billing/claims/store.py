@@ -26,7 +26,7 @@ PARTS = (
     ("patient", "patient"),
     ("payer", "payer and member ID"),
     ("provider", "billing provider settings"),
-    ("physician", "physician"),
+    ("physician", "attending or rendering physician"),
     ("pa", "prior authorization"),
     ("infusion", "infusion record"),
     ("diagnoses", "diagnoses"),

@@ -16,7 +16,7 @@ from tests.infusion.factories import make_ready
 from tests.personas import make_case
 
 LEAP_DOB = date(2024, 2, 29)
-NOTE = "Born on 29 February: the second birthday is taken as 28 February 2026 (28 February, not 1 March"
+NOTE = "Born on 29 February: the second birthday is taken as 28 Feb 2026 (28 February, not 1 March"
 
 
 def _age(on: date, dob: date = LEAP_DOB):
@@ -36,7 +36,7 @@ def test_both_sides_of_the_leap_day_boundary(on, status):
 def test_the_convention_sentence_names_the_day_and_the_last_eligible_date():
     assert second_birthday(LEAP_DOB) == date(2026, 2, 28)
     text = leap_day_convention(LEAP_DOB)
-    assert text.startswith(NOTE) and "last eligible date 27 February 2026" in text
+    assert text.startswith(NOTE) and "last eligible date 27 Feb 2026" in text
 
 
 def test_other_birth_dates_carry_no_leap_day_sentence_but_name_the_second_birthday():

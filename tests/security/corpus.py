@@ -16,7 +16,16 @@ PAYLOADS = [
 
 # Every free-text field a person types into, per model (a test checks the list is complete).
 FREE_TEXT = {
-    "cases.Patient": ["legal_name", "guardian_name", "guardian_phone", "preferred_language", "mrn"],
+    "cases.Patient": [
+        "legal_name",
+        "guardian_name",
+        "guardian_phone",
+        "preferred_language",
+        "mrn",
+        "address_line1",
+        "address_line2",
+        "city",
+    ],
     "cases.Case": ["plan_name", "member_id", "ordering_physician_name", "group_number", "subscriber_name"],
     "cases.StageEvent": ["note"],
     "cases.TiterResult": ["lab", "method", "void_reason"],
@@ -49,10 +58,12 @@ NOT_FREE_TEXT = {
     "cases.Site": "*",
     "billing.ReferencePrice": "*",
     "billing.PAPacket": "*",
+    "billing.PacketJob": "*",  # the worker writes its message; nobody types into a job
+    "billing.Claim": "*",  # built by the app from the signed record; nobody types into a version
     "monitoring.Flag": ["code", "analyte", "message", "source"],
     "monitoring.Result": "*",
     "cases.BaselineLab": "*",
-    "cases.Patient": ["guardian_email"],
+    "cases.Patient": ["guardian_email", "state", "zip_code"],
     "cases.Case": ["primary_diagnosis", "secondary_diagnosis", "ordering_physician_npi"],
     "cases.TiterResult": ["result_text"],
     "cases.Document": ["content_type", "sha256"],

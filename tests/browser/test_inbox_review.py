@@ -35,7 +35,7 @@ def test_the_coordinator_matches_an_unmatched_message_to_the_right_child(cast, p
     row = page.get_by_role("row").filter(has_text="No patient with this MRN")
     assert row.count() == 1
     screenshot(page, "inbox-review-queue")
-    row.get_by_role("link", name=str(message.pk), exact=True).click()
+    row.get_by_role("link", name=f"Message {message.pk}", exact=True).click()
 
     assert page.get_by_role("heading", name="Assign to a draw").is_visible()
     select = page.get_by_label("Draw for the liver panel")

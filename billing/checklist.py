@@ -40,7 +40,7 @@ def _document(kind: str, label: str) -> Callable[[dict], tuple[bool, str]]:
         found = [d for d in s["documents"] if d["kind"] == kind]
         if not found:
             return False, f"no {label} appended"
-        return True, f"{label} uploaded {found[0]['uploaded_on']}, appended"
+        return True, f"{label} uploaded {found[0].get('uploaded_text') or found[0]['uploaded_on']}, appended"
 
     return judge
 

@@ -25,6 +25,7 @@ from billing.models import (
     ReferencePrice,
     SupportProgram,
 )
+from billing.packet_documents import DOCUMENT_CHOICES, suggested_document_choices
 from billing.pas.client import credential
 from common.dates import EXPIRY_AHEAD_DAYS, PLAN_AHEAD_DAYS, PRODUCT_APPROVED_ON, days_ahead, range_problem
 
@@ -350,9 +351,50 @@ class LetterForm(forms.Form):
 
 
 class PacketForm(forms.Form):
+    """Generate a packet: draft or final, and for each current document of the case whether it is
+    appended or left out and why (issue 17 item 6). ``documents``: the case's current documents,
+    newest first, as the panel lists them."""
+
     final = forms.TypedChoiceField(
         choices=[("0", "Draft"), ("1", "Final")], coerce=lambda v: v == "1", widget=forms.HiddenInput
     )
+
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.documents = list(documents)
+        suggested = suggested_document_choices(self.documents)
+        for doc in self.documents:
+            self.fields[f"doc-{doc.pk}"] = forms.ChoiceField(
+                label=f"{doc.get_kind_display()}, {doc.original_name}",
+                choices=DOCUMENT_CHOICES,
+                initial=suggested[doc.pk],
+                required=False,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        posted = {key for key in self.data if key.startswith("doc-")}
+        listed = {f"doc-{doc.pk}" for doc in self.documents}
+        if posted - listed:
+            raise forms.ValidationError(
+                "A document in the list was voided or removed since the page was opened; nothing was "
+                "generated. Check the documents and generate again."
+            )
+        if posted and listed - posted:
+            raise forms.ValidationError(
+                "A document was uploaded since the page was opened; nothing was generated. Choose "
+                "whether to append it and generate again."
+            )
+        return cleaned
+
+    def document_choices(self) -> dict[int, str]:
+        """Document id → APPEND or a reason to leave it out; the suggestion where nothing was posted."""
+        suggested = suggested_document_choices(self.documents)
+        return {doc.pk: self.cleaned_data.get(f"doc-{doc.pk}") or suggested[doc.pk] for doc in self.documents}
+
+    def rows(self):
+        """(document, bound field) pairs for the panel's table."""
+        return [(doc, self[f"doc-{doc.pk}"]) for doc in self.documents]
 
 
 class ReferencePriceForm(forms.ModelForm):

@@ -336,6 +336,8 @@ class PacketJob(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="packet_jobs")
     final = models.BooleanField(default=False)
+    # Document id → "append" or the reason to leave it out, as chosen on generation (issue 17 item 6).
+    document_choices = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     packet = models.ForeignKey(PAPacket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     message = models.TextField(blank=True, help_text="Why it was not generated, in words for the user.")

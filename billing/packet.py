@@ -33,6 +33,7 @@ from billing.checklist import checklist_marks
 from billing.claims.rules import admin_codes_for_duration
 from billing.denials import ONEGENE_NAME, ONEGENE_PHONE, ONEGENE_WEB, denial_reason
 from billing.models import MedicalNecessityLetter, PAPacket, PAStatus, SupportProgram
+from billing.packet_documents import APPEND, LEAVE_OUT_REASONS, suggested_document_choices
 from billing.packet_rules import identifier_problems
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, document_url, static_url
 from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, LOWER_LIMITS, display_value
@@ -44,7 +45,7 @@ from cases.label import CLINICAL_STATUS_MAX_AGE_DAYS
 from cases.models import Case, ClinicalOverride, Document
 from common.npi import npi_is_valid
 from common.typeset import scientific
-from common.wording import moment_text
+from common.wording import dates_in_words, day_text, moment_text
 from monitoring.flags import format_multiple, uln_multiple
 from monitoring.kinds import KIND_DETAILS
 from monitoring.protocol import PROTOCOL_V1
@@ -119,7 +120,14 @@ def _descriptor(code: str) -> str:
         return "(not in the GeneGate code table: check the code)"
 
 
-def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bool = False) -> dict:
+def packet_snapshot(
+    case: Case,
+    *,
+    by=None,
+    today: date | None = None,
+    final: bool = False,
+    document_choices: dict[int, str] | None = None,
+) -> dict:
     """Return the JSON-safe facts a packet prints, gathered from ``case`` (from packet_case()).
 
     Steps:
@@ -132,7 +140,8 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     4. Baseline labs, newest per analyte, with ×ULN (monitoring.flags.uln_multiple).
     5. Monitoring plan: monitoring.schedule.planned_draws from the infusion day (once infused)
        or the planned date, PROTOCOL_V1: the day the gate, weight and kit were judged for.
-    6. The newest genetic and titer report documents to append.
+    6. The documents to append, as the user chose them (``document_choices``), else the
+       suggestion: the newest current document of each kind.
     """
     today = today or timezone.localdate()
     patient, site, payer = case.patient, case.site, case.payer
@@ -190,7 +199,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
             }
         )
 
-    documents, not_appended = _documents_snapshot(case)
+    documents, not_appended = _documents_snapshot(case, document_choices)
 
     enrollment = _related_or_none(case, "onegene_enrollment")
     programs = list(SupportProgram.objects.all())
@@ -203,7 +212,7 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
         "final": final,
         "generated_on": _iso(today),
         "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "generated_at_local": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+        "generated_at_local": moment_text(timezone.now()),
         "generated_by": _user_name(by),
         "gate_on": _iso(on),
         "patient": {
@@ -325,29 +334,37 @@ def packet_snapshot(case: Case, *, by=None, today: date | None = None, final: bo
     return snapshot
 
 
-def _documents_snapshot(case: Case) -> tuple[list[dict], list[dict]]:
-    """The documents to append (the newest current one of each kind, in APPENDED_KINDS order) and
-    the ones left out, each with the reason a reader is told (issue 17 item 6)."""
-    appended, left_out = {}, []
-    for doc in case.packet_documents:  # newest first (packet_case)
+def _documents_snapshot(case: Case, choices: dict[int, str] | None = None) -> tuple[list[dict], list[dict]]:
+    """The documents to append (in APPENDED_KINDS order, newest first within a kind) and the ones
+    left out, each with the reason a reader is told (issue 17 item 6). ``choices`` maps document
+    id to APPEND or a LEAVE_OUT_REASONS key, as the user chose on generation; a document it does
+    not name (uploaded since the form was shown) gets the suggested choice."""
+    current = case.packet_documents  # newest first (packet_case)
+    chosen = {**suggested_document_choices(current), **(choices or {})}
+    appended, left_out = [], []
+    for doc in current:
         row = {
             "id": doc.pk,
             "kind": doc.kind,
             "kind_label": doc.get_kind_display(),
             "uploaded_on": _iso(timezone.localdate(doc.uploaded_at)),
+            "uploaded_text": day_text(timezone.localdate(doc.uploaded_at)),
             "content_type": doc.content_type,
             "sha256": doc.sha256,
         }
-        newer = appended.get(doc.kind)
-        if newer is None:
-            appended[doc.kind] = row
-        else:
+        choice = chosen.get(doc.pk, APPEND)
+        if choice == APPEND:
+            appended.append(row)
+            continue
+        row["reason"] = LEAVE_OUT_REASONS.get(choice, LEAVE_OUT_REASONS["not_relevant"])
+        newer = next((d for d in appended if d["kind"] == doc.kind), None)
+        if choice == "superseded" and newer:
             row["reason"] = (
-                f"superseded by the newer {_lower_first(newer['kind_label'])} uploaded {newer['uploaded_on']}"
+                f"superseded by the newer {_lower_first(newer['kind_label'])} uploaded {newer['uploaded_text']}"
             )
-            left_out.append(row)
-    documents = sorted(appended.values(), key=lambda d: APPENDED_KINDS.index(d["kind"]))
-    return documents, left_out
+        left_out.append(row)
+    appended.sort(key=lambda d: APPENDED_KINDS.index(d["kind"]))  # stable: newest first within a kind
+    return appended, left_out
 
 
 def _overrides_snapshot(case: Case) -> list[dict]:
@@ -689,10 +706,11 @@ class Attachment:
 
     document_id: int
     kind_label: str
-    uploaded_on: str
+    uploaded_on: str  # ISO, for machine-readable copies (the PAS Bundle)
     content_type: str
     data: bytes
     pages: int
+    uploaded_text: str = ""  # as a reader reads it: 3 Dec 2026
 
 
 @dataclass(frozen=True)
@@ -752,7 +770,8 @@ def _attachment(doc, meta: dict) -> Attachment:
     # lowered since, must not make the render run unbounded (issue 13 item 3).
     if problem:
         raise PacketError(_lower_first(problem))
-    return Attachment(doc.pk, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages)
+    uploaded_text = meta.get("uploaded_text") or meta["uploaded_on"]
+    return Attachment(doc.pk, meta["kind_label"], meta["uploaded_on"], meta["content_type"], data, pages, uploaded_text)
 
 
 def _image_problem(data: bytes) -> str | None:
@@ -797,7 +816,9 @@ def packet_html(snapshot: dict, attachments: list[Attachment]) -> str:
             for i, a in enumerate(attachments, start=1)
         ],
     }
-    return render_to_string("billing/packet/packet.html", context)
+    # Snapshots keep ISO dates (machine-readable, compared by the rules); the payer reads every
+    # date in the one style, "3 Dec 2026" (common/wording.py).
+    return dates_in_words(render_to_string("billing/packet/packet.html", context))
 
 
 def packet_render(snapshot: dict, attachments: list[Attachment]) -> RenderedPacket:
@@ -918,7 +939,9 @@ def final_blockers(snapshot: dict) -> list[str]:
     return [b["title"] for b in snapshot["gate"]["blocking"]]
 
 
-def packet_create(*, case: Case, by, final: bool, today: date | None = None) -> PAPacket:
+def packet_create(
+    *, case: Case, by, final: bool, today: date | None = None, document_choices: dict[int, str] | None = None
+) -> PAPacket:
     """Gather, render and store a new packet version for ``case``; return the PAPacket.
 
     1. Gather the snapshot (packet_case + packet_snapshot). A final packet is refused
@@ -928,10 +951,13 @@ def packet_create(*, case: Case, by, final: bool, today: date | None = None) -> 
        the row. If anything fails after the file was written, delete the file again.
     """
     full = packet_case(case.pk)
-    snapshot = packet_snapshot(full, by=by, today=today, final=final)
+    snapshot = packet_snapshot(full, by=by, today=today, final=final, document_choices=document_choices)
     if final and (titles := final_blockers(snapshot)):
         raise PacketError(f"A final packet needs every blocking gate to pass. Still blocking: {'; '.join(titles)}.")
-    rendered = packet_render(snapshot, load_attachments(snapshot))
+    attachments = load_attachments(snapshot)
+    if full.payer:  # a document that could not be appended no longer ticks the payer's checklist
+        snapshot["payer"]["checklist"] = checklist_marks(full.payer.documentation_checklist, snapshot)
+    rendered = packet_render(snapshot, attachments)
     digest = hashlib.sha256(rendered.pdf).hexdigest()
     stored_name = None
     try:

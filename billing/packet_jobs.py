@@ -29,14 +29,19 @@ class JobRefused(Exception):
     """A job was not started; the message says why, in words for the user."""
 
 
-def job_request(*, case, by, final: bool, enqueue) -> PacketJob:
-    """Record a job for ``case`` and call ``enqueue(job_id)`` after commit; JobRefused when one
-    is already queued or running for the case."""
+def job_request(*, case, by, final: bool, enqueue, document_choices: dict[int, str] | None = None) -> PacketJob:
+    """Record a job for ``case`` (with the user's choice of documents) and call ``enqueue(job_id)``
+    after commit; JobRefused when one is already queued or running for the case."""
     for stale in PacketJob.objects.filter(case=case, state__in=PacketJob.ACTIVE):
         job_expire_if_stuck(stale)
     try:
         with transaction.atomic():
-            job = PacketJob.objects.create(case=case, final=final, requested_by=by)
+            job = PacketJob.objects.create(
+                case=case,
+                final=final,
+                requested_by=by,
+                document_choices={str(k): v for k, v in (document_choices or {}).items()},
+            )
     except IntegrityError:
         running = PacketJob.objects.filter(case=case, state__in=PacketJob.ACTIVE).first()
         when = f" (asked for at {timezone.localtime(running.requested_at):%H:%M %Z})" if running else ""
@@ -77,7 +82,8 @@ def job_run(job_id: int) -> None:
         return  # done already, or taken by another worker: a redelivered message does nothing
     job = PacketJob.objects.select_related("case", "requested_by").get(pk=job_id)
     try:
-        packet = packet_create(case=job.case, by=job.requested_by, final=job.final)
+        choices = {int(k): v for k, v in job.document_choices.items()}
+        packet = packet_create(case=job.case, by=job.requested_by, final=job.final, document_choices=choices)
     except PacketError as exc:
         job_fail(job_id, str(exc))
         return

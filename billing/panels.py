@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from accounts.permissions import can
+from billing.forms import PacketForm
 from billing.models import PacketJob, PASRequest
+from billing.packet_documents import current_documents
 from billing.pas.workflow import send_refusal
 from billing.summary import billing_summary
 
@@ -25,6 +27,8 @@ def case_panel(request, case) -> tuple[str, dict]:
         can_enroll=can(user, "record_enrollment"),
         can_edit_reference=can(user, "edit_reference_data"),
     )
+    if context["can_manage"]:
+        context["packet_form"] = PacketForm(documents=current_documents(case))
     return "billing/_case_panel.html", context
 
 

@@ -38,6 +38,7 @@ from billing.models import (
     SupportProgram,
 )
 from billing.pa import pa_start, pa_transition
+from billing.packet_documents import current_documents
 from billing.packet_jobs import JobRefused, job_expire_if_stuck, job_request
 from billing.tasks import enqueue_packet
 from cases.access import get_case_for_user
@@ -243,12 +244,21 @@ def packet_generate(request, pk: int):
     """Ask the worker for a packet (billing/packet_jobs.py); the case page shows its progress."""
     case = _get_case_for_user(request, pk)
     require(request.user, "manage_pa")
-    form = PacketForm(request.POST)
+    form = PacketForm(request.POST, documents=current_documents(case))
     if not form.is_valid():
-        messages.error(request, "Choose a draft or a final packet.", extra_tags="billing")
+        problem = form.non_field_errors() or [
+            "Choose a draft or a final packet, and for each document whether to append it."
+        ]
+        messages.error(request, problem[0], extra_tags="billing")
         return redirect(_case_url(case))
     try:
-        job_request(case=case, by=request.user, final=form.cleaned_data["final"], enqueue=enqueue_packet)
+        job_request(
+            case=case,
+            by=request.user,
+            final=form.cleaned_data["final"],
+            enqueue=enqueue_packet,
+            document_choices=form.document_choices(),
+        )
     except JobRefused as exc:
         messages.error(request, str(exc), extra_tags="billing")
         return redirect(_case_url(case))

@@ -17,6 +17,7 @@ from billing.lmn import LetterError, letter_save, letter_state
 from billing.models import PacketJob, PAPacket, PriorAuthorization
 from billing.pa import pa_start, pa_transition
 from billing.packet import PacketError, packet_create
+from billing.packet_documents import APPEND, current_documents, suggested_document_choices
 from cases.models import Stage, StageEvent
 from demo.context import DEMO_CASES
 
@@ -166,11 +167,13 @@ def seed(ctx) -> None:
             case.payer.pas_endpoint = os.environ.get("GENEGATE_DEMO_PAS_URL", "http://127.0.0.1:8765/fhir")
             case.payer.save(update_fields=["pas_endpoint", "updated_at"])
         if key in ("ready", "titer_stale") and not PAPacket.objects.filter(case=case).exists():
+            # The titer_stale draft shows a document the user chose to leave out (issue 17 item 6).
+            choices = _leave_one_out(case) if key == "titer_stale" else None
             try:
-                packet_create(case=case, by=user, final=key == "ready", today=ctx.today)
+                packet_create(case=case, by=user, final=key == "ready", today=ctx.today, document_choices=choices)
             except PacketError:
                 log.warning("Demo packet for case %s not generated (gate blocks)", case.pk)
-                packet_create(case=case, by=user, final=False, today=ctx.today)
+                packet_create(case=case, by=user, final=False, today=ctx.today, document_choices=choices)
             if key == "titer_stale" and not PacketJob.objects.filter(case=case).exists():
                 # A final packet asked for while the titer is stale: the worker refused it, and the
                 # billing panel shows why (the job states of billing/packet_jobs.py, issue 17 item 8).
@@ -187,3 +190,15 @@ def seed(ctx) -> None:
                         started_at=now,
                         finished_at=now,
                     )
+
+
+def _leave_one_out(case) -> dict[int, str] | None:
+    """The suggested documents, with the oldest one the suggestion appends left out as already
+    sent to the payer (a lab report faxed earlier, say)."""
+    documents = current_documents(case)
+    choices = suggested_document_choices(documents)
+    appended = [doc for doc in documents if choices[doc.pk] == APPEND]
+    if len(appended) < 2:
+        return None
+    choices[appended[-1].pk] = "already_sent"
+    return choices

@@ -82,7 +82,7 @@ def summary(bundle: dict | None, snapshot: dict) -> dict | None:
             for o in kinds.get("Observation", [])
         ],
         "documents": ["Letter of medical necessity (signed), rendered as the packet prints it"]
-        + [f"{d['kind_label']}, uploaded {d['uploaded_on']}" for d in snapshot["documents"]],
+        + [f"{d['kind_label']}, uploaded {d.get('uploaded_text') or d['uploaded_on']}" for d in snapshot["documents"]],
     }
 
 

@@ -47,6 +47,7 @@ from billing.pas.client import TransportError, credential, operation_url, post
 from billing.pas.conformance import Problem, inquiry_problems, request_problems
 from billing.pdf_fetch import BASE_URL, PacketURLFetcher, static_url
 from cases.models import Case
+from common.wording import dates_in_words
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,10 @@ def letter_pdf(snapshot: dict) -> bytes:
     """The signed letter of medical necessity alone, as the packet prints it (WeasyPrint)."""
     from weasyprint import HTML  # heavy import, loaded when a letter is rendered (as billing.packet)
 
-    html = render_to_string(
-        "billing/pas/letter.html", {"s": snapshot, "draft": False, "css_url": static_url("billing/packet.css")}
+    html = dates_in_words(
+        render_to_string(
+            "billing/pas/letter.html", {"s": snapshot, "draft": False, "css_url": static_url("billing/packet.css")}
+        )
     )
     try:
         return HTML(string=html, base_url=BASE_URL, url_fetcher=PacketURLFetcher({})).write_pdf()
@@ -158,7 +161,7 @@ def documents(snapshot: dict) -> list[Document]:
         out.append(
             Document(
                 role=f"report-{att.document_id}",
-                title=f"{att.kind_label}, uploaded {att.uploaded_on}",
+                title=f"{att.kind_label}, uploaded {att.uploaded_text}",
                 content_type=att.content_type,
                 data=att.data,
                 created_on=att.uploaded_on,

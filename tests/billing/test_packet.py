@@ -14,6 +14,7 @@ from billing.models import PAPacket, PriorAuthorization
 from billing.packet import PacketError, packet_case, packet_create, packet_snapshot
 from cases.models import BaselineLab, Document, TiterResult
 from cases.titers import parse_titer
+from common.wording import day_text
 from tests.billing.conftest import pdf_pages, pdf_text
 from tests.billing.helpers import add_document, make_payer, make_ready_case, pdf_bytes, sign_letter
 from tests.personas import MARKER_NAME
@@ -67,11 +68,11 @@ def test_a_ready_case_packet_contains_every_required_element(ready_case, cast, t
         "troponin-I",
         # steroid plan with mg and dates
         "Prednisolone 5.2 mg/day",
-        (planned - timedelta(days=1)).isoformat(),
+        day_text(planned - timedelta(days=1)),
         # monitoring plan with computed dates
         "Post-infusion monitoring plan",
-        (planned + timedelta(days=7)).isoformat(),
-        (planned + timedelta(days=84)).isoformat(),
+        day_text(planned + timedelta(days=7)),
+        day_text(planned + timedelta(days=84)),
         "Troponin-I",
         # payer checklist, each item judged, and the OBA terms
         "Aetna documentation checklist",
@@ -93,7 +94,7 @@ def test_every_page_has_the_patient_header_and_page_x_of_y(ready_case, cast, tmp
     packet = packet_create(case=ready_case, by=cast.billing, final=True)
     pages = pdf_pages(packet.file.read(), tmp_path)
     assert len(pages) == packet.page_count >= 8  # packet pages + 2 report pages + 1 image page
-    dob = ready_case.patient.date_of_birth.isoformat()
+    dob = day_text(ready_case.patient.date_of_birth)
     for number, page in enumerate(pages, start=1):
         flat = _flat(page)
         assert "Ava Ready" in flat and f"DOB {dob}" in flat and "Member ID MBR-445566" in flat, number

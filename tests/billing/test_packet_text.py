@@ -19,7 +19,7 @@ from django.core.management import call_command
 from pypdf import PdfReader
 
 from billing.denials import DENIAL_REASONS
-from billing.models import Payer
+from billing.models import PAPacket, Payer
 from billing.packet import PacketError, packet_create
 from cases.models import Case
 from monitoring.protocol import PROTOCOL_V1
@@ -140,6 +140,8 @@ def test_numbers_and_signs_are_typeset(demo):
         found += [f"{p.mrn}: '{sign}'" for sign in ("<=", ">=", "=<", "=>") if sign in text]
         found += [f"{p.mrn}: '5x10'" for _ in [1] if re.search(r"\dx10", text)]
         found += [f"{p.mrn}: 'Day -1'" for _ in [1] if "Day -1" in text]
+        # dates read one way, "3 Dec 2026", on the packet's own pages (appended reports are as sent)
+        found += [f"{p.mrn}: ISO date {m}" for m in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", p.own)]
     assert not found, "\n".join(found)
     ready = next(p for p in demo.packets if p.final)
     assert "1.1 × 10¹⁴ vg/kg" in ready.flat
@@ -205,6 +207,11 @@ def test_no_packet_contradicts_itself(demo):
 def test_every_document_uploaded_is_appended_or_listed_with_why_not(demo):
     appeal = next(p for p in demo.packets if "reconsider your denial" in p.flat)
     assert "Uploaded but not appended:" in appeal.own
-    assert re.search(r"Lab report, uploaded \S+: superseded by the newer lab report uploaded", appeal.own)
+    assert re.search(
+        r"Lab report, uploaded \d{1,2} \w{3} \d{4}: superseded by the newer lab report uploaded", appeal.own
+    )
+    # the demo's stored packets show a document the user chose to leave out, with the reason chosen
+    chosen = PAPacket.objects.filter(snapshot__not_appended__contains=[{"reason": "already sent to the payer"}])
+    assert chosen.exists()
     ready = next(p for p in demo.packets if p.final and "Lab report" in p.own)
-    assert re.search(r"Lab report \S+ page \d+ \(1 page\)", ready.own)
+    assert re.search(r"Lab report \d{1,2} \w{3} \d{4} page \d+ \(1 page\)", ready.own)

@@ -41,6 +41,7 @@ FORBIDDEN = [
     ("internal document", re.compile(r"domain\.md|DESIGN\.md|BRIEF")),
     ("internal jargon", re.compile(r"England 2009|fallback ULN|grace passed|\(\w+_\w+\)")),
     ("second name for an analyte", re.compile(r"\bHgb\b|\bLFTs?\b|Liver function|Platelets \(CBC\)|PT/INR")),
+    ("untypeset power of ten", re.compile(r"10\^\d|\dx10\b")),
     ("unit offered twice", re.compile(r"<option[^>]*>\s*(?:sec|seconds|IU/L|pg/mL|µg/L|×10\^9/L|K/µL)\s*</option>")),
 ]
 # Calendars and e-mails go to families and staff outside the product: no citations either.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from pypdf import PdfReader
 
 from demo import billing as demo
 from demo.context import DemoContext
@@ -32,6 +33,14 @@ def test_billing_generates_a_final_packet_and_downloads_it(cast, page, browser_l
     page.get_by_label("Payer reference number").fill("REF-777")
     page.get_by_role("button", name="Record").click()
     assert page.get_by_text("Prior authorization submitted.").is_visible()
+    # The user leaves the titer report out (already faxed), with the reason printed for the payer.
+    titer = page.get_by_label("AAV9 titer report, titer.png")
+    assert titer.input_value() == "append"
+    titer.select_option(label="Leave out: already sent to the payer")
+    screenshot(page, "billing-packet-documents")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "billing-packet-documents-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Generate final packet").click()
     assert page.get_by_text("Generating a final packet").is_visible()
     screenshot(page, "billing-case-panel")
@@ -42,3 +51,5 @@ def test_billing_generates_a_final_packet_and_downloads_it(cast, page, browser_l
     path = download.path()
     with open(path, "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "AAV9 titer report, uploaded" in text and "already sent to the payer" in text

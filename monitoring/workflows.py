@@ -432,14 +432,18 @@ class RecordContext:
     open_flags: dict[int, list[Flag]]
     audit: AuditBatch = dataclasses.field(default_factory=AuditBatch)
     deferred: bool = False
+    kinds: tuple[str, ...] | None = None  # the draw kinds whose results were read (None: all)
     pending: _PendingWrites = dataclasses.field(default_factory=lambda: _PendingWrites())
 
     @classmethod
-    def load(cls, case_ids, *, deferred: bool = False) -> RecordContext:
-        """Three queries for any number of cases."""
+    def load(cls, case_ids, *, deferred: bool = False, kinds=None) -> RecordContext:
+        """Three queries for any number of cases. ``kinds``: only the results of draws of these
+        kinds are read (each analyte is recorded by one kind: a panel's held results, newer
+        results and flags are all of its own kind), for the inbox's batch of liver panels."""
         ids = sorted(set(case_ids))
+        kinds = None if kinds is None else tuple(sorted(kinds))
         results: dict[int, list[Result]] = {pk: [] for pk in ids}
-        for result in Result.objects.filter(draw__case_id__in=ids).annotate(case_pk=F("draw__case_id")).order_by("pk"):
+        for result in _results_of(ids, kinds).annotate(case_pk=F("draw__case_id")).order_by("pk"):
             results[result.case_pk].append(result)
         baselines: dict[int, dict[str, Decimal]] = {pk: {} for pk in ids}
         rows = (
@@ -452,9 +456,11 @@ class RecordContext:
         open_flags: dict[int, list[Flag]] = {pk: [] for pk in ids}
         for flag in Flag.objects.filter(case_id__in=ids, resolved_at__isnull=True).order_by("pk"):
             open_flags[flag.case_id].append(flag)
-        return cls(results, baselines, open_flags, deferred=deferred)
+        return cls(results, baselines, open_flags, deferred=deferred, kinds=kinds)
 
     def held(self, draw: Draw) -> dict[str, Result]:
+        if self.kinds is not None and draw.kind not in self.kinds:
+            raise ValueError(f"{draw.kind} results were not read for this batch")
         return {r.analyte: r for r in self.results.get(draw.case_id, []) if r.draw_id == draw.pk}
 
     def write(self) -> None:
@@ -467,7 +473,7 @@ class RecordContext:
         cases = sorted(p.cases)
         list(Draw.objects.select_for_update(of=("self",)).filter(pk__in=sorted(p.draws)).values_list("pk"))
         expected = {r.pk for case in cases for r in self.results.get(case, []) if r.pk is not None}
-        if set(Result.objects.filter(draw__case_id__in=cases).values_list("pk", flat=True)) != expected:
+        if set(_results_of(cases, self.kinds).values_list("pk", flat=True)) != expected:
             raise StaleContext("results changed since they were read")
         expected = {f.pk for case in cases for f in self.open_flags.get(case, []) if f.pk is not None}
         expected |= {pk for pks, _ in p.resolve for pk in pks}
@@ -530,6 +536,11 @@ class RecordContext:
         if rows:
             Flag.objects.bulk_create(rows)
         flags_raised.send(sender=Flag, flags=rows)  # the physician's alert (monitoring/signals.py)
+
+
+def _results_of(case_ids, kinds):
+    rows = Result.objects.filter(draw__case_id__in=case_ids)
+    return rows if kinds is None else rows.filter(draw__kind__in=kinds)
 
 
 def rows_update(rows: list, fields: list[str]) -> None:

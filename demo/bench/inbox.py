@@ -112,9 +112,25 @@ def _messages(count: int) -> list[bytes]:
     return out
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend process (it runs on this
+    machine, bench.sh's throw-away server), or None where /proc does not show it."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _run(batches: list[list[bytes]]) -> tuple[list[float], dict[str, int]]:
-    """Send each batch through receive_hl7_batch; its seconds and the messages' statuses."""
+    """Send each batch through receive_hl7_batch; its seconds and the messages' statuses, and
+    the CPU seconds this process and its PostgreSQL backend spent (under "cpu")."""
     seconds, statuses = [], {}
+    cpu, backend = time.process_time(), _backend_cpu()
     for batch in batches:
         t0 = time.perf_counter()
         outcomes = receive_hl7_batch(batch)
@@ -122,6 +138,11 @@ def _run(batches: list[list[bytes]]) -> tuple[list[float], dict[str, int]]:
         for outcome in outcomes:
             key = outcome.message.status if outcome.message else "none"
             statuses[key] = statuses.get(key, 0) + 1
+    after = _backend_cpu()
+    statuses["cpu"] = {
+        "python": time.process_time() - cpu,
+        "postgresql": None if backend is None or after is None else after - backend,
+    }
     return seconds, statuses
 
 
@@ -141,10 +162,13 @@ def _parallel(batches: list[list[bytes]], processes: int) -> tuple[list[float], 
     workers = [ctx.Process(target=_worker, args=(batches[i::processes], results)) for i in range(processes)]
     for worker in workers:
         worker.start()
-    seconds, statuses = [], {}
+    seconds, statuses = [], {"cpu": {"python": 0.0, "postgresql": 0.0}}
     for _ in workers:
         s, st = results.get()
         seconds += s
+        for side, used in st.pop("cpu").items():
+            total = statuses["cpu"][side]
+            statuses["cpu"][side] = None if total is None or used is None else total + used
         for key, n in st.items():
             statuses[key] = statuses.get(key, 0) + n
     for worker in workers:
@@ -183,6 +207,9 @@ def bench_inbox(count: int = 1000, batch: int = DEFAULT_BATCH, processes: int = 
     elapsed = time.perf_counter() - started
     sent = len(timed)
     ordered = sorted(seconds)
+    cpu = statuses.pop("cpu")
+    python_ms = cpu["python"] * 1000 / sent
+    postgresql_ms = None if cpu["postgresql"] is None else cpu["postgresql"] * 1000 / sent
     return {
         "cases": Case.objects.count(),
         "messages": sent,
@@ -194,6 +221,17 @@ def bench_inbox(count: int = 1000, batch: int = DEFAULT_BATCH, processes: int = 
         "messages_per_second": round(sent / elapsed, 1),
         "batch_median_ms": round(statistics.median(seconds) * 1000, 1),
         "batch_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
+        # CPU per message, which the other work on a shared machine does not change: the
+        # Python side (parse, match, record, flag, audit) and the PostgreSQL backends serving it.
+        # All cores busy with nothing else would give about cpus × 1000 / (their sum) messages
+        # a second (an estimate: it leaves out PostgreSQL's own background writers).
+        "cpu_ms_per_message": {
+            "python": round(python_ms, 2),
+            "postgresql": None if postgresql_ms is None else round(postgresql_ms, 2),
+        },
+        "messages_per_second_if_the_cores_were_free": None
+        if postgresql_ms is None
+        else round((os.cpu_count() or 1) * 1000 / (python_ms + postgresql_ms), 1),
         "queries_per_batch": queries,
         "queries_per_message": round(queries[f"batch_of_{batch}"] / batch, 2),
         "statuses": statuses,

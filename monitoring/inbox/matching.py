@@ -90,14 +90,14 @@ class Known:
         by_pk = {c.pk: c for c in known.cases.values()} | {c.pk: c for c in extra_cases}
         if by_pk and kinds:
             protocols: dict[int, ProtocolVersion] = {}
-            rows = (
-                Draw.objects.filter(case_id__in=list(by_pk), kind__in=sorted(kinds))
-                .exclude(state=DrawState.MISSED)
-                .select_related("site")
-            )
+            sites = {c.site_id: c.site for c in by_pk.values()}
+            rows = Draw.objects.filter(case_id__in=list(by_pk), kind__in=sorted(kinds)).exclude(state=DrawState.MISSED)
             for draw in rows:
                 case = by_pk[draw.case_id]
                 draw.case = case
+                if draw.site_id not in sites:
+                    sites[draw.site_id] = Site.objects.get(pk=draw.site_id)
+                draw.site = sites[draw.site_id]
                 if draw.protocol_id not in protocols:
                     protocols[draw.protocol_id] = ProtocolVersion.objects.get(pk=draw.protocol_id)
                 draw.protocol = protocols[draw.protocol_id]

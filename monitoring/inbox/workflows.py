@@ -412,7 +412,8 @@ def _load(items: list[_Prepared], chosen: dict | None, *, deferred: bool = False
     picked = [next(iter(chosen.values())).case] if chosen else []
     known = Known.load(keys, kinds, extra_cases=picked)
     case_ids = {c.pk for c in known.cases.values()} | {c.pk for c in picked}
-    context = RecordContext.load(case_ids, deferred=deferred)
+    # Chosen draws (a review) may be of kinds no line maps to: then every kind is read.
+    context = RecordContext.load(case_ids, deferred=deferred, kinds=None if chosen else kinds)
     waiting: dict[tuple, set[int]] = {}
     if case_ids:
         rows = InboxMessage.objects.filter(case_id__in=sorted(case_ids), status=InboxStatus.MATCHED).values_list(

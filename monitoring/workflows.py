@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, CharField, DateTimeField, F, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -544,12 +544,30 @@ def _results_of(case_ids, kinds):
 
 
 def rows_update(rows: list, fields: list[str]) -> None:
-    """Save ``fields`` of many stored rows in one statement: an INSERT … ON CONFLICT (id) DO
-    UPDATE of those fields only, on rows the caller holds locked (so every one conflicts and
-    none is inserted). bulk_update would build a CASE per row and field, which costs more
-    Python than the rest of a results batch. auto_now fields are set as save() would."""
-    if rows:
-        type(rows[0]).objects.bulk_create(rows, update_conflicts=True, unique_fields=["id"], update_fields=fields)
+    """Save ``fields`` of many stored rows in one statement (UPDATE … FROM (VALUES …)), each
+    value cast to its column's type; auto_now fields are set as save() would. bulk_update
+    would build a CASE per row and field, which costs more Python than the rest of a batch."""
+    if not rows:
+        return
+    meta = type(rows[0])._meta
+    qn = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    casts = [f"%s::{field.db_type(connection).split('(')[0]}" for field in [pk, *columns]]
+    row_sql = "(" + ", ".join(casts) + ")"
+    params = []
+    for row in rows:
+        params.append(pk.get_db_prep_save(row.pk, connection))
+        for field in columns:
+            params.append(field.get_db_prep_save(field.pre_save(row, False), connection))
+    names = ", ".join(qn(field.column) for field in [pk, *columns])
+    sets = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns)
+    # Only quoted names from the model's metadata and placeholders: the values are parameters.
+    values = ", ".join([row_sql] * len(rows))
+    where = f"t.{qn(pk.column)} = v.{qn(pk.column)}"
+    sql = f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM (VALUES {values}) AS v({names}) WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 class StaleContext(RuntimeError):

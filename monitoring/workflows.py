@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Case, CharField, DateTimeField, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, CharField, DateTimeField, F, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from cases.analytes import ANALYTES, to_canonical
 from cases.corrections import VOID_REASON_MIN_LENGTH, VoidRefused, entry_void
 from cases.models import BaselineLab, ClinicalOverride, WeightMeasurement
 from cases.overrides import OverrideInput, override_record, override_void
+from common.auditbatch import AuditBatch, auditlog_off, snapshot
 from common.wording import day_text, moment_text
 from monitoring import flags as flag_rules
 from monitoring import milestones as milestone_rules
@@ -408,9 +409,202 @@ def _result_values(results) -> dict[str, flag_rules.ResultValue]:
     return {r.analyte: flag_rules.ResultValue(r.value, r.uln, r.unit) for r in results}
 
 
-@transaction.atomic
+@dataclasses.dataclass
+class RecordContext:
+    """What results_record reads before it writes, loaded once for many draws (the results
+    inbox's batch of messages, issue 19 item 8) or for one (a typed entry): the same code path
+    either way, only the number of queries differs.
+
+    - ``results``: every stored result of the cases, by case pk (held results, "newer" ones).
+    - ``baselines``: each case's baseline (baseline_for), by case pk.
+    - ``open_flags``: each case's unresolved flags, by case pk (the ones a new panel resolves).
+    - ``audit``: the audit entries of the writes, flushed by the owner of the context.
+    - ``deferred``: the writes wait for ``write()``, which makes them in a few set-based
+      queries for the whole batch; else each is made at once (a typed entry, and the inbox's
+      one-savepoint-per-message path).
+
+    results_record keeps it current as it writes. A second panel of a case whose writes still
+    wait makes them first, so each case's pending writes come from one panel.
+    """
+
+    results: dict[int, list[Result]]
+    baselines: dict[int, dict[str, Decimal]]
+    open_flags: dict[int, list[Flag]]
+    audit: AuditBatch = dataclasses.field(default_factory=AuditBatch)
+    deferred: bool = False
+    kinds: tuple[str, ...] | None = None  # the draw kinds whose results were read (None: all)
+    pending: _PendingWrites = dataclasses.field(default_factory=lambda: _PendingWrites())
+
+    @classmethod
+    def load(cls, case_ids, *, deferred: bool = False, kinds=None) -> RecordContext:
+        """Three queries for any number of cases. ``kinds``: only the results of draws of these
+        kinds are read (each analyte is recorded by one kind: a panel's held results, newer
+        results and flags are all of its own kind), for the inbox's batch of liver panels."""
+        ids = sorted(set(case_ids))
+        kinds = None if kinds is None else tuple(sorted(kinds))
+        results: dict[int, list[Result]] = {pk: [] for pk in ids}
+        for result in _results_of(ids, kinds).annotate(case_pk=F("draw__case_id")).order_by("pk"):
+            results[result.case_pk].append(result)
+        baselines: dict[int, dict[str, Decimal]] = {pk: {} for pk in ids}
+        rows = (
+            BaselineLab.objects.filter(case_id__in=ids, voided_at__isnull=True)
+            .order_by("drawn_on", "pk")
+            .values_list("case_id", "analyte", "value_canonical")
+        )
+        for case_id, analyte, value in rows:
+            baselines[case_id][analyte] = value  # later rows overwrite earlier ones (baseline_for)
+        open_flags: dict[int, list[Flag]] = {pk: [] for pk in ids}
+        for flag in Flag.objects.filter(case_id__in=ids, resolved_at__isnull=True).order_by("pk"):
+            open_flags[flag.case_id].append(flag)
+        return cls(results, baselines, open_flags, deferred=deferred, kinds=kinds)
+
+    def held(self, draw: Draw) -> dict[str, Result]:
+        if self.kinds is not None and draw.kind not in self.kinds:
+            raise ValueError(f"{draw.kind} results were not read for this batch")
+        return {r.analyte: r for r in self.results.get(draw.case_id, []) if r.draw_id == draw.pk}
+
+    def write(self) -> None:
+        """Make the writes that wait (deferred): lock their draws, check that nobody changed
+        those cases' results or open flags since they were read (else StaleContext: the caller
+        does the work again, one message at a time), then one insert or update per table."""
+        p = self.pending
+        if not p.cases:
+            return
+        cases = sorted(p.cases)
+        list(Draw.objects.select_for_update(of=("self",)).filter(pk__in=sorted(p.draws)).values_list("pk"))
+        expected = {r.pk for case in cases for r in self.results.get(case, []) if r.pk is not None}
+        if set(_results_of(cases, self.kinds).values_list("pk", flat=True)) != expected:
+            raise StaleContext("results changed since they were read")
+        expected = {f.pk for case in cases for f in self.open_flags.get(case, []) if f.pk is not None}
+        expected |= {pk for pks, _ in p.resolve for pk in pks}
+        if (
+            set(Flag.objects.filter(case_id__in=cases, resolved_at__isnull=True).values_list("pk", flat=True))
+            != expected
+        ):
+            raise StaleContext("open flags changed since they were read")
+        with auditlog_off():
+            Result.objects.bulk_create(p.new_results)
+            rows_update([r for _, r in p.changed_results], RESULT_FIELDS)
+            rows_update(list(p.draws.values()), DRAW_DONE_FIELDS)
+        for result in p.new_results:
+            self.audit.created(result)
+        for pks, when in p.resolve:
+            Flag.objects.filter(pk__in=pks).update(resolved_at=when)
+        Flag.objects.bulk_create([f for panel in p.flags for f in panel])
+        for panel in p.flags:
+            flags_raised.send(sender=Flag, flags=panel)  # the physician's alert (monitoring/signals.py)
+        dashboard_changed()  # the draws' post_save would have said so (bulk_update sends none)
+        self.pending = _PendingWrites()
+
+    # The writes results_record makes: at once, or kept for write().
+
+    def _save_results(self, new: list[Result], changed: list[tuple[Result, Result]]) -> None:
+        if self.deferred:
+            self.pending.new_results += new
+            self.pending.changed_results += changed
+        else:
+            with auditlog_off():
+                Result.objects.bulk_create(new)
+                for _, result in changed:
+                    result.save()
+            for result in new:
+                self.audit.created(result)
+        for old, result in changed:
+            self.audit.updated(old, result)
+
+    def _save_draw(self, old: Draw, draw: Draw) -> None:
+        if self.deferred:
+            self.pending.draws[draw.pk] = draw
+        else:
+            with auditlog_off():
+                draw.save(update_fields=DRAW_DONE_FIELDS)
+        self.audit.updated(old, draw, DRAW_DONE_FIELDS)
+
+    def _resolve_flags(self, flags: list[Flag], now: datetime) -> None:
+        stored = [f.pk for f in flags if f.pk is not None]
+        for flag in flags:
+            flag.resolved_at = now  # one not stored yet is stored resolved
+        if stored and self.deferred:
+            self.pending.resolve.append((stored, now))
+        elif stored:
+            Flag.objects.filter(pk__in=stored).update(resolved_at=now)
+
+    def _add_flags(self, rows: list[Flag]) -> None:
+        if self.deferred:
+            self.pending.flags.append(rows)
+            return
+        if rows:
+            Flag.objects.bulk_create(rows)
+        flags_raised.send(sender=Flag, flags=rows)  # the physician's alert (monitoring/signals.py)
+
+
+def _results_of(case_ids, kinds):
+    rows = Result.objects.filter(draw__case_id__in=case_ids)
+    return rows if kinds is None else rows.filter(draw__kind__in=kinds)
+
+
+def rows_update(rows: list, fields: list[str]) -> None:
+    """Save ``fields`` of many stored rows in one statement (UPDATE … FROM (VALUES …)), each
+    value cast to its column's type; auto_now fields are set as save() would. bulk_update
+    would build a CASE per row and field, which costs more Python than the rest of a batch."""
+    if not rows:
+        return
+    meta = type(rows[0])._meta
+    qn = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    casts = [f"%s::{field.db_type(connection).split('(')[0]}" for field in [pk, *columns]]
+    row_sql = "(" + ", ".join(casts) + ")"
+    params = []
+    for row in rows:
+        params.append(pk.get_db_prep_save(row.pk, connection))
+        for field in columns:
+            params.append(field.get_db_prep_save(field.pre_save(row, False), connection))
+    names = ", ".join(qn(field.column) for field in [pk, *columns])
+    sets = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns)
+    # Only quoted names from the model's metadata and placeholders: the values are parameters.
+    values = ", ".join([row_sql] * len(rows))
+    where = f"t.{qn(pk.column)} = v.{qn(pk.column)}"
+    sql = f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM (VALUES {values}) AS v({names}) WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+class StaleContext(RuntimeError):
+    """What a RecordContext read changed before its deferred writes were made."""
+
+
+@dataclasses.dataclass
+class _PendingWrites:
+    cases: set[int] = dataclasses.field(default_factory=set)
+    draws: dict[int, Draw] = dataclasses.field(default_factory=dict)
+    new_results: list[Result] = dataclasses.field(default_factory=list)
+    changed_results: list[tuple[Result, Result]] = dataclasses.field(default_factory=list)
+    resolve: list[tuple[list[int], datetime]] = dataclasses.field(default_factory=list)
+    flags: list[list[Flag]] = dataclasses.field(default_factory=list)
+
+
+RESULT_FIELDS = [
+    "value",
+    "unit",
+    "uln",
+    "uln_is_fallback",
+    "value_canonical",
+    "uln_canonical",
+    "collected_at",
+    "entered_by",
+]
+DRAW_DONE_FIELDS = ["state", "completed_at", "days_late", "next_change_at", "updated_at"]
+
+
 def results_record(
-    *, draw: Draw, results: list[ResultInput], collected_at: datetime, by, now: datetime | None = None
+    *,
+    draw: Draw,
+    results: list[ResultInput],
+    collected_at: datetime,
+    by,
+    now: datetime | None = None,
+    context: RecordContext | None = None,
 ) -> list[Flag]:
     """Store a draw's results, mark it done, raise and resolve flags, and plan any extension.
 
@@ -422,15 +616,37 @@ def results_record(
     3. Flags from flags.flags_for_panel against the case's baseline (see _flags_update).
     4. From the row's last protocol day on, a result that is not unremarkable / not back to
        baseline plans the next extension draw (extension_plan).
-    Returns the flags raised by this panel.
+    Returns the flags raised by this panel (stored once a deferred context writes).
+
+    ``context`` is what the results inbox loaded for its whole batch (RecordContext); without
+    it, it is loaded here for this draw's case and its audit entries written before returning.
+    The draw's row is locked before the writes (RecordContext.write locks a batch's draws
+    together): it serialises two recordings of one draw (a typed save and a lab message).
     """
-    now = now or timezone.now()
+    # A batch's caller holds a savepoint already: none more here.
+    with transaction.atomic(savepoint=context is None):
+        own = context is None
+        if context is not None and context.deferred:
+            if draw.case_id in context.pending.cases:
+                context.write()  # this case's earlier panel first: one panel per case waits
+            context.pending.cases.add(draw.case_id)
+        else:
+            list(Draw.objects.select_for_update(of=("self",)).filter(pk=draw.pk).values_list("pk"))
+        if own:
+            context = RecordContext.load([draw.case_id])
+        raised = _results_write(draw, results, collected_at, by, now or timezone.now(), context)
+        if own:
+            context.audit.flush()
+    return raised
+
+
+def _results_write(
+    draw: Draw, results: list[ResultInput], collected_at: datetime, by, now: datetime, context: RecordContext
+) -> list[Flag]:
     tz = ZoneInfo(draw.site.timezone)
     collected_on = collected_at.astimezone(tz).date()
-    # The draw's row lock serialises two recordings of one draw (a typed save and a lab message);
-    # then one read of its results, and each analyte is inserted or updated (each audited).
-    list(Draw.objects.select_for_update(of=("self",)).filter(pk=draw.pk).values_list("pk"))
-    held = {r.analyte: r for r in Result.objects.filter(draw=draw)}
+    held = context.held(draw)
+    new, changed = [], []
     for item in results:
         value_c, _ = to_canonical(item.analyte, item.value, item.unit)
         per_canonical = to_canonical(item.analyte, 1, item.unit)[0]  # 1 entered unit, canonical
@@ -440,26 +656,39 @@ def results_record(
             if fallback_c is not None:
                 uln, fallback = fallback_c / per_canonical, True
         uln_c = None if uln is None else to_canonical(item.analyte, uln, item.unit)[0]
-        result = held.get(item.analyte) or Result(draw=draw, analyte=item.analyte)
+        result = held.get(item.analyte)
+        if result is None:
+            result = Result(draw=draw, analyte=item.analyte)
+            new.append(result)
+        else:
+            changed.append((snapshot(result), result))
         result.draw = draw  # at hand for its audit entry's case id (Result.get_additional_data)
         result.value, result.unit, result.uln = item.value, item.unit, None if uln is None else _q(uln)
         result.uln_is_fallback, result.value_canonical = fallback, _q(value_c)
         result.uln_canonical = None if uln_c is None else _q(uln_c)
         result.collected_at, result.entered_by = collected_at, by
-        result.save()
         held[item.analyte] = result
+    # One insert for the new analytes, an update per corrected one; each audited as auditlog
+    # would (common.auditbatch), from the rows in hand rather than a re-read of each.
+    context._save_results(new, changed)
+    old_draw = snapshot(draw)
     draw.state = DrawState.DONE
     draw.completed_at = now
     draw.days_late = days_late(draw.window_closes, collected_on)
     draw.next_change_at = None
-    draw.save(update_fields=["state", "completed_at", "days_late", "next_change_at", "updated_at"])
+    context._save_draw(old_draw, draw)
+    context.results.setdefault(draw.case_id, []).extend(new)
     stored = sorted(held.values(), key=lambda r: (r.collected_at, r.analyte))  # Result's ordering
-    raised = _flags_update(draw, stored, collected_at, now)
-    extension_plan(draw=draw, results=stored, today=now.astimezone(tz).date())
+    raised = _flags_update(draw, stored, collected_at, now, context)
+    extension_plan(
+        draw=draw, results=stored, today=now.astimezone(tz).date(), baseline=context.baselines.get(draw.case_id)
+    )
     return raised
 
 
-def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now: datetime) -> list[Flag]:
+def _flags_update(
+    draw: Draw, stored: list[Result], collected_at: datetime, now: datetime, context: RecordContext
+) -> list[Flag]:
     """Raise this panel's flags and resolve older ones it supersedes.
 
     1. flags.flags_for_panel(results, baseline) gives the panel's findings.
@@ -468,18 +697,21 @@ def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now:
        (Flags of this same draw are replaced too, so a corrected entry does not duplicate.)
     3. If a newer result of an analyte already exists, this older panel's flag for it is
        stored already resolved: it describes the past, not the patient today.
+    The case's results and open flags come from ``context`` (read after the draw's lock, or
+    checked unchanged when a deferred context writes).
     """
-    baseline = baseline_for(draw.case)
+    case_id = draw.case_id
+    baseline = context.baselines.get(case_id, {})
     findings = flag_rules.flags_for_panel(_result_values(stored), baseline)
-    analytes = [r.analyte for r in stored]
-    Flag.objects.filter(case=draw.case, analyte__in=analytes, resolved_at__isnull=True).filter(
-        Q(observed_at__lte=collected_at) | Q(observed_at__isnull=True) | Q(draw=draw)
-    ).update(resolved_at=now)
-    newer = set(
-        Result.objects.filter(draw__case=draw.case, analyte__in=analytes, collected_at__gt=collected_at).values_list(
-            "analyte", flat=True
-        )
-    )
+    analytes = {r.analyte for r in stored}
+    still_open, resolving = [], []
+    for flag in context.open_flags.get(case_id, []):
+        covered = flag.observed_at is None or flag.observed_at <= collected_at or flag.draw_id == draw.pk
+        (resolving if flag.analyte in analytes and covered else still_open).append(flag)
+    context._resolve_flags(resolving, now)
+    newer = {
+        r.analyte for r in context.results.get(case_id, []) if r.analyte in analytes and r.collected_at > collected_at
+    }
     rows = [
         Flag(
             case=draw.case,
@@ -496,8 +728,9 @@ def _flags_update(draw: Draw, stored: list[Result], collected_at: datetime, now:
         )
         for f in findings
     ]
-    Flag.objects.bulk_create(rows)
-    flags_raised.send(sender=Flag, flags=rows)  # the physician's alert (monitoring/signals.py)
+    context._add_flags(rows)
+    still_open.extend(f for f in rows if f.resolved_at is None)
+    context.open_flags[case_id] = still_open
     return rows
 
 
@@ -542,7 +775,9 @@ def _finding(draw: Draw, results: list[Result], baseline: dict[str, Decimal]) ->
     return False, f"{label} {value.normalize():f} {unit} on {when}, not back to baseline {base.normalize():f}"
 
 
-def extension_plan(*, draw: Draw, results: list[Result], today: date) -> Draw | None:
+def extension_plan(
+    *, draw: Draw, results: list[Result], today: date, baseline: dict[str, Decimal] | None = None
+) -> Draw | None:
     """Create the next extension draw after ``draw`` when its results call for one.
 
     1. Only scheduled liver, platelet and troponin-I draws on or after the row's last protocol
@@ -557,7 +792,7 @@ def extension_plan(*, draw: Draw, results: list[Result], today: date) -> Draw | 
     protocol = protocol_from_version(draw.protocol)
     if draw.day < protocol.row(draw.kind).days[-1]:
         return None
-    resolved, finding = _finding(draw, results, baseline_for(draw.case))
+    resolved, finding = _finding(draw, results, baseline_for(draw.case) if baseline is None else baseline)
     infused_on = draw.due_on - timedelta(days=draw.day)
     planned = next_extension(draw.kind, draw.day, resolved, infused_on, protocol, finding=finding or "resolved")
     if planned is None:

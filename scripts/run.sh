@@ -44,7 +44,9 @@ $PY -m celery -A config beat --loglevel=INFO --schedule data/celerybeat-schedule
 pids+=($!)
 # HL7 v2 results over MLLP into the results inbox (monitoring/inbox/mllp.py); messages whose
 # MSH-6 names no site go to Northfield (NCH), the demo's main site.
-$PY manage.py mllp_listener --host "$MLLP_HOST" --port "$MLLP_PORT" --site NCH > data/mllp.log 2>&1 &
+# Two listener processes share the port (the machine's two cores; GENEGATE_MLLP_WORKERS to change).
+$PY manage.py mllp_listener --host "$MLLP_HOST" --port "$MLLP_PORT" --site NCH \
+  --workers "${GENEGATE_MLLP_WORKERS:-2}" > data/mllp.log 2>&1 &
 pids+=($!)
 # A Da Vinci PAS test payer on loopback (demo/pas_payer.py): the demo's "State Medicaid" sends its
 # electronic prior authorizations here (pended first, approved when GeneGate asks again).

@@ -130,7 +130,7 @@ def header(message) -> dict[str, str]:
     }
 
 
-def parse(text: str, tz: ZoneInfo) -> LabReport:
+def parse(text: str, tz: ZoneInfo, message=None) -> LabReport:
     """An ORU^R01's patient and results as a LabReport.
 
     1. MSH: ORU^R01 only (AR otherwise), a supported version (AR), a control id (AR).
@@ -139,8 +139,10 @@ def parse(text: str, tz: ZoneInfo) -> LabReport:
     3. Collection time from OBR-7 (else the first OBX-14), local to the site without offset.
     4. Every OBX: code (OBX-3, LOINC or local; the alternate triplet when the first is not
        LOINC), value (OBX-5), unit (OBX-6), range (OBX-7), lab flag (OBX-8), status (OBX-11).
+
+    ``message`` is ``parse_message(text)`` when the caller has it already (read once).
     """
-    message = parse_message(text)
+    message = message if message is not None else parse_message(text)
     h = header(message)
     if h["type"] != "ORU" or h["event"] not in ("R01", ""):
         kind = f"{h['type']}^{h['event']}".strip("^") or "none"

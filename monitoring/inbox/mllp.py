@@ -23,7 +23,7 @@ from django.db import close_old_connections, connection
 from monitoring.inbox import hl7v2
 from monitoring.inbox.models import InboxSource
 from monitoring.inbox.records import ERR_INTERNAL, InboxError
-from monitoring.inbox.workflows import Outcome, receive_hl7, store_failed
+from monitoring.inbox.workflows import Outcome, receive_hl7, receive_hl7_batch, store_failed
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ DEFAULT_MAX_BYTES = 1024 * 1024  # 1 MiB: a lab result message is a few kB
 DEFAULT_IDLE_SECONDS = 60
 MAX_CONNECTIONS = 32
 STORED_PREFIX_BYTES = 64 * 1024  # of an oversize frame, what is kept for the record
+# Frames that arrived together are stored and processed as one batch (receive_hl7_batch: a few
+# queries for the whole batch); at most this many at a time.
+MAX_BATCH = 100
 
 
 def frame(payload: bytes) -> bytes:
@@ -125,9 +128,37 @@ def answer(item: Frame, *, default_site=None) -> tuple[bytes, Outcome | None]:
             reason="Internal error while processing; process it again from the inbox.",
         )
         outcome = Outcome(message, "AE", "Internal error while processing; the message is stored.", ERR_INTERNAL)
+    return _ack(item, outcome), outcome
+
+
+def _ack(item: Frame, outcome: Outcome) -> bytes:
     logger.info("mllp: inbox message %s -> %s", outcome.message.pk if outcome.message else "-", outcome.ack)
     reason = "" if outcome.ack == "AA" and not outcome.duplicate else outcome.reason
-    return hl7v2.ack(text_for_ack, outcome.ack, reason, outcome.code).encode("utf-8"), outcome
+    text_for_ack = item.payload[:STORED_PREFIX_BYTES].decode("latin-1")
+    return hl7v2.ack(text_for_ack, outcome.ack, reason, outcome.code).encode("utf-8")
+
+
+def answer_many(items: list[Frame], *, default_site=None) -> list[bytes]:
+    """The ACKs (unframed, in order) for frames that arrived together: the complete ones as one
+    batch (receive_hl7_batch), a framing error each on its own. Should the batch fail as a
+    whole, each frame is answered on its own (one frame never ends the connection)."""
+    acks: list[bytes | None] = [None] * len(items)
+    whole = [i for i, item in enumerate(items) if not item.error]
+    for i, item in enumerate(items):
+        if item.error:
+            acks[i] = _safe_answer(item, default_site)
+    for start in range(0, len(whole), MAX_BATCH):
+        part = whole[start : start + MAX_BATCH]
+        try:
+            outcomes = receive_hl7_batch([items[i].payload for i in part], default_site=default_site)
+            for i, outcome in zip(part, outcomes, strict=True):
+                acks[i] = _ack(items[i], outcome)
+        except Exception as exc:  # the type only: an exception's text may quote a message
+            logger.error("mllp: batch processing error (%s); answering frame by frame", type(exc).__name__)
+            for i in part:
+                if acks[i] is None:
+                    acks[i] = _safe_answer(items[i], default_site)
+    return acks
 
 
 def _safe_answer(item: Frame, default_site) -> bytes:
@@ -156,8 +187,10 @@ class _Handler(socketserver.BaseRequestHandler):
                     break
                 if not data:
                     break
-                for item in reader.feed(data):
-                    self.request.sendall(frame(_safe_answer(item, server.default_site)))
+                items = reader.feed(data)
+                if items:  # what arrived together is answered together, in order
+                    acks = answer_many(items, default_site=server.default_site)
+                    self.request.sendall(b"".join(frame(ack) for ack in acks))
             leftover = reader.pending()
             if leftover is not None:
                 _safe_answer(leftover, server.default_site)  # stored; nobody left to answer
@@ -171,6 +204,9 @@ class Listener(socketserver.ThreadingTCPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # Several listener processes (mllp_listener --workers) share the port; the kernel spreads
+    # the connections over them.
+    allow_reuse_port = True
 
     def __init__(self, address, *, default_site=None, max_bytes=DEFAULT_MAX_BYTES, idle_seconds=DEFAULT_IDLE_SECONDS):
         self.default_site = default_site
@@ -180,18 +216,22 @@ class Listener(socketserver.ThreadingTCPServer):
         super().__init__(address, _Handler)
 
 
-def send(host: str, port: int, payloads: list[bytes], timeout: float = 30) -> list[bytes]:
-    """Send each payload framed over one connection; return each ACK (unframed)."""
+def send(host: str, port: int, payloads: list[bytes], timeout: float = 30, window: int = 1) -> list[bytes]:
+    """Send each payload framed over one connection; return each ACK (unframed).
+
+    ``window``: how many messages may be on their way before their ACKs come back (1: each
+    waits for its ACK; more lets the listener answer them as one batch)."""
     acks = []
     with socket.create_connection((host, port), timeout=timeout) as sock:
         reader = FrameReader()
-        for payload in payloads:
-            sock.sendall(frame(payload))
+        for start in range(0, len(payloads), window):
+            part = payloads[start : start + window]
+            sock.sendall(b"".join(frame(payload) for payload in part))
             got: list[Frame] = []
-            while not got:
+            while len(got) < len(part):
                 data = sock.recv(65536)
                 if not data:
                     raise ConnectionError("The listener closed the connection without an ACK.")
-                got = reader.feed(data)
+                got += reader.feed(data)
             acks.extend(f.payload for f in got)
     return acks

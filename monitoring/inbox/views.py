@@ -24,7 +24,7 @@ from cases.analytes import ANALYTES
 from monitoring.inbox import hl7v2, tokens
 from monitoring.inbox.forms import ReviewForm, UploadForm
 from monitoring.inbox.models import InboxMessage, InboxSource, InboxStatus
-from monitoring.inbox.workflows import process, receive_csv, receive_fhir, receive_hl7, review
+from monitoring.inbox.workflows import process, receive_csv, receive_fhir, receive_hl7_batch, review
 
 MAX_FHIR_BYTES = 5 * 1024 * 1024
 FHIR_TYPES = ("application/fhir+json", "application/json")
@@ -153,7 +153,10 @@ def upload(request):
         if source == InboxSource.HL7:
             # latin-1 keeps every byte; each message is decoded by its own MSH-18 again.
             parts = hl7v2.split(data["file"].decode("latin-1"))
-            outcomes = [receive_hl7(p.encode("latin-1"), site=site, by=request.user) for p in parts]
+            outcomes = []
+            for start in range(0, len(parts), 100):  # one batch per hundred messages (receive_hl7_batch)
+                chunk = [p.encode("latin-1") for p in parts[start : start + 100]]
+                outcomes += receive_hl7_batch(chunk, site=site, by=request.user)
         elif source == InboxSource.FHIR:
             outcomes = [receive_fhir(data["text"], site=site, by=request.user)]
         else:

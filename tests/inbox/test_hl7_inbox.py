@@ -9,7 +9,7 @@ import pytest
 from auditlog.models import LogEntry
 
 from monitoring.inbox.models import InboxMessage, Laboratory
-from monitoring.inbox.workflows import process, receive_hl7
+from monitoring.inbox.workflows import process, receive_hl7, receive_hl7_batch
 from monitoring.models import Draw, Flag, Result
 from tests.inbox.helpers import LIVER, collected, infused_case, oru
 from tests.monitoring.helpers import draw
@@ -197,3 +197,30 @@ def test_queries_per_message_do_not_grow_with_the_number_of_draws(cast, infused,
     Draw.objects.filter(case=infused).count()
     with django_assert_max_num_queries(80):
         _send(oru(control="C-Q", results=[("777-3", "Platelets", "250", "10*9/L", "150-450", "", "F")]))
+
+
+def test_one_batch_with_the_same_patient_three_times_records_in_order(cast, infused):
+    """receive_hl7_batch (the listener's frames that arrived together): a preliminary report, its
+    final report with an ALT at 2.2×ULN and then the laboratory's correction of that ALT, all in
+    one batch, end as they would one by one: the corrected value, its change audited, the
+    flag of the first value resolved, the preliminary message superseded."""
+    preliminary = [(c, n, v, u, r, f, "P") for c, n, v, u, r, f, _ in LIVER]
+    high = [("1742-6", "ALT", "130", "U/L", "10-60", "H", "F"), *LIVER[1:]]
+    corrected = [("1742-6", "ALT", "52", "U/L", "10-60", "", "C")]
+    texts = [
+        oru(control="B-P", results=preliminary),
+        oru(control="B-F", results=high),
+        oru(control="B-C", results=corrected),
+    ]
+    outcomes = receive_hl7_batch([t.encode() for t in texts])
+    assert [o.ack for o in outcomes] == ["AA", "AA", "AA"], [o.reason for o in outcomes]
+    stored = {m.control_id: m for m in InboxMessage.objects.filter(control_id__startswith="B-")}
+    assert stored["B-P"].status == "processed" and "Superseded" in stored["B-P"].reason
+    assert stored["B-F"].status == stored["B-C"].status == "processed"
+    alt = Result.objects.get(draw=draw(infused, "liver", 7), analyte="alt")
+    assert alt.value == Decimal(52) and Result.objects.filter(draw__case=infused).count() == 4
+    assert LogEntry.objects.get_for_object(alt).count() == 2  # created at 130, changed to 52
+    flag = Flag.objects.get(case=infused, code="alt_2x_uln")
+    assert flag.resolved_at is not None  # the corrected ALT is normal
+    done = draw(infused, "liver", 7)
+    assert done.state == "done" and LogEntry.objects.get_for_object(done).exists()

@@ -43,6 +43,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def listener(transactional_db, tmp_path):
+    yield from _listener(tmp_path)
+
+
+@pytest.fixture
+def two_workers(transactional_db, tmp_path):
+    yield from _listener(tmp_path, "--workers", "2")
+
+
+def _listener(tmp_path, *extra: str):
     if connection.vendor != "postgresql":
         pytest.skip("The listener subprocess must share the test's database (PostgreSQL under make test).")
     port = _free_port()
@@ -59,6 +68,7 @@ def listener(transactional_db, tmp_path):
             "8192",
             "--idle-timeout",
             "20",
+            *extra,
         ],
         cwd=ROOT,
         env=env,
@@ -176,3 +186,26 @@ def test_a_frame_cut_off_by_the_connection_is_stored_and_the_sender_command_work
     while not InboxMessage.objects.filter(reason__contains="closed before the frame ended").exists():
         assert time.monotonic() < deadline, "the cut-off frame was not stored"
         time.sleep(0.2)
+
+
+def test_two_workers_answer_frames_sent_together_as_one_batch_in_order(cast, two_workers):
+    """mllp_listener --workers 2: frames that arrive together are one batch (receive_hl7_batch),
+    answered in order; each connection is served; stopping the listener stops its workers."""
+    port, log, proc = two_workers
+    infused_case(cast.case_a)
+    acks = []
+    for control in ("W-1", "W-2"):
+        client = Client(port)
+        try:
+            together = [oru(control), oru(control), oru(f"{control}-X", mrn="NOBODY")]
+            client.sock.sendall(b"".join(frame(text.encode()) for text in together))
+            acks.append([client.ack()[0] for _ in together])
+        finally:
+            client.close()
+    assert acks == [["AA", "AA", "AE"], ["AA", "AA", "AE"]]
+    assert InboxMessage.objects.filter(control_id__in=["W-1", "W-2"], status="processed").count() == 2
+    assert Result.objects.filter(draw__case=cast.case_a).count() == 4
+    proc.terminate()
+    proc.wait(timeout=20)
+    with pytest.raises(OSError):  # no worker left listening on the port
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

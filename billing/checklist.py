@@ -27,7 +27,8 @@ def _gate(item_id: str, what: str) -> Callable[[dict], tuple[bool, str]]:
     """Met when the gate item ``item_id`` passes; the evidence is its detail line."""
 
     def judge(s: dict) -> tuple[bool, str]:
-        item = next((i for i in s["gate"]["items"] if i.get("id") == item_id), None)
+        items = [*s["gate"]["items"], *s["gate"].get("payer_items", [])]
+        item = next((i for i in items if i.get("id") == item_id), None)
         if item is None:
             return False, f"{what}: not judged"
         return item["status"] == "pass", item["detail"]

@@ -275,6 +275,28 @@ class Payer(models.Model):
             raise ValidationError(errors)
 
     @property
+    def criteria_lines(self) -> list[str]:
+        """The payer's own criteria in words, one line each (empty when it sets none)."""
+        lines = []
+        if self.max_smn2_copies is not None:
+            lines.append(f"SMN2 copy number ≤ {self.max_smn2_copies}")
+        if self.motor_assessment:
+            days = self.motor_assessment_max_age_days
+            within = f", within {days} days" if days else ""
+            lines.append(f"Baseline {self.get_motor_assessment_display()} with score and date{within}")
+        if self.symptom_onset_before_months is not None:
+            lines.append(f"Symptom onset before {self.symptom_onset_before_months} months of age")
+        if self.max_niv_hours_per_day is not None:
+            lines.append(f"Non-invasive ventilation at most {self.max_niv_hours_per_day} h/day, no tracheostomy")
+        if self.wbc_min is not None or self.wbc_max is not None:
+            low = f"≥ {self.wbc_min.normalize():f}" if self.wbc_min is not None else ""
+            high = f"≤ {self.wbc_max.normalize():f}" if self.wbc_max is not None else ""
+            lines.append(f"WBC {' and '.join(x for x in (low, high) if x)} × 10^9/L")
+        if self.require_no_active_infection:
+            lines.append("No active infection documented")
+        return lines
+
+    @property
     def motor_scales(self) -> frozenset[str]:
         """The scales the payer accepts for its baseline motor assessment (empty: not required)."""
         return MOTOR_REQUIREMENT_SCALES.get(self.motor_assessment, frozenset())

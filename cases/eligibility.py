@@ -1306,7 +1306,8 @@ def _payer_wbc_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
     if newest is None:
         return GateItem(item_id, title, "missing", f"No WBC drawn on or before {on.isoformat()}", fix, source)
     value = display_value("wbc", newest.value)
-    head = f"WBC {value} × 10^9/L ({display_value('wbc', newest.value * 1000)}/µL) on {newest.drawn_on.isoformat()}"
+    per_ul = f"{newest.value * 1000:,.0f}"  # 9.8 × 10^9/L = 9,800 per µL, as policies write it
+    head = f"WBC {value} × 10^9/L ({per_ul}/µL) on {newest.drawn_on.isoformat()}"
     valid_until = newest.drawn_on + timedelta(days=days)
     low, high = criteria.wbc_min, criteria.wbc_max
     if (low is not None and newest.value < low) or (high is not None and newest.value > high):

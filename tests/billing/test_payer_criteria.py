@@ -174,3 +174,13 @@ def test_a_packet_for_a_payer_without_criteria_says_so(cast):
     case = make_ready_case(cast.site_a, today=today, payer=make_payer("BCBS plans"), mrn="MRN-PC2")
     html = packet_html(packet_snapshot(packet_case(case.pk), today=today), [])
     assert "BCBS plans sets no coverage criteria of its own" in html
+
+
+def test_the_payer_list_says_each_payers_own_criteria(client, admin_user, db):
+    client.force_login(admin_user)
+    make_payer("Cigna / Accredo", max_smn2_copies=3, wbc_max=Decimal("20.00"), motor_assessment="either")
+    make_payer("BCBS plans")
+    body = client.get(reverse("billing:payers")).content.decode()
+    assert "SMN2 copy number ≤ 3" in body and "WBC ≤ 20 × 10⁹/L" in body
+    assert "Baseline CHOP INTEND or HINE-2 with score and date" in body
+    assert "none beyond the label" in body

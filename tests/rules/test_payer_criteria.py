@@ -134,7 +134,7 @@ def test_ventilation_hours_and_tracheostomy(hours, trach, expected) -> None:
 def test_wbc_within_above_below_stale_and_missing() -> None:
     with_wbc = lambda value, **kw: replace(READY, baseline_labs=(*READY.baseline_labs, wbc(value, **kw)))  # noqa: E731
     ok = item("wbc", with_wbc("9.8"), wbc_max=Decimal(20))
-    assert ok.status == "pass" and "9.8 × 10^9/L (9800/µL)" in ok.detail
+    assert ok.status == "pass" and "9.8 × 10^9/L (9,800/µL)" in ok.detail
     high = item("wbc", with_wbc("23.5"), wbc_max=Decimal(20))
     assert high.status == "fail" and "above" in high.detail and "≤ 20" in high.title
     low = item("wbc", with_wbc("3"), wbc_min=Decimal(4), wbc_max=Decimal(20))

@@ -184,3 +184,14 @@ def test_the_payer_list_says_each_payers_own_criteria(client, admin_user, db):
     assert "SMN2 copy number ≤ 3" in body and "WBC ≤ 20 × 10⁹/L" in body
     assert "Baseline CHOP INTEND or HINE-2 with score and date" in body
     assert "none beyond the label" in body
+
+
+def test_a_checklist_line_can_be_proved_by_the_payers_criteria(cast):
+    case, today = _case_with_criteria(
+        cast,
+        max_smn2_copies=3,
+        documentation_checklist=[{"evidence": "payer_criteria", "text": "Meets the plan's clinical criteria"}],
+    )
+    snapshot = packet_snapshot(packet_case(case.pk), today=today)
+    [line] = snapshot["payer"]["checklist"]
+    assert line["met"] and "all 1 of the payer's criteria met" in line["detail"]

@@ -15,7 +15,16 @@ from billing.models import ChargeItem, Payer, ReferencePrice, SiteBilling, Suppo
 @admin.register(Payer)
 class PayerAdmin(admin.ModelAdmin):
     form = PayerForm
-    list_display = ("name", "pa_required", "outcomes_based_agreement", "titer_ceiling_denominator", "updated_at")
+    list_display = (
+        "name",
+        "policy_reference",
+        "pa_required",
+        "outcomes_based_agreement",
+        "titer_ceiling_denominator",
+        "max_smn2_copies",
+        "motor_assessment",
+        "updated_at",
+    )
     search_fields = ("name",)
 
     def has_delete_permission(self, request, obj=None):

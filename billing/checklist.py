@@ -27,7 +27,8 @@ def _gate(item_id: str, what: str) -> Callable[[dict], tuple[bool, str]]:
     """Met when the gate item ``item_id`` passes; the evidence is its detail line."""
 
     def judge(s: dict) -> tuple[bool, str]:
-        item = next((i for i in s["gate"]["items"] if i.get("id") == item_id), None)
+        items = [*s["gate"]["items"], *s["gate"].get("payer_items", [])]
+        item = next((i for i in items if i.get("id") == item_id), None)
         if item is None:
             return False, f"{what}: not judged"
         return item["status"] == "pass", item["detail"]
@@ -90,6 +91,17 @@ def _packet(s: dict) -> tuple[bool, str]:
     return True, "letter, codes, clinical summary, laboratory results, plans and source documents in this packet"
 
 
+def _payer_criteria(s: dict) -> tuple[bool, str]:
+    """Met when every one of the payer's own criteria passes (the packet's payer criteria group)."""
+    items = s["gate"].get("payer_items", [])
+    if not items:
+        return False, "the payer sets no criteria of its own to judge"
+    unmet = [i["title"] for i in items if i["status"] != "pass"]
+    if unmet:
+        return False, "not met: " + "; ".join(unmet)
+    return True, f"all {len(items)} of the payer's criteria met (payer criteria in section 3)"
+
+
 EVIDENCE: dict[str, Evidence] = {
     "genetics": Evidence("Genetic confirmation with the report appended", _genetics),
     "smn2_type": Evidence("SMN2 copy number, SMA type and ICD-10-CM code", _smn2_type),
@@ -109,6 +121,7 @@ EVIDENCE: dict[str, Evidence] = {
     "other_document": Evidence(
         "A document of kind 'Other' appended (e.g. the payer's own form)", _document("other", "document")
     ),
+    "payer_criteria": Evidence("Every one of the payer's own criteria in the gate", _payer_criteria),
     "packet": Evidence("The complete packet: nothing blocks", _packet),
 }
 

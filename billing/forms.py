@@ -17,6 +17,8 @@ from billing.claims.rules import parse_modifiers
 from billing.codes import POS_CODES
 from billing.denials import DENIAL_CHOICES
 from billing.models import (
+    MOTOR_MAX_AGE_DAYS_MAX,
+    WBC_LIMIT_MAX,
     WINDOW_MAX_DAYS,
     WINDOW_MIN_DAYS,
     OneGeneEnrollment,
@@ -126,6 +128,14 @@ class PayerForm(forms.ModelForm):
             "weight_max_age_days",
             "labs_max_age_days",
             "age_wording",
+            "max_smn2_copies",
+            "motor_assessment",
+            "motor_assessment_max_age_days",
+            "symptom_onset_before_months",
+            "max_niv_hours_per_day",
+            "wbc_min",
+            "wbc_max",
+            "require_no_active_infection",
             "accepts_96413",
             "milestone_months",
             "payer_id",
@@ -159,6 +169,17 @@ class PayerForm(forms.ModelForm):
             field.help_text = f"Whole days, {WINDOW_MIN_DAYS} to {WINDOW_MAX_DAYS}, before the infusion date."
         self.fields["titer_ceiling_denominator"].help_text = "N in 1:N; most payers use 50 (e.g. Aetna CPB 0953)."
         self.fields["titer_ceiling_denominator"].max_value = 100000
+        # The payer's own criteria: blank = not required; each one set is judged by the gate and
+        # printed in the packet, citing the policy id above.
+        for name, low, high in (
+            ("max_smn2_copies", 1, 8),
+            ("motor_assessment_max_age_days", 1, MOTOR_MAX_AGE_DAYS_MAX),
+            ("symptom_onset_before_months", 1, 24),
+            ("max_niv_hours_per_day", 0, 24),
+        ):
+            self.fields[name].widget.attrs.update(min=low, max=high)
+        for name in ("wbc_min", "wbc_max"):
+            self.fields[name].widget.attrs.update(min=0, max=WBC_LIMIT_MAX, step="0.1")
         env = self.instance.pas_token_env if self.instance.pk else ""
         if env:
             # Whether the server holds the credential, never its value (billing/pas/client.py).

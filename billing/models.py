@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
@@ -44,6 +45,26 @@ class ModifierRule(models.TextChoices):
     NONE = "none", "No drug modifier rule"
     # CMS JW/JZ policy (Medicare Part B, since 1 July 2023; docs/domain.md §13a).
     JW_JZ = "jw_jz", "JW/JZ: JZ when nothing is discarded, JW on a line for the discarded amount"
+
+
+class MotorRequirement(models.TextChoices):
+    """Which baseline motor assessment a payer asks for (docs/domain.md §13c)."""
+
+    NONE = "", "Not required"
+    CHOP_INTEND = "chop_intend", "CHOP INTEND"
+    HINE2 = "hine2", "HINE-2"
+    EITHER = "either", "CHOP INTEND or HINE-2"
+
+
+MOTOR_REQUIREMENT_SCALES = {
+    MotorRequirement.NONE: frozenset(),
+    MotorRequirement.CHOP_INTEND: frozenset({"chop_intend"}),
+    MotorRequirement.HINE2: frozenset({"hine2"}),
+    MotorRequirement.EITHER: frozenset({"chop_intend", "hine2"}),
+}
+# Sanity bounds on the criteria an admin types (not clinical rules).
+MOTOR_MAX_AGE_DAYS_MAX = 365
+WBC_LIMIT_MAX = Decimal(100)  # 10^9/L: 100,000 per µL is beyond any policy's limit
 
 
 class Payer(models.Model):
@@ -86,6 +107,66 @@ class Payer(models.Model):
     weight_max_age_days = _window("Weight measured within (days)")
     labs_max_age_days = _window("Baseline labs within (days)")
     age_wording = models.CharField(max_length=120, default="< 2 years (FDA label)")
+    # --- The payer's own coverage criteria (docs/domain.md §13c): empty = not required ------------
+    max_smn2_copies = models.PositiveSmallIntegerField(
+        "SMN2 copy number at most",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+        help_text="e.g. 3. Blank: this payer sets no SMN2 limit.",
+    )
+    motor_assessment = models.CharField(
+        "Baseline motor assessment required",
+        max_length=12,
+        choices=MotorRequirement.choices,
+        blank=True,
+        default="",
+    )
+    motor_assessment_max_age_days = models.PositiveSmallIntegerField(
+        "Motor assessment done within (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MOTOR_MAX_AGE_DAYS_MAX)],
+        help_text="Days before the infusion. Blank: any baseline assessment on file.",
+    )
+    symptom_onset_before_months = models.PositiveSmallIntegerField(
+        "Symptom onset before (months of age)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="e.g. 6 for symptomatic type 1. Blank: no onset limit. Presymptomatic children meet it.",
+    )
+    max_niv_hours_per_day = models.PositiveSmallIntegerField(
+        "Non-invasive ventilation at most (hours/day)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+        help_text="e.g. 15 for a policy that excludes 16 hours a day or more; a tracheostomy never meets it. "
+        "Blank: no ventilation limit.",
+    )
+    wbc_min = models.DecimalField(
+        "WBC at least (10^9/L)",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(WBC_LIMIT_MAX)],
+        help_text="White blood cells × 10^9/L (1 = 1,000 per µL). Blank: no lower limit.",
+    )
+    wbc_max = models.DecimalField(
+        "WBC at most (10^9/L)",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(WBC_LIMIT_MAX)],
+        help_text="e.g. 20 for a policy's “WBC ≤ 20,000”. Blank: no upper limit.",
+    )
+    require_no_active_infection = models.BooleanField(
+        "Requires a documented check: no active infection",
+        default=False,
+        help_text="The newest physician check on the case must show no active infection.",
+    )
     accepts_96413 = models.BooleanField("Accepts CPT 96413 for administration", null=True, blank=True)
     # Outcome milestone months of the payer's outcomes-based agreement. Contract months are not
     # public (docs/domain.md §8, §11.17 [U]): empty means the card's 6/12/24/36/60
@@ -179,6 +260,46 @@ class Payer(models.Model):
             {**item, "evidence_label": EVIDENCE[item["evidence"]].label}
             for item in normalize_items(self.documentation_checklist)
         ]
+
+    def clean(self) -> None:
+        """Criteria that contradict each other are refused next to the field (admin and payer page)."""
+        super().clean()
+        errors = {}
+        if self.wbc_min is not None and self.wbc_max is not None and self.wbc_min > self.wbc_max:
+            errors["wbc_max"] = f"The upper limit must be at least the lower limit ({self.wbc_min})."
+        if self.motor_assessment_max_age_days is not None and not self.motor_assessment:
+            errors["motor_assessment_max_age_days"] = (
+                "Choose the motor assessment the payer requires, or leave the days blank."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def criteria_lines(self) -> list[str]:
+        """The payer's own criteria in words, one line each (empty when it sets none)."""
+        lines = []
+        if self.max_smn2_copies is not None:
+            lines.append(f"SMN2 copy number ≤ {self.max_smn2_copies}")
+        if self.motor_assessment:
+            days = self.motor_assessment_max_age_days
+            within = f", within {days} days" if days else ""
+            lines.append(f"Baseline {self.get_motor_assessment_display()} with score and date{within}")
+        if self.symptom_onset_before_months is not None:
+            lines.append(f"Symptom onset before {self.symptom_onset_before_months} months of age")
+        if self.max_niv_hours_per_day is not None:
+            lines.append(f"Non-invasive ventilation at most {self.max_niv_hours_per_day} h/day, no tracheostomy")
+        if self.wbc_min is not None or self.wbc_max is not None:
+            low = f"≥ {self.wbc_min.normalize():f}" if self.wbc_min is not None else ""
+            high = f"≤ {self.wbc_max.normalize():f}" if self.wbc_max is not None else ""
+            lines.append(f"WBC {' and '.join(x for x in (low, high) if x)} × 10^9/L")
+        if self.require_no_active_infection:
+            lines.append("No active infection documented")
+        return lines
+
+    @property
+    def motor_scales(self) -> frozenset[str]:
+        """The scales the payer accepts for its baseline motor assessment (empty: not required)."""
+        return MOTOR_REQUIREMENT_SCALES.get(self.motor_assessment, frozenset())
 
     @property
     def policy_source(self) -> str:

@@ -274,10 +274,11 @@ def packet_snapshot(
         "gate": {
             "ready": report.is_ready and planned is not None,
             "summary": report.summary if planned is not None else "Planned infusion date missing",
-            "items": [
-                {"id": i.id, "title": i.title, "status": i.status, "detail": i.detail, "fix": i.fix, "source": i.source}
-                for i in report.items
-            ],
+            "items": [_gate_item(i) for i in report.label_items],
+            # The payer's own criteria (billing.Payer), each citing the payer's policy id: printed
+            # as their own group so the reviewer sees which of their criteria are met.
+            "payer_items": [_gate_item(i) for i in report.payer_items],
+            "payer_summary": report.payer_summary,
             # Judged on the infusion day, not for the PA (label §5): said here so the payer sees it.
             "day_of_infusion": [_clinical_status_line(case, on)],
             "blocking": blocking,
@@ -583,6 +584,10 @@ def case_identifier_problems(case: Case) -> list:
         site_phone=site.phone,
         site_fax=site.fax,
     )
+
+
+def _gate_item(i) -> dict:
+    return {"id": i.id, "title": i.title, "status": i.status, "detail": i.detail, "fix": i.fix, "source": i.source}
 
 
 def _clinical_status_line(case: Case, on: date) -> dict:

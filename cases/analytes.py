@@ -65,6 +65,22 @@ ANALYTES: dict[str, Analyte] = {
         {"ng/L": _ONE, "pg/mL": _ONE, "ng/mL": Decimal("0.001"), "µg/L": Decimal("0.001")},
         offered=("ng/L", "ng/mL"),
     ),
+    # White blood cells: not a label baseline requirement; some payer policies set a limit (eviCore:
+    # WBC ≤ 20,000 per µL, docs/domain.md §2, §13c). 20,000/µL = 20 × 10⁹/L.
+    "wbc": Analyte(
+        "White blood cells (WBC)",
+        "10^9/L",
+        {
+            "10^9/L": _ONE,
+            "×10^9/L": _ONE,
+            "10^3/µL": _ONE,
+            "×10^3/µL": _ONE,
+            "K/µL": _ONE,
+            "/µL": Decimal(1000),
+            "cells/µL": Decimal(1000),
+        },
+        offered=("10^9/L", "10^3/µL", "/µL"),
+    ),
 }
 
 # --- Baseline labs (docs/domain.md §2) ---------------------------------------------------
@@ -80,6 +96,10 @@ BASELINE_LAB_ANALYTES = (
     "platelets",
     "troponin_i",
 )
+# Recorded with the baseline panel when a payer's policy asks for them (billing.Payer criteria);
+# the label does not require them, so the gate's baseline-labs item does not wait for them.
+PAYER_LAB_ANALYTES = ("wbc",)
+PANEL_ANALYTES = BASELINE_LAB_ANALYTES + PAYER_LAB_ANALYTES
 # What a lower-limit analyte is judged against where a document prints it (the lab form records
 # the lab's upper limit only): platelets 150 × 10⁹/L, the general TMA criterion (docs/domain.md §9;
 # the label sets no number); hemoglobin 8 g/dL, the floor of the eviCore Zolgensma policy's lab
@@ -113,6 +133,7 @@ LAB_ANALYTE_NAMES = {
     "hemoglobin": "hemoglobin",
     "platelets": "platelets",
     "troponin_i": "troponin-I",
+    "wbc": "white blood cells (WBC)",
 }
 
 

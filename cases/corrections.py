@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import BaselineLab, ClinicalStatusCheck, Document, TiterResult, WeightMeasurement
+from cases.models import BaselineLab, ClinicalStatusCheck, Document, MotorAssessment, TiterResult, WeightMeasurement
 from common.wording import moment_text
 
 VOID_REASON_MIN_LENGTH = 5
@@ -32,6 +32,7 @@ VOIDABLE: dict[str, VoidKind] = {
     "titer": VoidKind(TiterResult, "AAV9 titer", "enter_pretreatment_results", "titers"),
     "lab": VoidKind(BaselineLab, "baseline lab value", "enter_pretreatment_results", "labs"),
     "document": VoidKind(Document, "document", "enter_pretreatment_results", "documents"),
+    "motor": VoidKind(MotorAssessment, "motor assessment", "enter_pretreatment_results", "motor"),
     "clinical": VoidKind(ClinicalStatusCheck, "infection and stability check", "record_clinical_status", ""),
 }
 

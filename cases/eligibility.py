@@ -14,7 +14,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from cases.analytes import BASELINE_LAB_ANALYTES, LAB_ANALYTE_ALIASES, LAB_ANALYTE_NAMES, display_value
+from cases.analytes import (
+    BASELINE_LAB_ANALYTES,
+    LAB_ANALYTE_ALIASES,
+    LAB_ANALYTE_NAMES,
+    PAYER_LAB_ANALYTES,
+    display_value,
+)
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight, to_decimal_kg
 from cases.label import (
     AAV9_RETEST_HIGH_TITER_DENOMINATOR,
@@ -54,9 +60,10 @@ SEXES = frozenset({"F", "M", "U"})
 SMN1_GENOTYPES = frozenset({"0_copies", "1_copy_plus_variant"})
 GENETIC_METHODS = frozenset({"MLPA", "qPCR", "ddPCR", "sequencing"})
 SMN_THERAPY_DRUGS = frozenset({"nusinersen", "risdiplam"})
-LAB_ANALYTES = frozenset(BASELINE_LAB_ANALYTES) | frozenset(LAB_ANALYTE_ALIASES)
+LAB_ANALYTES = frozenset(BASELINE_LAB_ANALYTES) | frozenset(LAB_ANALYTE_ALIASES) | frozenset(PAYER_LAB_ANALYTES)
 DAYS_PER_WEEK = 7
 MAX_GESTATIONAL_AGE_WEEKS = 50  # sanity bound on input, not a clinical rule
+MAX_SYMPTOM_ONSET_MONTHS = 24  # J3399 is for children under 2 (label §1): a later onset is a typing error
 
 # Gate item sources are shown on the case page and printed in the PA packet: public sources only
 # (docs/domain.md "Public source labels"); the docs/domain.md pointer stays in a comment.
@@ -179,6 +186,36 @@ class ClinicalStatusObs:
                 raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
 
 
+# Baseline motor scales a payer may ask for (docs/domain.md §8, §13c): key -> (name, lowest, highest).
+# CHOP INTEND: 16 items scored 0-4, total 0-64 (Glanzman 2010); HINE-2: 8 motor-milestone items, 0-26.
+MOTOR_SCALES: dict[str, tuple[str, int, int]] = {
+    "chop_intend": ("CHOP INTEND", 0, 64),
+    "hine2": ("HINE-2", 0, 26),
+}
+
+
+@dataclass(frozen=True)
+class MotorObs:
+    """A baseline motor assessment: which scale, the total score, and the day it was done."""
+
+    assessed_on: date
+    scale: str
+    score: int
+
+    def __post_init__(self) -> None:
+        _check_date(self.assessed_on, "Motor assessment date")
+        if self.scale not in MOTOR_SCALES:
+            raise ValueError(f"Unknown motor scale {self.scale!r}; expected one of {', '.join(MOTOR_SCALES)}.")
+        name, low, high = MOTOR_SCALES[self.scale]
+        _check_int(self.score, f"{name} score", low, high)
+
+    @property
+    def text(self) -> str:
+        """ "CHOP INTEND 32 of 64 on 2026-11-20" (plain(): dates in words on screens)."""
+        name, _, high = MOTOR_SCALES[self.scale]
+        return f"{name} {self.score} of {high} on {self.assessed_on.isoformat()}"
+
+
 @dataclass(frozen=True)
 class GateFacts:
     """Everything on file for one child. Any field may be missing (None / empty)."""
@@ -207,9 +244,14 @@ class GateFacts:
     respiratory_support_hours_per_day: int | None = None
     respiratory_support_days: int | None = None
     smn_therapies: tuple[TherapyObs, ...] = ()
+    # For the payer's own criteria (GatePolicy.criteria): None = not recorded.
+    symptomatic: bool | None = None
+    symptom_onset_months: int | None = None
+    motor_assessments: tuple[MotorObs, ...] = ()
+    clinical_checks: tuple[ClinicalStatusObs, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("weights", "titers", "baseline_labs", "smn_therapies"):
+        for name in ("weights", "titers", "baseline_labs", "smn_therapies", "motor_assessments", "clinical_checks"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("date_of_birth", "genetic_report_date", "steroid_plan_start"):
             _check_date(getattr(self, name), name, optional=True)
@@ -223,11 +265,16 @@ class GateFacts:
         _check_int(self.smn2_copies, "SMN2 copies", 0, None)
         _check_int(self.respiratory_support_hours_per_day, "respiratory support hours/day", 0, 24)
         _check_int(self.respiratory_support_days, "respiratory support days", 0, None)
+        _check_int(self.symptom_onset_months, "age at symptom onset (months)", 0, MAX_SYMPTOM_ONSET_MONTHS)
+        if self.symptomatic is not None and not isinstance(self.symptomatic, bool):
+            raise ValueError(f"symptomatic must be True, False or None; got {self.symptomatic!r}.")
         for obs, kind in (
             *((w, WeightObs) for w in self.weights),
             *((t, TiterObs) for t in self.titers),
             *((lab, LabObs) for lab in self.baseline_labs),
             *((t, TherapyObs) for t in self.smn_therapies),
+            *((m, MotorObs) for m in self.motor_assessments),
+            *((c, ClinicalStatusObs) for c in self.clinical_checks),
         ):
             if not isinstance(obs, kind):
                 raise ValueError(f"Expected a {kind.__name__}; got {obs!r}.")
@@ -256,6 +303,67 @@ def _check_int(value: object, name: str, low: int, high: int | None) -> None:
 
 
 @dataclass(frozen=True)
+class PayerCriteria:
+    """A payer's own coverage criteria beyond the label (docs/domain.md §13c), each None / empty /
+    False when the payer does not set it; a criterion not set gives no gate item.
+
+    - max_smn2_copies: SMN2 copy number at most this (e.g. 3).
+    - motor_scales: a baseline motor assessment on one of these scales is required (CHOP INTEND,
+      HINE-2), done within motor_max_age_days of the infusion when that is set.
+    - symptom_onset_before_months: a symptomatic child's symptoms began before this age.
+    - max_niv_hours_per_day: non-invasive ventilation at most this many hours a day, no tracheostomy.
+    - wbc_min / wbc_max: white cell count limits in 10^9/L (20,000/µL = 20), drawn within the
+      payer's labs window.
+    - require_no_active_infection: the newest physician check shows no active infection.
+    """
+
+    max_smn2_copies: int | None = None
+    motor_scales: frozenset[str] = frozenset()
+    motor_max_age_days: int | None = None
+    symptom_onset_before_months: int | None = None
+    max_niv_hours_per_day: int | None = None
+    wbc_min: Decimal | None = None
+    wbc_max: Decimal | None = None
+    require_no_active_infection: bool = False
+
+    def __post_init__(self) -> None:
+        _check_int(self.max_smn2_copies, "SMN2 copy limit", 1, 8)
+        object.__setattr__(self, "motor_scales", frozenset(self.motor_scales))
+        unknown = self.motor_scales - MOTOR_SCALES.keys()
+        if unknown:
+            raise ValueError(
+                f"Unknown motor scale(s) {', '.join(sorted(unknown))}; expected {', '.join(MOTOR_SCALES)}."
+            )
+        _check_int(self.motor_max_age_days, "motor assessment max age (days)", 1, None)
+        _check_int(self.symptom_onset_before_months, "symptom onset limit (months)", 1, MAX_SYMPTOM_ONSET_MONTHS)
+        _check_int(self.max_niv_hours_per_day, "ventilation limit (hours/day)", 0, 24)
+        for name in ("wbc_min", "wbc_max"):
+            value = getattr(self, name)
+            if value is not None:
+                number = _to_decimal(value, "WBC limit")
+                if number < 0:
+                    raise ValueError(f"A WBC limit cannot be negative; got {value}.")
+                object.__setattr__(self, name, number)
+        if self.wbc_min is not None and self.wbc_max is not None and self.wbc_min > self.wbc_max:
+            raise ValueError(f"WBC lower limit {self.wbc_min} is above the upper limit {self.wbc_max}.")
+        if not isinstance(self.require_no_active_infection, bool):
+            raise ValueError("require_no_active_infection must be True or False.")
+
+    @property
+    def any(self) -> bool:
+        """Whether the payer sets any criterion of its own."""
+        return bool(
+            self.max_smn2_copies is not None
+            or self.motor_scales
+            or self.symptom_onset_before_months is not None
+            or self.max_niv_hours_per_day is not None
+            or self.wbc_min is not None
+            or self.wbc_max is not None
+            or self.require_no_active_infection
+        )
+
+
+@dataclass(frozen=True)
 class GatePolicy:
     """A payer's rules where the label is silent. Defaults are the billing card's."""
 
@@ -268,8 +376,11 @@ class GatePolicy:
     payer_name: str = "the payer"
     # What the windows and the site rule cite: the payer policy's public id (docs/domain.md §13c).
     policy_source: str = SRC_DEFAULTS
+    criteria: PayerCriteria = field(default_factory=PayerCriteria)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.criteria, PayerCriteria):
+            raise ValueError(f"GatePolicy.criteria must be a PayerCriteria; got {self.criteria!r}.")
         _check_int(self.titer_ceiling_denominator, "titer ceiling", 1, None)
         _check_int(self.titer_max_age_days, "titer max age (days)", 0, None)
         _check_int(self.weight_max_age_days, "weight max age (days)", 0, None)
@@ -327,6 +438,30 @@ class GateReport:
         if count == 0:
             return "Ready for PA"
         return "1 item blocks" if count == 1 else f"{count} items block"
+
+    @property
+    def label_items(self) -> tuple[GateItem, ...]:
+        """The items every case is judged by (label and payer practice windows)."""
+        return tuple(item for item in self.items if not item.id.startswith(PAYER_ITEM_PREFIX))
+
+    @property
+    def payer_items(self) -> tuple[GateItem, ...]:
+        """The payer's own criteria (empty when the payer sets none)."""
+        return tuple(item for item in self.items if item.id.startswith(PAYER_ITEM_PREFIX))
+
+    @property
+    def payer_summary(self) -> str:
+        """ "All met" / "2 met, 1 not met, 1 missing": the payer's own criteria in a line ("" for none)."""
+        items = self.payer_items
+        if not items:
+            return ""
+        counts = {
+            status: sum(1 for i in items if i.status == status) for status in ("pass", "fail", "missing", "warning")
+        }
+        if counts["pass"] == len(items):
+            return "All met" if len(items) > 1 else "Met"
+        words = (("pass", "met"), ("fail", "not met"), ("missing", "missing"), ("warning", "to review"))
+        return ", ".join(f"{counts[key]} {word}" for key, word in words if counts[key])
 
     def item(self, item_id: str) -> GateItem:
         """Return the item with this id (KeyError when absent)."""
@@ -1021,6 +1156,233 @@ def clinical_status_item(
     )
 
 
+# --- The payer's own criteria (billing.Payer, docs/domain.md §13c) -------------------------------
+PAYER_ITEM_PREFIX = "payer_"
+
+
+def _wbc_range_text(low: Decimal | None, high: Decimal | None) -> str:
+    def n(value: Decimal) -> str:
+        return display_value("wbc", value)
+
+    if low is not None and high is not None:
+        return f"{n(low)}–{n(high)} × 10^9/L"
+    if high is not None:
+        return f"≤ {n(high)} × 10^9/L"
+    return f"≥ {n(low)} × 10^9/L" if low is not None else ""
+
+
+def _payer_smn2_item(facts: GateFacts, policy: GatePolicy, limit: int) -> GateItem:
+    item_id, title, source = f"{PAYER_ITEM_PREFIX}smn2", f"SMN2 copy number ≤ {limit}", policy.policy_source
+    copies = facts.smn2_copies
+    if copies is None:
+        return GateItem(
+            item_id,
+            title,
+            "missing",
+            "SMN2 copy number not recorded",
+            "Record the SMN2 copy number from the genetic report",
+            source,
+        )
+    words = f"SMN2 {copies} cop{'y' if copies == 1 else 'ies'}"
+    if copies > limit:
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            f"{words}: {policy.payer_name} covers up to {limit}",
+            f"Confirm the copy number with a quantitative assay; ask {policy.payer_name} for a medical review",
+            source,
+        )
+    return GateItem(item_id, title, "pass", words, "", source)
+
+
+def _payer_motor_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
+    criteria = policy.criteria
+    names = " or ".join(MOTOR_SCALES[s][0] for s in MOTOR_SCALES if s in criteria.motor_scales)
+    days = criteria.motor_max_age_days
+    window = f", done within {days} days" if days is not None else ""
+    item_id, source = f"{PAYER_ITEM_PREFIX}motor", policy.policy_source
+    title = f"Baseline motor assessment ({names}) with score and date{window}"
+    fix = f"Assess the child with {names} and record the score and date" + (
+        f" within {days} days before the infusion" if days is not None else ""
+    )
+    usable = [m for m in facts.motor_assessments if m.assessed_on <= on]
+    accepted = [m for m in usable if m.scale in criteria.motor_scales]
+    newest = max(accepted, key=lambda m: (m.assessed_on, m.score), default=None)
+    if newest is None:
+        other = max(usable, key=lambda m: m.assessed_on, default=None)
+        detail = f"No {names} score recorded on or before {on.isoformat()}"
+        if other is not None:
+            detail += f"; {other.text} is on file, but {policy.payer_name} asks for {names}"
+        return GateItem(item_id, title, "missing", detail, fix, source)
+    if days is None:
+        return GateItem(item_id, title, "pass", newest.text, "", source)
+    valid_until = newest.assessed_on + timedelta(days=days)
+    if on > valid_until:
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            f"{newest.text}; older than {days} days after {valid_until.isoformat()}",
+            fix,
+            source,
+            since=valid_until + timedelta(days=1),
+            valid_until=valid_until,
+        )
+    return GateItem(
+        item_id,
+        title,
+        "pass",
+        f"{newest.text}; current until {valid_until.isoformat()}",
+        "",
+        source,
+        valid_until=valid_until,
+    )
+
+
+def _payer_onset_item(facts: GateFacts, policy: GatePolicy, limit: int) -> GateItem:
+    item_id, source = f"{PAYER_ITEM_PREFIX}onset", policy.policy_source
+    title = f"Symptom onset before {limit} months of age"
+    fix = "Record whether the child has symptoms and, if so, the age in months when they began"
+    if facts.symptomatic is None:
+        return GateItem(item_id, title, "missing", "Symptomatic or presymptomatic not recorded", fix, source)
+    if not facts.symptomatic:
+        return GateItem(
+            item_id, title, "pass", "Presymptomatic: no symptom onset, so the limit does not apply", "", source
+        )
+    onset = facts.symptom_onset_months
+    if onset is None:
+        return GateItem(
+            item_id, title, "missing", "Symptomatic, but the age at symptom onset is not recorded", fix, source
+        )
+    words = f"Symptoms began at {onset} month{'s' if onset != 1 else ''} of age"
+    if onset >= limit:
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            f"{words}: {policy.payer_name} covers onset before {limit} months",
+            f"Check the age at onset in the notes; ask {policy.payer_name} for a medical review",
+            source,
+        )
+    return GateItem(item_id, title, "pass", words, "", source)
+
+
+def _payer_ventilation_item(facts: GateFacts, policy: GatePolicy, limit: int) -> GateItem:
+    item_id, source = f"{PAYER_ITEM_PREFIX}ventilation", policy.policy_source
+    title = f"Non-invasive ventilation at most {limit} h/day, no tracheostomy"
+    hours = facts.respiratory_support_hours_per_day
+    fix = "Record the respiratory support (hours a day, including non-invasive ventilation) and tracheostomy"
+    parts, failed = [], []
+    if facts.tracheostomy:
+        failed.append("tracheostomy")
+    elif facts.tracheostomy is False:
+        parts.append("no tracheostomy")
+    if hours is not None:
+        text = "no respiratory support" if hours == 0 else f"respiratory support {hours} h/day"
+        (failed if hours > limit else parts).append(text)
+    if failed:
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            "; ".join(failed + parts) + f": {policy.payer_name} covers at most {limit} h/day without a tracheostomy",
+            f"{policy.payer_name} excludes permanent ventilation; document the respiratory status and ask for a medical review",
+            source,
+        )
+    if hours is None or facts.tracheostomy is None:
+        missing = [w for w, v in (("hours of support", hours), ("tracheostomy", facts.tracheostomy)) if v is None]
+        return GateItem(item_id, title, "missing", "Not recorded: " + ", ".join(missing), fix, source)
+    return GateItem(item_id, title, "pass", "; ".join(parts), "", source)
+
+
+def _payer_wbc_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
+    criteria, days = policy.criteria, policy.labs_max_age_days
+    item_id, source = f"{PAYER_ITEM_PREFIX}wbc", policy.policy_source
+    limits = _wbc_range_text(criteria.wbc_min, criteria.wbc_max)
+    title = f"White blood cell count {limits}, drawn within {days} days"
+    fix = f"Draw a white blood cell count within {days} days before the infusion and record it with the baseline labs"
+    newest = _newest_labs(facts, on).get("wbc")
+    if newest is None:
+        return GateItem(item_id, title, "missing", f"No WBC drawn on or before {on.isoformat()}", fix, source)
+    value = display_value("wbc", newest.value)
+    per_ul = f"{newest.value * 1000:,.0f}"  # 9.8 × 10^9/L = 9,800 per µL, as policies write it
+    head = f"WBC {value} × 10^9/L ({per_ul}/µL) on {newest.drawn_on.isoformat()}"
+    valid_until = newest.drawn_on + timedelta(days=days)
+    low, high = criteria.wbc_min, criteria.wbc_max
+    if (low is not None and newest.value < low) or (high is not None and newest.value > high):
+        where = "below" if low is not None and newest.value < low else "above"
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            f"{head}: {where} {policy.payer_name}'s limit ({limits})",
+            "Look for an infection or another cause; repeat the count before the request",
+            source,
+            since=newest.drawn_on,
+        )
+    if on > valid_until:
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            f"{head}; stale after {valid_until.isoformat()}",
+            fix,
+            source,
+            since=valid_until + timedelta(days=1),
+            valid_until=valid_until,
+        )
+    return GateItem(
+        item_id, title, "pass", f"{head}; current until {valid_until.isoformat()}", "", source, valid_until=valid_until
+    )
+
+
+def _payer_infection_item(facts: GateFacts, policy: GatePolicy, on: date) -> GateItem:
+    item_id, source = f"{PAYER_ITEM_PREFIX}infection", f"{policy.policy_source}; FDA label §5"
+    title = "No active infection documented"
+    fix = "A physician examines the child and records the infection and stability check"
+    usable = [c for c in facts.clinical_checks if c.checked_on <= on]
+    # Same day: the one recorded last (facts keep the order they were recorded in).
+    newest = max(enumerate(usable), key=lambda pair: (pair[1].checked_on, pair[0]), default=(None, None))[1]
+    if newest is None:
+        return GateItem(
+            item_id, title, "missing", f"No physician check of infection on or before {on.isoformat()}", fix, source
+        )
+    who = f" by {newest.by}" if newest.by else ""
+    if not newest.no_active_infection:
+        return GateItem(
+            item_id,
+            title,
+            "fail",
+            f"Active infection on {newest.checked_on.isoformat()}{who}",
+            "Treat the infection and postpone; record a new check once it has resolved",
+            source,
+            since=newest.checked_on,
+        )
+    return GateItem(item_id, title, "pass", f"No active infection on {newest.checked_on.isoformat()}{who}", "", source)
+
+
+def payer_criteria_items(facts: GateFacts, policy: GatePolicy, on: date) -> tuple[GateItem, ...]:
+    """The gate items of the payer's own criteria, one per criterion the payer sets, each citing
+    the payer's policy id (GatePolicy.policy_source). A criterion the payer does not set gives no
+    item; a fact not recorded is 'missing', a fact outside the payer's limit 'fail'."""
+    c = policy.criteria
+    items = []
+    if c.max_smn2_copies is not None:
+        items.append(_payer_smn2_item(facts, policy, c.max_smn2_copies))
+    if c.motor_scales:
+        items.append(_payer_motor_item(facts, policy, on))
+    if c.symptom_onset_before_months is not None:
+        items.append(_payer_onset_item(facts, policy, c.symptom_onset_before_months))
+    if c.max_niv_hours_per_day is not None:
+        items.append(_payer_ventilation_item(facts, policy, c.max_niv_hours_per_day))
+    if c.wbc_min is not None or c.wbc_max is not None:
+        items.append(_payer_wbc_item(facts, policy, on))
+    if c.require_no_active_infection:
+        items.append(_payer_infection_item(facts, policy, on))
+    return tuple(items)
+
+
 def evaluate_gate(facts: GateFacts, policy: GatePolicy, on: date) -> GateReport:
     """Return the gate report for an infusion on ``on``, one item per rule.
 
@@ -1030,7 +1392,8 @@ def evaluate_gate(facts: GateFacts, policy: GatePolicy, on: date) -> GateReport:
     2. age, prematurity (dates of the child);
     3. weight, titer, baseline_labs, liver_baseline (documents and their currency);
     4. steroid_plan, site_of_care, prior_j3399 (plan and setting);
-    5. advanced_sma, smn_therapy (warnings only).
+    5. advanced_sma, smn_therapy (warnings only);
+    6. the payer's own criteria (payer_criteria_items), only those the payer sets.
     """
     _check_date(on, "Infusion date")
     return GateReport(
@@ -1049,6 +1412,7 @@ def evaluate_gate(facts: GateFacts, policy: GatePolicy, on: date) -> GateReport:
             _prior_item(facts),
             _advanced_sma_item(facts),
             _smn_therapy_item(facts, on),
+            *payer_criteria_items(facts, policy, on),
         ),
     )
 
@@ -1061,7 +1425,8 @@ def feasible_window(facts: GateFacts, policy: GatePolicy, today: date) -> Feasib
 
     Assumes the steroid plan will be set for the day before the chosen date.
     1. Keep only documents dated on or before ``today``.
-    2. Any blocking date-independent item (SMN1, diagnosis, site, prior J3399) closes the window.
+    2. Any blocking date-independent item (SMN1, diagnosis, site, prior J3399) closes the window,
+       and so does any payer criterion not met today; a dated payer criterion bounds it.
     3. Lower bounds: today; birth; full-term corrected age; weight/titer draw dates.
     4. Upper bounds: day before the 2nd birthday; weight, titer and each baseline lab
        plus its allowed age.
@@ -1085,6 +1450,12 @@ def feasible_window(facts: GateFacts, policy: GatePolicy, today: date) -> Feasib
         item = report.item(item_id)
         if item.blocking:
             blockers.append(f"{item.title}: {item.detail}")
+    # The payer's own criteria: one not met closes the window; a dated one bounds it.
+    for item in report.payer_items:
+        if item.blocking:
+            blockers.append(f"{item.title}: {item.detail}")
+        elif item.valid_until is not None:
+            upper.append((item.valid_until, f"{item.title}: current until {item.valid_until.isoformat()}"))
 
     dob = facts.date_of_birth
     if dob is None:

@@ -12,10 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from accounts.models import Site
-from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, to_canonical
+from cases.analytes import ANALYTES, PANEL_ANALYTES, to_canonical
 from cases.audit import KINDS as AUDIT_KINDS
 from cases.diagnoses import (
     FORBIDDEN_SMA_MESSAGE,
@@ -24,9 +25,11 @@ from cases.diagnoses import (
     is_forbidden_sma_code,
 )
 from cases.documents import DocumentRejected, document_check, max_size_text
+from cases.eligibility import MOTOR_SCALES
 from cases.models import (
     Case,
     Document,
+    MotorAssessment,
     Patient,
     SmnTherapy,
     Stage,
@@ -253,6 +256,7 @@ class CaseForm(forms.ModelForm):
         fields = [
             "sma_type",
             "symptomatic",
+            "symptom_onset_months",
             "nbs_identified",
             "nbs_date",
             "primary_diagnosis",
@@ -296,6 +300,8 @@ class CaseForm(forms.ModelForm):
         help_texts = {
             "steroid_plan_start": "Label §2.1: prednisolone 1 mg/kg/day from the day before the infusion.",
             "respiratory_support_hours": "Including non-invasive ventilation; 0 when none.",
+            "symptom_onset_months": "Symptomatic children only: whole months of age when symptoms began "
+            "(0 in the first month). Some payers cover onset before 6 months only.",
         }
 
     def __init__(self, *args, date_of_birth: date | None = None, with_report: bool = True, **kwargs):
@@ -304,6 +310,7 @@ class CaseForm(forms.ModelForm):
         self.fields["payer"].queryset = self.fields["payer"].queryset.order_by("name")  # billing.Payer
         self.fields["payer"].empty_label = "Not yet known"
         self.fields["smn2_copies"].widget.attrs["min"] = 0
+        self.fields["symptom_onset_months"].widget.attrs.update(min=0, max=24)
         self.fields["respiratory_support_hours"].widget.attrs.update(min=0, max=24)
         self.fields["respiratory_support_days"].widget.attrs["min"] = 0
         if not with_report:
@@ -322,9 +329,10 @@ class CaseForm(forms.ModelForm):
             Fieldset(
                 "Diagnosis",
                 Row(
-                    Column("sma_type", css_class="col-md-4"),
-                    Column(Div("symptomatic", "nbs_identified"), css_class="col-md-4"),
-                    Column("nbs_date", css_class="col-md-4"),
+                    Column("sma_type", css_class="col-md-3"),
+                    Column(Div("symptomatic", "nbs_identified"), css_class="col-md-3"),
+                    Column("symptom_onset_months", css_class="col-md-3"),
+                    Column("nbs_date", css_class="col-md-3"),
                 ),
                 Row(
                     Column("primary_diagnosis", css_class="col-md-6"),
@@ -426,6 +434,22 @@ class CaseForm(forms.ModelForm):
             self.add_error(
                 "nbs_date", "A newborn screen date was given but 'Identified by newborn screen' is not ticked."
             )
+        onset = data.get("symptom_onset_months")
+        if onset is not None and "symptom_onset_months" not in self.errors:
+            if not data.get("symptomatic"):
+                self.add_error(
+                    "symptom_onset_months",
+                    "An age at symptom onset was given but 'Symptomatic' is not ticked: tick it, or clear the age.",
+                )
+            elif self.date_of_birth is not None:
+                today = timezone.localdate()
+                age = (today.year - self.date_of_birth.year) * 12 + today.month - self.date_of_birth.month
+                age -= today.day < self.date_of_birth.day
+                if onset > max(age, 0):
+                    self.add_error(
+                        "symptom_onset_months",
+                        f"Symptoms cannot begin at {onset} months: the child is {max(age, 0)} months old today.",
+                    )
         return data
 
 
@@ -543,6 +567,38 @@ class TiterForm(_ResultForm):
         return text
 
 
+class MotorAssessmentForm(_ResultForm):
+    """A baseline motor assessment: the scale, its total score in the scale's range, and the date."""
+
+    date_field, date_label, id_prefix = "assessed_on", "The assessment date", "motor"
+
+    class Meta:
+        model = MotorAssessment
+        fields = ["scale", "score", "assessed_on"]
+        widgets = {"assessed_on": DATE}
+        labels = {"scale": "Scale", "score": "Total score", "assessed_on": "Assessed on"}
+        help_texts = {"score": "The scale's total: CHOP INTEND 0–64, HINE-2 0–26."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["score"].widget.attrs.update(min=0, max=64)
+        # The model's bound is the largest scale's; the scale's own range is checked in clean().
+        field = self.fields["score"]
+        field.validators = [v for v in field.validators if not isinstance(v, MaxValueValidator)]
+
+    def clean_assessed_on(self):
+        return self._clean_date()
+
+    def clean(self):
+        data = super().clean()
+        scale, score = data.get("scale"), data.get("score")
+        if scale in MOTOR_SCALES and score is not None:
+            name, low, high = MOTOR_SCALES[scale]
+            if not low <= score <= high:
+                self.add_error("score", f"{name} is scored {low}–{high}; {score} is out of range.")
+        return data
+
+
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(choices=Document.Kind.choices, label="Kind of document")
     file = forms.FileField(
@@ -567,9 +623,9 @@ class DocumentForm(forms.Form):
 # Units offered per analyte; each must be accepted by cases.analytes.to_canonical. PT/INR is
 # one row: a PT in seconds is stored as "pt", an INR ratio as "inr" (both satisfy the PT gate).
 # Each unit offered once (cases.analytes); a PT row may be reported as an INR instead.
-LAB_UNITS: dict[str, tuple[str, ...]] = {a: ANALYTES[a].units_offered for a in BASELINE_LAB_ANALYTES}
+LAB_UNITS: dict[str, tuple[str, ...]] = {a: ANALYTES[a].units_offered for a in PANEL_ANALYTES}
 LAB_UNITS["pt"] = (*ANALYTES["pt"].units_offered, "INR")
-LAB_LABELS = {a: ANALYTES[a].label for a in BASELINE_LAB_ANALYTES}
+LAB_LABELS = {a: ANALYTES[a].label for a in PANEL_ANALYTES}
 LAB_LABELS["pt"] = "Prothrombin time or INR"
 
 
@@ -588,7 +644,7 @@ class LabPanelForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.case = case
         self.rows: list[dict] = []
-        for analyte in BASELINE_LAB_ANALYTES:
+        for analyte in PANEL_ANALYTES:
             label = LAB_LABELS[analyte]
             self.fields[f"{analyte}_value"] = forms.DecimalField(
                 label=f"{label} value", required=False, min_value=0, max_digits=12, decimal_places=3
@@ -611,12 +667,10 @@ class LabPanelForm(forms.Form):
 
     def analyte_rows(self):
         """(label, [value field, unit field, ULN field]) per analyte, for the table template."""
-        for analyte in BASELINE_LAB_ANALYTES:
+        for analyte in PANEL_ANALYTES:
             for part in ("value", "unit", "uln"):
                 self._style(f"{analyte}_{part}")
-        return [
-            (LAB_LABELS[a], [self[f"{a}_value"], self[f"{a}_unit"], self[f"{a}_uln"]]) for a in BASELINE_LAB_ANALYTES
-        ]
+        return [(LAB_LABELS[a], [self[f"{a}_value"], self[f"{a}_unit"], self[f"{a}_uln"]]) for a in PANEL_ANALYTES]
 
     def clean_drawn_on(self):
         value = self.cleaned_data["drawn_on"]
@@ -626,7 +680,7 @@ class LabPanelForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for analyte in BASELINE_LAB_ANALYTES:
+        for analyte in PANEL_ANALYTES:
             value, unit, uln = (data.get(f"{analyte}_{part}") for part in ("value", "unit", "uln"))
             if value is None:
                 if uln is not None:

@@ -29,6 +29,7 @@ class GateView:
     warnings: int
     planned_outside_window: bool
     summary: str  # "Ready for PA" / "2 items block"; after infusion, the infusion day's verdict
+    payer_summary: str = ""  # "2 met, 1 not met, 1 missing" (the payer's own criteria)
 
 
 def gate_view(case: Case, today: date) -> GateView:
@@ -82,6 +83,7 @@ def gate_view(case: Case, today: date) -> GateView:
         warnings=sum(1 for item in report.items if item.status == "warning"),
         planned_outside_window=outside,
         summary=gate_summary(case, report),
+        payer_summary=report.payer_summary,
     )
 
 

@@ -20,13 +20,24 @@ from cases.eligibility import (
     GatePolicy,
     GateReport,
     LabObs,
+    MotorObs,
+    PayerCriteria,
     TherapyObs,
     TiterObs,
     WeightObs,
     clinical_status_item,
     evaluate_gate,
 )
-from cases.models import BaselineLab, Case, ClinicalStatusCheck, Document, SmnTherapy, TiterResult, WeightMeasurement
+from cases.models import (
+    BaselineLab,
+    Case,
+    ClinicalStatusCheck,
+    Document,
+    MotorAssessment,
+    SmnTherapy,
+    TiterResult,
+    WeightMeasurement,
+)
 from cases.titers import parse_titer
 
 
@@ -38,22 +49,25 @@ def _plain(value: Decimal | None) -> Decimal | None:
 
 
 def gate_queryset(qs, *, for_display: bool = False):
-    """Add the prefetches facts_for_case needs to a Case queryset (5 queries more in all).
+    """Add the prefetches facts_for_case needs to a Case queryset (7 queries more in all).
 
     Voided entries are left out. ``for_display`` brings every row, voided ones included, with
     who entered and who voided it and the documents' whole rows, so the case page shows its
     result tables from the same rows the gate reads (no second query); facts_for_case skips
     the voided ones."""
     current = {"voided_at__isnull": True}  # voided entries never reach the gate (issue 15 item 5)
-    weights, titers, labs = (
-        m.filter(**current) for m in (WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects)
+    weights, titers, labs, motor = (
+        m.filter(**current)
+        for m in (WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects, MotorAssessment.objects)
     )
+    # The payer's infection criterion reads the current checks, oldest recorded first (who checked, too).
+    checks = ClinicalStatusCheck.objects.filter(**current).select_related("recorded_by").order_by("recorded_at", "pk")
     documents = Document.objects.filter(**current).only("id", "case_id", "kind", "voided_at")
     if for_display:
         # The page shows voided rows too (struck through); facts_for_case leaves them out.
-        weights, titers, labs = (
+        weights, titers, labs, motor = (
             m.select_related("entered_by", "voided_by")
-            for m in (WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects)
+            for m in (WeightMeasurement.objects, TiterResult.objects, BaselineLab.objects, MotorAssessment.objects)
         )
         documents = Document.objects.select_related("uploaded_by", "voided_by")
     return qs.select_related("patient", "site", "payer", "infusion_record").prefetch_related(
@@ -62,15 +76,48 @@ def gate_queryset(qs, *, for_display: bool = False):
         Prefetch("baseline_labs", queryset=labs.order_by("-drawn_on", "analyte")),
         Prefetch("smn_therapies", queryset=SmnTherapy.objects.order_by("started_on")),
         Prefetch("documents", queryset=documents.order_by("-uploaded_at")),
+        Prefetch("motor_assessments", queryset=motor.order_by("-assessed_on", "-pk")),
+        Prefetch("clinical_checks", queryset=checks, to_attr="gate_clinical_checks"),
     )
 
 
-GATE_RELATIONS = frozenset({"weights", "titers", "baseline_labs", "smn_therapies", "documents"})
+GATE_RELATIONS = frozenset({"weights", "titers", "baseline_labs", "smn_therapies", "documents", "motor_assessments"})
 
 
 def has_gate_facts(case: Case) -> bool:
     """Whether ``case`` came from gate_queryset (its facts are already loaded)."""
     return getattr(case, "_prefetched_objects_cache", {}).keys() >= GATE_RELATIONS
+
+
+def criteria_for_payer(payer) -> PayerCriteria:
+    """The payer's own criteria as plain values (read through the case's relation: cases does
+    not import billing). Values an admin saved are validated by the payer form; should one be
+    out of range anyway, the criterion is left out rather than the page failing."""
+    values = dict(
+        max_smn2_copies=payer.max_smn2_copies,
+        motor_scales=payer.motor_scales,
+        motor_max_age_days=payer.motor_assessment_max_age_days,
+        symptom_onset_before_months=payer.symptom_onset_before_months,
+        max_niv_hours_per_day=payer.max_niv_hours_per_day,
+        wbc_min=payer.wbc_min,
+        wbc_max=payer.wbc_max,
+        require_no_active_infection=payer.require_no_active_infection,
+    )
+    try:
+        return PayerCriteria(**values)
+    except ValueError:
+        kept = {}
+        for name, value in values.items():
+            try:
+                PayerCriteria(**{name: value})
+            except ValueError:
+                continue
+            kept[name] = value
+        try:
+            return PayerCriteria(**kept)
+        except ValueError:  # e.g. WBC limits that contradict each other
+            kept.pop("wbc_min", None)
+            return PayerCriteria(**kept)
 
 
 def policy_for_case(case: Case) -> GatePolicy:
@@ -79,6 +126,7 @@ def policy_for_case(case: Case) -> GatePolicy:
     if payer is None:
         return GatePolicy()
     return GatePolicy(
+        criteria=criteria_for_payer(payer),
         titer_ceiling_denominator=payer.titer_ceiling_denominator,
         titer_max_age_days=payer.titer_max_age_days,
         weight_max_age_days=payer.weight_max_age_days,
@@ -109,6 +157,38 @@ def steroid_start_for_case(case: Case) -> tuple[date | None, str]:
 def _current(rows):
     """The rows nobody voided (issue 15 item 5)."""
     return [row for row in rows if row.voided_at is None]
+
+
+def _clinical_rows(case: Case):
+    """The case's current infection and stability checks, oldest recorded first (prefetched by
+    gate_queryset; one query otherwise)."""
+    rows = getattr(case, "gate_clinical_checks", None)
+    if rows is None:
+        rows = (
+            ClinicalStatusCheck.objects.filter(case=case, voided_at__isnull=True)
+            .select_related("recorded_by")
+            .order_by("recorded_at", "pk")
+        )
+    return list(rows)
+
+
+def _check_obs(row: ClinicalStatusCheck) -> ClinicalStatusObs:
+    return ClinicalStatusObs(
+        checked_on=row.checked_on,
+        no_active_infection=row.no_active_infection,
+        clinically_stable=row.clinically_stable,
+        by=row.recorded_by.get_full_name() or row.recorded_by.get_username(),
+    )
+
+
+def _motor_obs(case: Case) -> tuple[MotorObs, ...]:
+    obs = []
+    for row in _current(case.motor_assessments.all()):
+        try:
+            obs.append(MotorObs(assessed_on=row.assessed_on, scale=row.scale, score=row.score))
+        except ValueError:
+            continue  # a score outside its scale was refused at entry; skip rather than fail the page
+    return tuple(obs)
 
 
 def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFacts:
@@ -160,6 +240,10 @@ def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFact
         smn_therapies=tuple(
             TherapyObs(drug=t.drug, started_on=t.started_on, stopped_on=t.stopped_on) for t in case.smn_therapies.all()
         ),
+        symptomatic=case.symptomatic,
+        symptom_onset_months=case.symptom_onset_months if case.symptomatic else None,
+        motor_assessments=_motor_obs(case),
+        clinical_checks=tuple(_check_obs(row) for row in _clinical_rows(case)),
     )
 
 
@@ -177,20 +261,13 @@ def case_gate(case: Case, on: date | None = None, *, steroid_start: date | None 
 
 def clinical_checks_for_case(case: Case) -> tuple[ClinicalStatusObs, ...]:
     """The case's infection and stability checks as plain values, oldest recorded first."""
+    # Always read afresh: a check recorded a moment ago (the infusion page) must count.
     rows = (
         ClinicalStatusCheck.objects.filter(case=case, voided_at__isnull=True)
         .select_related("recorded_by")
         .order_by("recorded_at", "pk")
     )
-    return tuple(
-        ClinicalStatusObs(
-            checked_on=row.checked_on,
-            no_active_infection=row.no_active_infection,
-            clinically_stable=row.clinically_stable,
-            by=row.recorded_by.get_full_name() or row.recorded_by.get_username(),
-        )
-        for row in rows
-    )
+    return tuple(_check_obs(row) for row in rows)
 
 
 def case_clinical_status(case: Case, on: date) -> GateItem:

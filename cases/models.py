@@ -125,6 +125,13 @@ class Case(models.Model):
     # Diagnosis (docs/domain.md §7, §10)
     sma_type = models.CharField("SMA type", max_length=3, choices=SmaType.choices)
     symptomatic = models.BooleanField(default=False)
+    # Some payers cover symptomatic children only with onset before an age (docs/domain.md §10, §13c).
+    symptom_onset_months = models.PositiveSmallIntegerField(
+        "Age at symptom onset (completed months)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+    )
     nbs_identified = models.BooleanField("Identified by newborn screen", default=False)
     nbs_date = models.DateField("Newborn screen date", null=True, blank=True)
     primary_diagnosis = models.CharField(max_length=8)
@@ -308,6 +315,31 @@ class BaselineLab(Voidable, CaseChild):
         if not self.uln_canonical:
             return None
         return (self.value_canonical / self.uln_canonical).quantize(Decimal("0.1"))
+
+
+class MotorScale(models.TextChoices):
+    """Baseline motor scales (docs/domain.md §8): CHOP INTEND 0-64, HINE-2 0-26."""
+
+    CHOP_INTEND = "chop_intend", "CHOP INTEND (0–64)"
+    HINE2 = "hine2", "HINE-2 (0–26)"
+
+
+class MotorAssessment(Voidable, CaseChild):
+    """A baseline motor assessment before the infusion: scale, total score and date. Some payers
+    require one (billing.Payer.motor_assessment); the gate reads the current (not voided) ones."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="motor_assessments")
+    scale = models.CharField(max_length=12, choices=MotorScale.choices)
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(64)])
+    assessed_on = models.DateField("Assessed on")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Motor assessment {self.pk}"
 
 
 class ClinicalStatusCheck(Voidable, CaseChild):

@@ -11,6 +11,7 @@ from cases.models import (
     ClinicalOverride,
     ClinicalStatusCheck,
     Document,
+    MotorAssessment,
     Patient,
     SmnTherapy,
     StageEvent,
@@ -32,6 +33,7 @@ def connect() -> None:
         Document,
         ClinicalStatusCheck,
         ClinicalOverride,
+        MotorAssessment,
     ):
         auditlog.register(model)
     # Infusion day: record, vials, amendments, gate overrides.

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/weights/", views.weight_add, name="weight_add"),
     path("<int:pk>/titers/", views.titer_add, name="titer_add"),
     path("<int:pk>/labs/", views.labs_add, name="labs_add"),
+    path("<int:pk>/motor/", views.motor_add, name="motor_add"),
     path("<int:pk>/documents/", views.document_add, name="document_add"),
     path("<int:pk>/documents/<int:document_pk>/", views.document_download, name="document"),
     path("<int:pk>/void/<slug:kind>/<int:row_pk>/", views.entry_void_view, name="entry_void"),

@@ -23,7 +23,7 @@ from django_htmx.http import trigger_client_event
 from accounts.access import sites_for, user_site_ids
 from accounts.permissions import can, require
 from cases.access import cases_for, get_case_for_user, record_cases_viewed
-from cases.analytes import BASELINE_LAB_ANALYTES
+from cases.analytes import PANEL_ANALYTES
 from cases.audit import AuditHistory, case_entries, entry_rows, kind_filter, people
 from cases.corrections import VOIDABLE, VoidRefused, entry_void
 from cases.diagnoses import diagnosis_descriptor
@@ -35,6 +35,7 @@ from cases.forms import (
     CaseForm,
     DocumentForm,
     LabPanelForm,
+    MotorAssessmentForm,
     PatientForm,
     TherapyFormSet,
     TiterForm,
@@ -44,7 +45,7 @@ from cases.forms import (
 from cases.gate_display import gate_summary, gate_view
 from cases.gate_facts import case_gate, gate_queryset
 from cases.intake import DuplicateCase, EditConflict, case_create, case_update, patient_duplicate, result_recorded
-from cases.models import BaselineLab, Case, Document, Stage, TiterResult, WeightMeasurement
+from cases.models import BaselineLab, Case, Document, MotorAssessment, Stage, TiterResult, WeightMeasurement
 from cases.panels import panel_contexts
 from cases.pipeline import ORDER, TransitionError, case_advance
 from cases.stage_actions import actions_for_case
@@ -57,7 +58,7 @@ AUDIT_SHOWN = 20  # on the case page; the case's history page shows every entry,
 AUDIT_PAGE_SIZE = 50
 FACTS_CHANGED = "case-facts-changed"
 # The label's baseline order (cases.label); an INR result sits where PT does.
-LAB_ORDER = {**{a: i for i, a in enumerate(BASELINE_LAB_ANALYTES)}, "inr": BASELINE_LAB_ANALYTES.index("pt")}
+LAB_ORDER = {**{a: i for i, a in enumerate(PANEL_ANALYTES)}, "inr": PANEL_ANALYTES.index("pt")}
 COLUMNS = [
     ("name", "Patient"),
     ("mrn", "MRN"),
@@ -160,6 +161,20 @@ def _blank_lab_form(case: Case) -> LabPanelForm:
     return LabPanelForm(case=case, initial={"drawn_on": timezone.localdate()})
 
 
+def _motor_ctx(request, case: Case, form=None) -> dict:
+    today = timezone.localdate()
+    return {
+        "case": case,
+        "can_result": can(request.user, "enter_pretreatment_results"),
+        "motor_assessments": _rows(
+            case,
+            "motor_assessments",
+            lambda: MotorAssessment.objects.filter(case=case).select_related("entered_by", "voided_by"),
+        ),
+        "motor_form": form or MotorAssessmentForm(case=case, initial={"assessed_on": today}),
+    }
+
+
 def _documents_ctx(request, case: Case, form=None) -> dict:
     return {
         "case": case,
@@ -189,6 +204,7 @@ SECTIONS = {
     "weights": _weights_ctx,
     "titers": _titers_ctx,
     "labs": _labs_ctx,
+    "motor": _motor_ctx,
     "documents": _documents_ctx,
 }
 
@@ -212,7 +228,13 @@ def _detail_context(request, case: Case, void_error: dict | None = None, **forms
     return context
 
 
-SECTION_ROWS = {"weights": "weights", "titers": "titers", "labs": "baseline_labs", "documents": "documents"}
+SECTION_ROWS = {
+    "weights": "weights",
+    "titers": "titers",
+    "labs": "baseline_labs",
+    "motor": "motor_assessments",
+    "documents": "documents",
+}
 
 
 def _section_response(request, case: Case, section: str, *, saved: str = "", form=None):
@@ -573,6 +595,19 @@ def labs_add(request, pk: int):
         BaselineLab.objects.create(case=case, drawn_on=drawn_on, entered_by=request.user, **row)
     result_recorded(case=case, by=request.user)
     return _section_response(request, case, "labs", saved=f"{len(form.rows)} baseline results recorded.")
+
+
+@require_POST
+def motor_add(request, pk: int):
+    case = _get_case_for_user(request, pk, viewed=False)
+    require(request.user, "enter_pretreatment_results")
+    form = MotorAssessmentForm(request.POST, case=case)
+    if not form.is_valid():
+        return _section_response(request, case, "motor", form=form)
+    form.instance.case, form.instance.entered_by = case, request.user
+    form.save()
+    result_recorded(case=case, by=request.user)
+    return _section_response(request, case, "motor", saved="Motor assessment recorded.")
 
 
 @require_POST

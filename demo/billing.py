@@ -11,7 +11,16 @@ from datetime import date
 from decimal import Decimal
 
 from billing.denials import ONEGENE_PHONE, ONEGENE_SERVICES, ONEGENE_WEB
-from billing.models import CarveOut, ChargeItem, ModifierRule, Payer, ReferencePrice, SiteBilling, SupportProgram
+from billing.models import (
+    CarveOut,
+    ChargeItem,
+    ModifierRule,
+    MotorRequirement,
+    Payer,
+    ReferencePrice,
+    SiteBilling,
+    SupportProgram,
+)
 
 CARD_SOURCE = "Billing card (CareCost Estimate, Q2 2026), payer table"
 
@@ -46,6 +55,18 @@ COMMON_CHECKLIST = [
     ("letter", "Letter of medical necessity signed by the prescriber"),
 ]  # fmt: skip
 
+# A payer's own criteria, none set (BCBS plans: policies vary by plan, so the demo sets none).
+NO_CRITERIA = {
+    "max_smn2_copies": None,
+    "motor_assessment": MotorRequirement.NONE,
+    "motor_assessment_max_age_days": None,
+    "symptom_onset_before_months": None,
+    "max_niv_hours_per_day": None,
+    "wbc_min": None,
+    "wbc_max": None,
+    "require_no_active_infection": False,
+}
+
 PAYERS = [
     {
         "name": "UnitedHealthcare (Optum)",
@@ -55,6 +76,12 @@ PAYERS = [
         "extra": [("site_of_care", "Certified SMA treatment center (site-of-care attestation)")],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "87726", "inpatient_drug_carve_out": CarveOut.IN_DRG},
+        # Its own criteria (docs/domain.md §13c): SMN2 ≤ 3 copies, a baseline CHOP INTEND within 90 days.
+        "criteria": {
+            "max_smn2_copies": 3,
+            "motor_assessment": MotorRequirement.CHOP_INTEND,
+            "motor_assessment_max_age_days": 90,
+        },
     },
     {
         "name": "Aetna",
@@ -69,6 +96,8 @@ PAYERS = [
         ],
         "age_wording": "< 2 years (Aetna CPB 0953)",
         "claims": {"payer_id": "60054"},  # carve-out not recorded: the inpatient claim warns
+        # No permanent ventilation: excludes 16 hours a day or more, and a tracheostomy.
+        "criteria": {"max_niv_hours_per_day": 15},
     },
     {
         "name": "BCBS plans",
@@ -87,6 +116,8 @@ PAYERS = [
         "extra": [("packet", "Complete packet: letter, codes, labs, plans and source documents in one submission")],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "62308", "inpatient_drug_carve_out": CarveOut.CARVED_OUT},
+        # eviCore's lab gate and SMN2 limit (WBC ≤ 20,000 per µL = 20 × 10^9/L), no active infection.
+        "criteria": {"max_smn2_copies": 3, "wbc_max": Decimal(20), "require_no_active_infection": True},
     },
     {
         "name": "State Medicaid",
@@ -95,6 +126,7 @@ PAYERS = [
         "key_documentation": "State-specific service request form; outcomes-based agreement",
         "extra": [("other_document", "State-specific service request / prior authorization form")],
         "age_wording": "< 2 years (FDA label); check the state's policy",
+        "criteria": {"symptom_onset_before_months": 6},
         "claims": {
             "payer_id": "MCDDEMO",
             "claim_filing_indicator": "MC",
@@ -214,6 +246,8 @@ def seed(ctx) -> None:
             "age_wording": row["age_wording"],
             "source": CARD_SOURCE,
             **row.get("claims", {}),
+            **NO_CRITERIA,
+            **row.get("criteria", {}),
         }
         payer = _upsert(Payer, {"name": row["name"]}, defaults)
         payers[payer.name] = payer

@@ -16,13 +16,14 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.models import Payer
-from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, to_canonical
+from cases.analytes import ANALYTES, PANEL_ANALYTES, to_canonical
 from cases.documents import document_store
 from cases.eligibility import add_months, second_birthday
 from cases.models import (
     BaselineLab,
     Case,
     Document,
+    MotorAssessment,
     Patient,
     SmnTherapy,
     Stage,
@@ -53,7 +54,14 @@ NORMAL_LABS = {
     "hemoglobin": ("11.4", "g/dL", "14.0"),
     "platelets": ("310", "10^9/L", "450"),
     "troponin_i": ("12", "ng/L", "40"),
+    # Not a label requirement: some payers' own criteria ask for it (Cigna / Accredo in the demo).
+    "wbc": ("9.8", "10^9/L", "17.5"),
 }
+# Scenario facts for the payers' own criteria (demo.billing sets which payer asks for what):
+# the child's age at symptom onset by SMA type (presymptomatic: none), and the baseline motor
+# assessment (scale, score) done on the day of the baseline labs.
+ONSET_MONTHS = {"1": 2, "2": 8}
+MOTOR = {"1": ("chop_intend", 32), "pre": ("chop_intend", 52), "2": ("hine2", 14)}
 
 
 @dataclass
@@ -72,6 +80,7 @@ class Scenario:
     extra: dict = field(default_factory=dict)
     opened: int | None = None  # intake date when the case's story began before its current results
     titer_days_before: int = 10  # infused cases: the titer's draw, days before the infusion
+    labs_override: dict = field(default_factory=dict)  # analyte -> (value, unit, ULN) instead of NORMAL_LABS
 
 
 def _scenarios(today: date) -> dict[str, Scenario]:
@@ -83,7 +92,11 @@ def _scenarios(today: date) -> dict[str, Scenario]:
             extra=dict(smn1_genotype="1_copy_plus_variant", genetic_method="sequencing", secondary_diagnosis="Z82.0"),
         ),
         "titer_stale": Scenario(planned=5, weight=-2, titer=-15, labs=-2, sma="2"),  # drawn 20 days before
-        "titer_high": Scenario(planned=10, weight=-2, titer=-3, titer_text="1:100", labs=-2, sma="pre"),
+        # Its payer (Cigna / Accredo) caps WBC at 20 × 10^9/L: 23.5 is not met; no infection check yet.
+        "titer_high": Scenario(
+            planned=10, weight=-2, titer=-3, titer_text="1:100", labs=-2, sma="pre",
+            labs_override={"wbc": ("23.5", "10^9/L", "17.5")},
+        ),
         "intake": Scenario(genetics=False, sma="pre"),
         "age_out": Scenario(weight=0, titer=0, labs=0, sma="2", extra=dict(respiratory_support_hours=10, respiratory_support_days=30)),
         "premature": Scenario(planned=10, weight=-1, titer=-2, labs=-1, ga_weeks=32, sma="pre"),
@@ -200,6 +213,7 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
     fields = dict(
         sma_type=sc.sma,
         symptomatic=not presymptomatic,
+        symptom_onset_months=None if presymptomatic else ONSET_MONTHS.get(sc.sma),
         nbs_identified=presymptomatic,
         nbs_date=dob + timedelta(days=2) if presymptomatic else None,
         primary_diagnosis={"1": "G12.0", "2": "G12.1"}.get(sc.sma, "G12.9"),
@@ -255,8 +269,10 @@ def _create(ctx, key, index, site, mrn, name, sex, dob, sc: Scenario, payers) ->
             f"Drawn {titer.isoformat()}; ELISA; result {result}",
         ], by)  # fmt: skip
     if labs is not None:
-        for analyte in BASELINE_LAB_ANALYTES:
-            value, unit, uln = NORMAL_LABS[analyte]
+        scale, score = MOTOR.get(sc.sma, MOTOR["1"])
+        MotorAssessment.objects.create(case=case, scale=scale, score=score, assessed_on=labs, entered_by=by)
+        for analyte in PANEL_ANALYTES:
+            value, unit, uln = {**NORMAL_LABS, **sc.labs_override}.get(analyte, NORMAL_LABS[analyte])
             value_c, canonical = to_canonical(analyte, value, unit)
             uln_c, _ = to_canonical(analyte, uln, unit)
             BaselineLab.objects.create(

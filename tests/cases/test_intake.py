@@ -62,6 +62,11 @@ def test_the_intake_form_offers_official_descriptors_and_never_g12_2x(cast, logi
         ({"nbs_identified": "on", "nbs_date": "2000-01-01"}, "nbs_date", "before the child"),
         ({"planned_infusion_date": "2000-01-01"}, "planned_infusion_date", "before the child"),
         ({"legal_name": ""}, "legal_name", "This field is required"),
+        # Age at symptom onset (a payer criterion): symptomatic only, not older than the child (100 days).
+        ({"symptomatic": "", "symptom_onset_months": "2"}, "symptom_onset_months", "'Symptomatic' is not ticked"),
+        ({"symptom_onset_months": "5"}, "symptom_onset_months", "the child is 3 months old today"),
+        ({"symptom_onset_months": "25"}, "symptom_onset_months", "Symptoms cannot begin at 25 months"),
+        ({"symptom_onset_months": "-1"}, "symptom_onset_months", "greater than or equal to 0"),
     ],
 )
 def test_bad_intake_input_is_refused_next_to_its_field_and_nothing_is_saved(cast, login, overrides, field, message):

@@ -31,6 +31,7 @@ FREE_TEXT = {
     "cases.TiterResult": ["lab", "method", "void_reason"],
     "cases.Document": ["original_name", "void_reason"],
     "cases.WeightMeasurement": ["void_reason"],
+    "cases.MotorAssessment": ["void_reason"],
     "cases.BaselineLab": ["void_reason"],
     "cases.GateOverride": ["reason"],
     "cases.InfusionRecord": ["syringe_pump", "catheter", "adverse_events", "administered_by"],

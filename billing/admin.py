@@ -15,7 +15,7 @@ from billing.models import ChargeItem, Payer, ReferencePrice, SiteBilling, Suppo
 @admin.register(Payer)
 class PayerAdmin(admin.ModelAdmin):
     form = PayerForm
-    list_display = ("name", "pa_required", "outcomes_based_agreement", "titer_ceiling_denominator", "updated_at")
+    list_display = ("name", "pa_required", "cms_0057_impacted", "standard_decision_days", "updated_at")
     search_fields = ("name",)
 
     def has_delete_permission(self, request, obj=None):

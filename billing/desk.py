@@ -94,6 +94,9 @@ def desk_filters(query, *, site_ids: set[int], payer_ids: set[int]) -> DeskFilte
     overdue = raw_overdue == "1"
     if raw_overdue and raw_overdue not in ("0", "1"):
         problems.append(f"“{_shown(raw_overdue)}” is not a choice for overdue only: showing every decision.")
+    if overdue and section not in (None, AWAITING):
+        problems.append(f"Overdue decisions only lists requests awaiting a decision, not “{SECTION_TITLES[section]}”.")
+        section = AWAITING
     return DeskFilters(site_id, section, payer_id, overdue, tuple(problems))
 
 

@@ -312,6 +312,18 @@ class PriorAuthorization(models.Model):
             received, expedited=self.expedited, clock=self.payer.decision_clock, tz=_zone(self.case.site.timezone)
         )
 
+    @property
+    def clock_words(self) -> str:
+        """This request's decision time in words ("standard: 7 calendar days, CMS-0057-F"), "" when
+        the payer has none set."""
+        if self.payer is None:
+            return ""
+        return pa_rules.clock_words(self.payer.decision_clock, expedited=self.expedited)
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return self.status in pa_rules.AWAITING_DECISION
+
     def get_additional_data(self) -> dict:
         # The case id on each audit entry: the case's history finds it (cases/audit.py).
         return {"case_id": self.case_id}

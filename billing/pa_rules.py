@@ -107,6 +107,19 @@ def decision_window(clock: DecisionClock | None, *, expedited: bool) -> timedelt
     return timedelta(days=clock.standard_days) if clock.standard_days else None
 
 
+def clock_words(clock: DecisionClock | None, *, expedited: bool) -> str:
+    """The decision time in words, e.g. "standard: 7 calendar days, CMS-0057-F"; "" when not set."""
+    window = decision_window(clock, expedited=expedited)
+    if window is None:
+        return ""
+    if expedited:
+        amount = f"expedited: {int(window.total_seconds() // 3600)} hours"
+    else:
+        days = window.days
+        amount = f"standard: {days} calendar day{'' if days == 1 else 's'}"
+    return f"{amount}, {'CMS-0057-F' if clock.impacted else 'the payer’s own time'}"
+
+
 def decision_due(
     received: datetime | date, *, expedited: bool, clock: DecisionClock | None, tz: tzinfo | None = None
 ) -> datetime | None:

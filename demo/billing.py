@@ -55,6 +55,7 @@ PAYERS = [
         "extra": [("site_of_care", "Certified SMA treatment center (site-of-care attestation)")],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "87726", "inpatient_drug_carve_out": CarveOut.IN_DRG},
+        "clock": {"standard_decision_days": 15, "expedited_decision_hours": 72, "appeal_window_days": 180},
     },
     {
         "name": "Aetna",
@@ -69,6 +70,8 @@ PAYERS = [
         ],
         "age_wording": "< 2 years (Aetna CPB 0953)",
         "claims": {"payer_id": "60054"},  # carve-out not recorded: the inpatient claim warns
+        # No decision time recorded: the billing desk says so rather than guessing a clock.
+        "clock": {"appeal_window_days": 180},
     },
     {
         "name": "BCBS plans",
@@ -78,6 +81,8 @@ PAYERS = [
         "extra": [("site_of_care", "Treated at an SMA care center (Cure SMA standard of care)")],
         "age_wording": "Varies by plan: e.g. ≤ 2 years (BCBS MS), 2 years or younger (Anthem)",
         "claims": {"payer_id": "BCBSDEMO", "claim_filing_indicator": "BL", "inpatient_drug_carve_out": CarveOut.IN_DRG},
+        # A short contract clock, so the demo's appeal (sent 6 days ago) is an overdue decision.
+        "clock": {"standard_decision_days": 5, "expedited_decision_hours": 72, "appeal_window_days": 180},
     },
     {
         "name": "Cigna / Accredo",
@@ -87,6 +92,7 @@ PAYERS = [
         "extra": [("packet", "Complete packet: letter, codes, labs, plans and source documents in one submission")],
         "age_wording": "< 2 years (FDA label)",
         "claims": {"payer_id": "62308", "inpatient_drug_carve_out": CarveOut.CARVED_OUT},
+        "clock": {"standard_decision_days": 15, "expedited_decision_hours": 72, "appeal_window_days": 180},
     },
     {
         "name": "State Medicaid",
@@ -107,6 +113,8 @@ PAYERS = [
             # test payer `make run` starts (demo/pas_payer.py: pended, then approved on inquiry).
             "pas_endpoint": os.environ.get("GENEGATE_DEMO_PAS_URL", "http://127.0.0.1:8765/fhir"),
         },
+        # Medicaid programs are impacted by CMS-0057-F: 72 hours / 7 calendar days.
+        "clock": {"cms_0057_impacted": True, "appeal_window_days": 60},
     },
 ]
 
@@ -214,6 +222,12 @@ def seed(ctx) -> None:
             "age_wording": row["age_wording"],
             "source": CARD_SOURCE,
             **row.get("claims", {}),
+            # Decision clocks and appeal windows are demo figures: confirm each with the payer.
+            "cms_0057_impacted": False,
+            "standard_decision_days": None,
+            "expedited_decision_hours": None,
+            "appeal_window_days": None,
+            **row.get("clock", {}),
         }
         payer = _upsert(Payer, {"name": row["name"]}, defaults)
         payers[payer.name] = payer

@@ -324,12 +324,16 @@ def test_filters_narrow_by_site_section_payer_and_overdue(desk_page, cast, world
         ("?payer=-1", "is not a payer on file"),
         ("?payer=99999999", "is not a payer on file"),
         ("?overdue=yes", "is not a choice for overdue only"),
+        ("?overdue=1&section=denied", "Overdue decisions only lists requests awaiting a decision"),
     ],
 )
 def test_junk_filter_values_give_a_message_not_an_error(desk_page, query, message):
     html = desk_page(query)
     assert message in html
-    assert _names(html, "ready") == ["Ready"]  # and the page answers as without the filter
+    if "overdue=1" in query:
+        assert _names(html, "awaiting") == ["Overdue"]
+    else:
+        assert _names(html, "ready") == ["Ready"]  # and the page answers as without the filter
 
 
 def test_another_sites_id_in_the_filter_is_refused(desk_page, cast):
@@ -393,3 +397,40 @@ def test_the_pa_transition_sets_the_due_time_with_the_same_function(cast, world)
     pa_transition(pa=pa2, to=PAStatus.SUBMITTED, by=cast.billing, on=at.date(), at=at)
     pa2.refresh_from_db()
     assert pa2.decision_due_at is None
+
+
+# --- The demo ----------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_demo_fills_every_section_with_an_overdue_decision_and_a_payer_without_a_clock(client):
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from accounts.roles import ensure_roles
+
+    ensure_roles(apps)
+    call_command("seed_demo", verbosity=0)
+    pages = []
+    for username in ("billing", "billing2"):
+        client.force_login(get_user_model().objects.get(username=username))
+        pages.append(client.get(DESK).content.decode())
+    for section in ("ready", "awaiting", "pended", "denied", "expiring", "claims"):
+        assert any(_names(html, section) for html in pages), section
+    both = "".join(pages)
+    assert "Overdue by" in both
+    assert "No decision time set for Aetna" in both
+    assert "days left" in both  # an appeal deadline
+
+
+def test_the_clock_in_words_names_where_it_comes_from():
+    assert pa_rules.clock_words(IMPACTED, expedited=False) == "standard: 7 calendar days, CMS-0057-F"
+    assert pa_rules.clock_words(IMPACTED, expedited=True) == "expedited: 72 hours, CMS-0057-F"
+    assert pa_rules.clock_words(OWN, expedited=False) == "standard: 15 calendar days, the payer’s own time"
+    assert pa_rules.clock_words(UNSET, expedited=False) == ""
+
+
+def test_the_case_page_says_when_the_payer_has_no_decision_time(client, cast, world):
+    pa = PriorAuthorization.objects.get(case__patient__legal_name="Noclock A0")
+    client.force_login(cast.billing)
+    html = client.get(reverse("cases:detail", args=[pa.case_id])).content.decode()
+    assert "No decision time set for No Clock Health" in html

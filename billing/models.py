@@ -238,6 +238,18 @@ class Payer(models.Model):
         )
 
     @property
+    def decision_time_lines(self) -> list[str]:
+        """The payer's decision times and appeal window in words, "not set" where none is recorded."""
+        clock = self.decision_clock
+        return [
+            pa_rules.clock_words(clock, expedited=False) or "standard: not set",
+            pa_rules.clock_words(clock, expedited=True) or "expedited: not set",
+            f"appeal within {self.appeal_window_days} days of a denial"
+            if self.appeal_window_days
+            else "appeal window: not set",
+        ]
+
+    @property
     def sends_pas(self) -> bool:
         """True when requests can go to this payer electronically (an endpoint is recorded)."""
         return bool(self.pas_endpoint)

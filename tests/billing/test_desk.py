@@ -246,7 +246,7 @@ def test_awaiting_decision_shows_due_times_in_the_sites_zone_and_overdue_in_word
     assert "Overdue by 2 days" in by_name["Overdue"][3]
     assert "Due in 2 days 14 hours" in by_name["Soon"][3] or "Due in 2 days 13 hours" in by_name["Soon"][3]
     assert " EST" in by_name["Soon"][3] or " EDT" in by_name["Soon"][3]
-    assert 'class="table-danger"' in html
+    assert "<tr data-overdue>" in html and 'state-overdue">Overdue</span>' in html
 
 
 def test_a_payer_without_a_decision_time_gets_a_clear_message_and_an_admin_link(desk_page, cast, world):
@@ -434,3 +434,11 @@ def test_the_case_page_says_when_the_payer_has_no_decision_time(client, cast, wo
     client.force_login(cast.billing)
     html = client.get(reverse("cases:detail", args=[pa.case_id])).content.decode()
     assert "No decision time set for No Clock Health" in html
+
+
+def test_the_payer_list_shows_each_payers_decision_times(client, cast, world):
+    client.force_login(cast.billing)
+    html = client.get(reverse("billing:payers")).content.decode()
+    assert "Standard: 7 calendar days, CMS-0057-F" in html
+    assert "Standard: 15 calendar days, the payer’s own time" in html
+    assert "Standard: not set" in html and "Appeal within 60 days of a denial" in html

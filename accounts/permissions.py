@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     # Prior authorization and reference data (billing/)
     "read_billing": EVERYONE,  # payer list, PA history, packets
     "manage_pa": (B, A),  # PA status, packets
+    "read_billing_desk": (B, M, A),  # the billing desk: PAs to submit, decisions due, denials, claim errors
+    "billing_desk_home": (B,),  # the billing desk is the home page (others keep the coordinator's worklist)
     "record_enrollment": (C, B, A),  # OneGene enrollment
     "edit_reference_data": (A,),  # payers and policies, prices, support programs
     "edit_lmn": (P,),  # edit the letter of medical necessity (GeneGate drafts it)

@@ -19,6 +19,8 @@ class PayerAdmin(admin.ModelAdmin):
         "name",
         "policy_reference",
         "pa_required",
+        "cms_0057_impacted",
+        "standard_decision_days",
         "outcomes_based_agreement",
         "titer_ceiling_denominator",
         "max_smn2_copies",

@@ -148,6 +148,10 @@ class PayerForm(forms.ModelForm):
             "modifier_rule_source",
             "pas_endpoint",
             "pas_token_env",
+            "cms_0057_impacted",
+            "standard_decision_days",
+            "expedited_decision_hours",
+            "appeal_window_days",
             "source",
         ]
         widgets = {
@@ -215,6 +219,15 @@ class PayerForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if data.get("cms_0057_impacted"):
+            # The federal rule sets the clock: a payer's own numbers would be a second, conflicting one.
+            for name in ("standard_decision_days", "expedited_decision_hours"):
+                if data.get(name) is not None:
+                    self.add_error(
+                        name,
+                        "Leave blank for a payer impacted by the federal rule: it decides within 72 hours "
+                        "(expedited) or 7 calendar days (standard).",
+                    )
         rule, source = data.get("drug_modifier_rule"), (data.get("modifier_rule_source") or "").strip()
         if (rule and rule != "none" or data.get("drug_modifiers")) and not source:
             self.add_error("modifier_rule_source", "Name the policy the modifier rule comes from.")

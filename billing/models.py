@@ -3,7 +3,9 @@ PA packets (kept versions), and billing reference data (price, support programs)
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from billing import pa_rules
 from billing.checklist import EVIDENCE, normalize_items
 from billing.denials import DENIAL_CHOICES
 from billing.letter import letter_fingerprint
@@ -19,6 +22,10 @@ from billing.letter import letter_fingerprint
 # shortest meaningful window; 120 days is a sanity bound beyond any payer's currency rule.
 WINDOW_MIN_DAYS = 1
 WINDOW_MAX_DAYS = 120
+# A payer's own decision clock and appeal window (non-impacted payers): sanity bounds only.
+DECISION_DAYS_MIN, DECISION_DAYS_MAX = 1, 90
+DECISION_HOURS_MIN, DECISION_HOURS_MAX = 1, 720
+APPEAL_DAYS_MIN, APPEAL_DAYS_MAX = 1, 730
 
 
 def default_allowed_pos() -> list[str]:
@@ -244,6 +251,38 @@ class Payer(models.Model):
         help_text="The NAME of the environment variable on the GeneGate server that holds the payer's bearer "
         "token (or NAME_FILE: a file holding it). The token itself is never stored in the database nor shown.",
     )
+    # --- Decision clocks and appeals (docs: CMS-0057-F) -------------------------------------------
+    cms_0057_impacted = models.BooleanField(
+        "Impacted by the federal prior authorization rule (CMS-0057-F)",
+        default=False,
+        help_text="Tick for Medicare Advantage plans, Medicaid and CHIP programs and their managed care plans, and "
+        "qualified health plans on the federal exchanges: since 1 Jan 2026 they decide expedited requests within "
+        "72 hours and standard ones within 7 calendar days. Employer plans and traditional Medicare are not impacted.",
+    )
+    standard_decision_days = models.PositiveSmallIntegerField(
+        "Standard decision time (calendar days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(DECISION_DAYS_MIN), MaxValueValidator(DECISION_DAYS_MAX)],
+        help_text="For payers not impacted by the federal rule: the days the payer's contract or state law gives it "
+        "to decide a standard request. Blank: not set (the billing desk says so).",
+    )
+    expedited_decision_hours = models.PositiveSmallIntegerField(
+        "Expedited decision time (hours)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(DECISION_HOURS_MIN), MaxValueValidator(DECISION_HOURS_MAX)],
+        help_text="For payers not impacted by the federal rule: the hours the payer has to decide an expedited "
+        "request. Blank: not set.",
+    )
+    appeal_window_days = models.PositiveSmallIntegerField(
+        "Appeal window (days after a denial)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(APPEAL_DAYS_MIN), MaxValueValidator(APPEAL_DAYS_MAX)],
+        help_text="How many calendar days after the denial the payer accepts an appeal (from the denial letter or "
+        "the payer's manual). Blank: not set.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -311,6 +350,27 @@ class Payer(models.Model):
         return self.outcomes_based_agreement != self.Oba.NO
 
     @property
+    def decision_clock(self) -> pa_rules.DecisionClock:
+        """The payer's decision times as plain values, for pa_rules.decision_due."""
+        return pa_rules.DecisionClock(
+            impacted=self.cms_0057_impacted,
+            standard_days=self.standard_decision_days,
+            expedited_hours=self.expedited_decision_hours,
+        )
+
+    @property
+    def decision_time_lines(self) -> list[str]:
+        """The payer's decision times and appeal window in words, "not set" where none is recorded."""
+        clock = self.decision_clock
+        return [
+            pa_rules.clock_words(clock, expedited=False) or "standard: not set",
+            pa_rules.clock_words(clock, expedited=True) or "expedited: not set",
+            f"appeal within {self.appeal_window_days} days of a denial"
+            if self.appeal_window_days
+            else "appeal window: not set",
+        ]
+
+    @property
     def sends_pas(self) -> bool:
         """True when requests can go to this payer electronically (an endpoint is recorded)."""
         return bool(self.pas_endpoint)
@@ -375,9 +435,38 @@ class PriorAuthorization(models.Model):
             and self.valid_from <= day <= self.valid_through
         )
 
+    def decision_due_from(self, received) -> datetime | None:
+        """When the payer's decision is due for this request received at ``received`` (a time, or
+        a day when no time was recorded), by the payer's clock in the site's zone; None when the
+        payer has no decision time set (pa_rules.decision_due). Reads payer and case.site."""
+        if self.payer is None:
+            return None
+        return pa_rules.decision_due(
+            received, expedited=self.expedited, clock=self.payer.decision_clock, tz=_zone(self.case.site.timezone)
+        )
+
+    @property
+    def clock_words(self) -> str:
+        """This request's decision time in words ("standard: 7 calendar days, CMS-0057-F"), "" when
+        the payer has none set."""
+        if self.payer is None:
+            return ""
+        return pa_rules.clock_words(self.payer.decision_clock, expedited=self.expedited)
+
+    @property
+    def awaiting_decision(self) -> bool:
+        return self.status in pa_rules.AWAITING_DECISION
+
     def get_additional_data(self) -> dict:
         # The case id on each audit entry: the case's history finds it (cases/audit.py).
         return {"case_id": self.case_id}
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else None
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 class PAEvent(models.Model):

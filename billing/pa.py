@@ -76,7 +76,11 @@ def pa_transition(
        does not undo the PA change, which is the payer's decision: it is reported back.
     """
     with transaction.atomic():
-        locked = PriorAuthorization.objects.select_for_update().get(pk=pa.pk)
+        locked = (
+            PriorAuthorization.objects.select_for_update(of=("self",))
+            .select_related("payer", "case__site")
+            .get(pk=pa.pk)
+        )
         if expected_status is not None and locked.status != expected_status:
             raise pa_rules.PATransitionError(
                 f"This prior authorization changed to {locked.get_status_display().lower()} meanwhile; "
@@ -86,8 +90,9 @@ def pa_transition(
         from_status = locked.status
         locked.status = to
         if to in (PAStatus.SUBMITTED, PAStatus.APPEALED):
-            # The CMS-0057-F decision clock runs from the payer's receipt of the request.
-            locked.decision_due_at = pa_rules.decision_due(at or timezone.now(), expedited=locked.expedited)
+            # The decision clock (CMS-0057-F for impacted payers, else the payer's own setting) runs
+            # from the payer's receipt of the request; None when the payer has no decision time set.
+            locked.decision_due_at = locked.decision_due_from(at or timezone.now())
         if to == PAStatus.SUBMITTED:
             locked.submitted_on = on
             if reference_number:

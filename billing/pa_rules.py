@@ -8,7 +8,7 @@ approved | denied); the 7-day expiry warning is issue #4's product rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -86,10 +86,62 @@ def check_transition(current: str, to: str) -> None:
     )
 
 
-def decision_due(received_at: datetime, *, expedited: bool) -> datetime:
-    """Return when the payer's decision is due for a request it received at ``received_at``:
-    72 hours later for an expedited request, 7 calendar days later for a standard one."""
-    return received_at + (EXPEDITED_DECISION if expedited else STANDARD_DECISION)
+@dataclass(frozen=True)
+class DecisionClock:
+    """A payer's decision times: the federal rule's for an impacted payer, else its own (None: not set)."""
+
+    impacted: bool
+    standard_days: int | None = None
+    expedited_hours: int | None = None
+
+
+def decision_window(clock: DecisionClock | None, *, expedited: bool) -> timedelta | None:
+    """How long the payer has to decide: 72 hours / 7 calendar days for a payer impacted by
+    CMS-0057-F, else the payer's own setting; None when the payer has none for this kind of request."""
+    if clock is None:
+        return None
+    if clock.impacted:
+        return EXPEDITED_DECISION if expedited else STANDARD_DECISION
+    if expedited:
+        return timedelta(hours=clock.expedited_hours) if clock.expedited_hours else None
+    return timedelta(days=clock.standard_days) if clock.standard_days else None
+
+
+def clock_words(clock: DecisionClock | None, *, expedited: bool) -> str:
+    """The decision time in words, e.g. "standard: 7 calendar days, CMS-0057-F"; "" when not set."""
+    window = decision_window(clock, expedited=expedited)
+    if window is None:
+        return ""
+    if expedited:
+        amount = f"expedited: {int(window.total_seconds() // 3600)} hours"
+    else:
+        days = window.days
+        amount = f"standard: {days} calendar day{'' if days == 1 else 's'}"
+    return f"{amount}, {'CMS-0057-F' if clock.impacted else 'the payer’s own time'}"
+
+
+def decision_due(
+    received: datetime | date, *, expedited: bool, clock: DecisionClock | None, tz: tzinfo | None = None
+) -> datetime | None:
+    """Return when the payer's decision is due for a request it received at ``received``, or None
+    when the payer has no decision time for this kind of request (never a guessed clock).
+
+    1. The window is decision_window(clock, expedited): 72 hours or 7 calendar days for an impacted
+       payer, the payer's own hours or days otherwise.
+    2. A received time counts from that moment. A received day (no time recorded) counts from the
+       start of that day in ``tz`` (the site's zone; UTC when not given), the earliest the payer can
+       have had it, so the clock never shows more time than the payer has.
+    3. Calendar days are added as wall-clock days in the zone, so a daylight-saving change does not
+       move the due time by an hour.
+    """
+    window = decision_window(clock, expedited=expedited)
+    if window is None:
+        return None
+    start = received if isinstance(received, datetime) else datetime.combine(received, time.min, tzinfo=tz or UTC)
+    if not expedited and start.tzinfo is not None and tz is not None:
+        local = start.astimezone(tz)
+        return (local.replace(tzinfo=None) + window).replace(tzinfo=tz).astimezone(start.tzinfo)
+    return start + window
 
 
 def pipeline_target(status: str, stage_order: list[str], current_stage: str) -> str | None:

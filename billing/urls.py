@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing import views
+from billing import desk, views
 from billing.claims import views as claim_views
 from billing.pas import views as pas_views
 
 app_name = "billing"
 
 urlpatterns = [
+    path("desk/", desk.desk, name="desk"),
     path("payers/", views.payer_list, name="payers"),
     path("payers/new/", views.payer_edit, name="payer_new"),
     path("payers/<int:payer_pk>/edit/", views.payer_edit, name="payer_edit"),

@@ -82,6 +82,7 @@ PAYERS = [
             "motor_assessment": MotorRequirement.CHOP_INTEND,
             "motor_assessment_max_age_days": 90,
         },
+        "clock": {"standard_decision_days": 15, "expedited_decision_hours": 72, "appeal_window_days": 180},
     },
     {
         "name": "Aetna",
@@ -98,6 +99,8 @@ PAYERS = [
         "claims": {"payer_id": "60054"},  # carve-out not recorded: the inpatient claim warns
         # No permanent ventilation: excludes 16 hours a day or more, and a tracheostomy.
         "criteria": {"max_niv_hours_per_day": 15},
+        # No decision time recorded: the billing desk says so rather than guessing a clock.
+        "clock": {"appeal_window_days": 180},
     },
     {
         "name": "BCBS plans",
@@ -107,6 +110,8 @@ PAYERS = [
         "extra": [("site_of_care", "Treated at an SMA care center (Cure SMA standard of care)")],
         "age_wording": "Varies by plan: e.g. ≤ 2 years (BCBS MS), 2 years or younger (Anthem)",
         "claims": {"payer_id": "BCBSDEMO", "claim_filing_indicator": "BL", "inpatient_drug_carve_out": CarveOut.IN_DRG},
+        # A short contract clock, so the demo's appeal (sent 6 days ago) is an overdue decision.
+        "clock": {"standard_decision_days": 5, "expedited_decision_hours": 72, "appeal_window_days": 180},
     },
     {
         "name": "Cigna / Accredo",
@@ -118,6 +123,7 @@ PAYERS = [
         "claims": {"payer_id": "62308", "inpatient_drug_carve_out": CarveOut.CARVED_OUT},
         # eviCore's lab gate and SMN2 limit (WBC ≤ 20,000 per µL = 20 × 10^9/L), no active infection.
         "criteria": {"max_smn2_copies": 3, "wbc_max": Decimal(20), "require_no_active_infection": True},
+        "clock": {"standard_decision_days": 15, "expedited_decision_hours": 72, "appeal_window_days": 180},
     },
     {
         "name": "State Medicaid",
@@ -139,6 +145,8 @@ PAYERS = [
             # test payer `make run` starts (demo/pas_payer.py: pended, then approved on inquiry).
             "pas_endpoint": os.environ.get("GENEGATE_DEMO_PAS_URL", "http://127.0.0.1:8765/fhir"),
         },
+        # Medicaid programs are impacted by CMS-0057-F: 72 hours / 7 calendar days.
+        "clock": {"cms_0057_impacted": True, "appeal_window_days": 60},
     },
 ]
 
@@ -248,6 +256,12 @@ def seed(ctx) -> None:
             **row.get("claims", {}),
             **NO_CRITERIA,
             **row.get("criteria", {}),
+            # Decision clocks and appeal windows are demo figures: confirm each with the payer.
+            "cms_0057_impacted": False,
+            "standard_decision_days": None,
+            "expedited_decision_hours": None,
+            "appeal_window_days": None,
+            **row.get("clock", {}),
         }
         payer = _upsert(Payer, {"name": row["name"]}, defaults)
         payers[payer.name] = payer

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 APPROVED_KEYS = (
     "ready",
-    "lpc_ready",
     "infused_recent",
     "monitoring_normal",
     "monitoring_abnormal",
@@ -92,8 +91,41 @@ def _script(key, case, today):
                 {"note": "Appeal sent with the AAV9 titer report (1:25) and the OneGene confirmation."},
             ),
         ]
-    if key == "titer_stale":
-        return []  # a draft only
+    if key == "titer_high":
+        # The payer denied on the titer (1:100, above its 1:50 criterion): the billing desk lists the
+        # denial with its reason and the appeal deadline while the clinic waits to retest.
+        return [
+            (pa_rules.SUBMITTED, today - timedelta(days=20), {"reference_number": f"REF-{case.pk:05d}"}),
+            (
+                pa_rules.DENIED,
+                today - timedelta(days=9),
+                {
+                    "denial_reason": "titer",
+                    "note": "Denial letter: AAV9 antibody titer 1:100 is above the plan's 1:50.",
+                },
+            ),
+        ]
+    if key == "premature":
+        # Approved, but the infusion waits for full-term corrected age: the approval ends before the
+        # planned date, and the billing desk asks for an extension.
+        ends = anchor - timedelta(days=4)
+        return [
+            (pa_rules.SUBMITTED, today - timedelta(days=15), {"reference_number": f"REF-{case.pk:05d}"}),
+            (
+                pa_rules.APPROVED,
+                today - timedelta(days=5),
+                {
+                    "auth_number": f"AUTH-{case.pk:05d}",
+                    "approved_units": 1,
+                    "valid_from": today - timedelta(days=5),
+                    "valid_through": ends,
+                    "note": "Approved for a 10-day window.",
+                },
+            ),
+        ]
+    if key in ("titer_stale", "lpc_ready"):
+        # Drafts: titer_stale's packet is a draft (stale titer); lpc_ready's is final, ready to submit.
+        return []
     return None
 
 
@@ -166,11 +198,19 @@ def seed(ctx) -> None:
             # starts, demo/pas_payer.py), so the demo shows the whole Da Vinci PAS round trip.
             case.payer.pas_endpoint = os.environ.get("GENEGATE_DEMO_PAS_URL", "http://127.0.0.1:8765/fhir")
             case.payer.save(update_fields=["pas_endpoint", "updated_at"])
-        if key in ("ready", "titer_stale") and not PAPacket.objects.filter(case=case).exists():
+        if key == "lpc_ready" and physician is not None and not PAPacket.objects.filter(case=case).exists():
+            _sign_letter(case, physician, ctx.today)  # a final packet carries the signed letter
+        if key in ("ready", "titer_stale", "lpc_ready") and not PAPacket.objects.filter(case=case).exists():
             # The titer_stale draft shows a document the user chose to leave out (issue 17 item 6).
             choices = _leave_one_out(case) if key == "titer_stale" else None
             try:
-                packet_create(case=case, by=user, final=key == "ready", today=ctx.today, document_choices=choices)
+                packet_create(
+                    case=case,
+                    by=user,
+                    final=key in ("ready", "lpc_ready"),
+                    today=ctx.today,
+                    document_choices=choices,
+                )
             except PacketError:
                 log.warning("Demo packet for case %s not generated (gate blocks)", case.pk)
                 packet_create(case=case, by=user, final=False, today=ctx.today, document_choices=choices)

@@ -59,6 +59,7 @@ MUST_VISIT = {
     "cases:infusion",
     "cases:audit",
     "monitoring:dashboard",
+    "billing:desk",
 }
 FUTURE_SINCE = re.compile(rf"\bsince (\d{{1,2}}) ({MONTHS}) (\d{{4}})")
 

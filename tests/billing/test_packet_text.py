@@ -206,8 +206,17 @@ def test_no_packet_contradicts_itself(demo):
     assert not found, "\n".join(found)
 
 
+def _demo_mrn(key: str) -> str:
+    """The MRN demo.cases gives the DEMO_CASES row ``key`` (site code and 10001 + its index)."""
+    from demo.context import DEMO_CASES
+
+    return next(f"{site}-{10001 + i}" for i, (k, site, *_rest) in enumerate(DEMO_CASES) if k == key)
+
+
 def test_every_document_uploaded_is_appended_or_listed_with_why_not(demo):
-    appeal = next(p for p in demo.packets if "reconsider your denial" in p.flat)
+    # The appealed case (its titer report replaced a superseded lab report); the demo's other
+    # denial (titer_high, denied on the titer) is a reconsideration too.
+    appeal = next(p for p in demo.packets if "reconsider your denial" in p.flat and p.mrn == _demo_mrn("pa_denied"))
     assert "Uploaded but not appended:" in appeal.own
     assert re.search(
         r"Lab report, uploaded \d{1,2} \w{3} \d{4}: superseded by the newer lab report uploaded", appeal.own

@@ -51,7 +51,7 @@ def test_an_approval_moves_the_pa_to_approved_with_number_and_period(ready_case,
 
 
 def test_submission_starts_the_cms_0057_f_decision_clock(ready_case, send):
-    send("pend")
+    send("pend", cms_0057_impacted=True)  # a payer under the federal rule's clock
     pa = _pa(ready_case)
     submitted = pa.events.get(to_status="submitted")
     assert pa.decision_due_at == submitted.at + timedelta(days=7)
@@ -61,7 +61,7 @@ def test_an_expedited_request_is_due_in_72_hours(ready_case, cast, send):
     pa, _ = pa_start(case=ready_case, by=cast.billing)
     pa.expedited = True
     pa.save()
-    send("pend")
+    send("pend", cms_0057_impacted=True)
     pa = _pa(ready_case)
     assert pa.decision_due_at == pa.events.get(to_status="submitted").at + timedelta(hours=72)
 

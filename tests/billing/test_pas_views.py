@@ -43,7 +43,7 @@ def test_without_an_endpoint_the_button_explains_why_it_is_absent(ready_case, st
 def test_send_goes_through_the_worker_and_the_answer_is_shown(
     ready_case, started, login, cast, pas_payer, pas_fast, eager_celery, django_capture_on_commit_callbacks
 ):
-    point_payer(ready_case, pas_payer.base("pend"))
+    point_payer(ready_case, pas_payer.base("pend"), cms_0057_impacted=True)
     client = login(cast.billing)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("billing:pas_send", args=[ready_case.pk]))
@@ -56,6 +56,7 @@ def test_send_goes_through_the_worker_and_the_answer_is_shown(
     assert "The payer asks for" in html and "CHOP INTEND" in html
     panel = client.get(reverse("cases:detail", args=[ready_case.pk])).content.decode()
     assert "CHOP INTEND" in panel and "Payer decision due" in panel
+    assert "standard: 7 calendar days, CMS-0057-F" in panel
 
 
 def test_a_failed_request_offers_a_retry_of_the_same_request(

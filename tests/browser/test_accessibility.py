@@ -92,6 +92,7 @@ def _pages() -> dict[str, list[str]]:
             f"/billing/cases/{denied}/letter/",
             "/billing/payers/",
             "/billing/reference/",
+            "/billing/desk/?overdue=1",
         ],
         "manager": [
             "/",
@@ -105,6 +106,7 @@ def _pages() -> dict[str, list[str]]:
         "admin": [
             "/",
             "/monitoring/protocol/new/",
+            "/billing/desk/",
             f"/billing/payers/{Payer.objects.first().pk}/edit/",
             "/no-such-page/",
         ],

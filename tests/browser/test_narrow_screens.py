@@ -103,6 +103,12 @@ def _pages():
         ("physician", "letter", f"/billing/cases/{ready.pk}/letter/", ["h1", "button[name=sign]"]),
         ("billing", "claim", f"/billing/cases/{overdue.pk}/claim/", ["#claim-lines tbody tr:first-child td", "h1"]),
         (
+            "billing",
+            "billing-desk",
+            "/",
+            ["#desk-awaiting tbody tr:first-child td[data-label='Decision due']", "#desk-awaiting tbody tr a"],
+        ),
+        (
             "manager",
             "dashboard",
             "/monitoring/dashboard/",

@@ -51,7 +51,22 @@ NASTY = [
 ]
 JUNK = st.one_of(st.sampled_from(NASTY), st.text(max_size=40), st.integers().map(str), st.floats().map(str))
 # Query parameters the pages read (numbers, choices, search text).
-QUERY_PARAMS = ("weight", "page", "upto", "min_days", "site", "payer", "show", "add", "q", "sort", "stage", "kind")
+QUERY_PARAMS = (
+    "weight",
+    "page",
+    "upto",
+    "min_days",
+    "site",
+    "payer",
+    "show",
+    "add",
+    "q",
+    "sort",
+    "stage",
+    "kind",
+    "section",
+    "overdue",
+)
 USERS = ("coordinator", "physician", "billing", "manager", "admin")
 
 

@@ -152,16 +152,16 @@ class Payer(models.Model):
         "Blank: no ventilation limit.",
     )
     wbc_min = models.DecimalField(
-        "WBC at least (10^9/L)",
+        "WBC at least (10⁹/L)",
         max_digits=6,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(WBC_LIMIT_MAX)],
-        help_text="White blood cells × 10^9/L (1 = 1,000 per µL). Blank: no lower limit.",
+        help_text="White blood cells × 10⁹/L (1 = 1,000 per µL). Blank: no lower limit.",
     )
     wbc_max = models.DecimalField(
-        "WBC at most (10^9/L)",
+        "WBC at most (10⁹/L)",
         max_digits=6,
         decimal_places=2,
         null=True,
@@ -330,7 +330,7 @@ class Payer(models.Model):
         if self.wbc_min is not None or self.wbc_max is not None:
             low = f"≥ {self.wbc_min.normalize():f}" if self.wbc_min is not None else ""
             high = f"≤ {self.wbc_max.normalize():f}" if self.wbc_max is not None else ""
-            lines.append(f"WBC {' and '.join(x for x in (low, high) if x)} × 10^9/L")
+            lines.append(f"WBC {' and '.join(x for x in (low, high) if x)} × 10⁹/L")
         if self.require_no_active_infection:
             lines.append("No active infection documented")
         return lines

@@ -40,7 +40,7 @@ from cases.analytes import ANALYTES, BASELINE_LAB_ANALYTES, LAB_ANALYTE_NAMES, L
 from cases.documents import DocumentRejected, image_dimensions, pages_problem, pixels_problem
 from cases.dosing import kit_for_weight, prednisolone_mg_per_day, round_weight
 from cases.eligibility import last_eligible_date
-from cases.gate_facts import case_clinical_status, case_gate, gate_date, gate_queryset
+from cases.gate_facts import case_clinical_status, case_gate, gate_date, gate_queryset, motor_obs
 from cases.label import CLINICAL_STATUS_MAX_AGE_DAYS
 from cases.models import Case, ClinicalOverride, Document
 from common.npi import npi_is_valid
@@ -437,7 +437,8 @@ def _clinical_snapshot(case: Case) -> dict:
         "status_text": status,
         "symptomatic": case.symptomatic,
         "onset_sentence": "Symptoms were present at evaluation.",
-        "motor_text": "not recorded",
+        # every current baseline assessment, newest first ("CHOP INTEND 32 of 64 on 29 Nov 2026")
+        "motor_text": dates_in_words("; ".join(obs.text for obs in motor_obs(case))) or "not recorded",
         "respiratory_text": respiratory,
         "nbs_identified": case.nbs_identified,
         "nbs_date": _iso(case.nbs_date),

@@ -181,7 +181,7 @@ def _check_obs(row: ClinicalStatusCheck) -> ClinicalStatusObs:
     )
 
 
-def _motor_obs(case: Case) -> tuple[MotorObs, ...]:
+def motor_obs(case: Case) -> tuple[MotorObs, ...]:
     obs = []
     for row in _current(case.motor_assessments.all()):
         try:
@@ -242,7 +242,7 @@ def facts_for_case(case: Case, *, steroid_start: date | None = None) -> GateFact
         ),
         symptomatic=case.symptomatic,
         symptom_onset_months=case.symptom_onset_months if case.symptomatic else None,
-        motor_assessments=_motor_obs(case),
+        motor_assessments=motor_obs(case),
         clinical_checks=tuple(_check_obs(row) for row in _clinical_rows(case)),
     )
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
+from common.typeset import typeset_numbers
+
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _SIGNS = (("<=", "≤"), (">=", "≥"), ("=<", "≤"), ("=>", "≥"))
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -53,8 +55,9 @@ def signs(text: str) -> str:
 
 
 def plain(text: str) -> str:
-    """A rule's or a record's line in the screen's words: dates in words, one set of signs."""
-    return signs(dates_in_words(str(text)))
+    """A rule's or a record's line in the screen's words: dates in words, one set of signs,
+    powers of ten typeset (20 × 10⁹/L, not 20 × 10^9/L)."""
+    return signs(dates_in_words(typeset_numbers(str(text))))
 
 
 def zone_on(day: date | None, tz_name: str | None) -> str:

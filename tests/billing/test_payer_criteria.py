@@ -13,6 +13,7 @@ from django.utils import timezone
 from billing.models import Payer
 from billing.packet import packet_case, packet_html, packet_snapshot
 from cases.models import BaselineLab, MotorAssessment
+from common.wording import day_text
 from tests.billing.helpers import make_payer, make_ready_case
 from tests.billing.test_reference_views import GOOD
 
@@ -195,3 +196,13 @@ def test_a_checklist_line_can_be_proved_by_the_payers_criteria(cast):
     snapshot = packet_snapshot(packet_case(case.pk), today=today)
     [line] = snapshot["payer"]["checklist"]
     assert line["met"] and "all 1 of the payer's criteria met" in line["detail"]
+
+
+def test_the_packets_clinical_summary_and_letter_print_the_motor_assessment(cast):
+    case, today = _case_with_criteria(cast, motor_assessment="chop_intend")
+    MotorAssessment.objects.create(case=case, scale="chop_intend", score=32, assessed_on=today - timedelta(days=4))
+    snapshot = packet_snapshot(packet_case(case.pk), today=today)
+    expected = f"CHOP INTEND 32 of 64 on {day_text(today - timedelta(days=4))}"
+    assert snapshot["clinical"]["motor_text"] == expected
+    html = packet_html(snapshot, [])
+    assert f"<th>Baseline motor function</th><td>{expected}</td>" in html

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.core import checks
 
+from common import pgarrays
 from common.checks import site_url_check
 
 
@@ -15,3 +16,4 @@ class CommonConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(site_url_check, checks.Tags.security, deploy=True)
+        pgarrays.install()
